@@ -1,0 +1,3 @@
+from synthaudit.cli import main
+
+main()

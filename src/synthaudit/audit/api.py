@@ -1,0 +1,75 @@
+"""The Python API: ``synthaudit.audit(modality, synthetic=..., real=..., ...) -> AuditReport``."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from synthaudit.audit.assemble import build_report
+from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
+from synthaudit.audit.plan import make_plan, validate_selection
+from synthaudit.audit.policy import Gate, evaluate, load_policy, parse_policy
+from synthaudit.errors import UsageError
+from synthaudit.models import Models
+from synthaudit.report.model import AuditReport
+
+IMPLEMENTED_MODALITIES = ("tabular",)
+
+
+def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
+          target: str | None = None, protected: str | None = None, schema: Any = None, policy: Any = None,
+          metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
+          params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
+          out: str | Path | None = None, progress: bool | None = False, stream: bool = False,
+          batch_size: int = DEFAULT_BATCH_SIZE, fmt: str | None = None, delimiter: str | None = None,
+          encoding: str = "utf-8", command: str | None = None) -> AuditReport:
+    """Audit synthetic data against real data; returns an :class:`AuditReport` (and writes it to ``out``).
+
+    synthetic, real, holdout, train: file paths (CSV/TSV, Parquet, JSON Lines, JSON), pandas DataFrames,
+        or iterables of DataFrames (streamed; see ``stream`` for files).
+    target / protected: label and protected-attribute column names.
+    schema: a table spec (YAML path or dict) overriding inferred column types.
+    policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
+    metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
+    params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
+    """
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    metrics = [m.strip() for m in metrics if m.strip()] if metrics else None
+    dimensions = [d.strip() for d in dimensions if d.strip()] if dimensions else None
+    validate_selection(modality, metrics, dimensions)
+    if modality not in IMPLEMENTED_MODALITIES:
+        raise UsageError(f"the {modality} audit is not implemented yet; implemented: {', '.join(IMPLEMENTED_MODALITIES)}"
+                         f" (`synthaudit metrics --modality {modality}` lists its catalog)")
+    gates, policy_source = _gates(policy)
+    from synthaudit.data.tabular_inputs import prepare_tabular
+
+    inputs = prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
+                             protected=protected, schema=schema, seed=seed, params=params, stream=stream, fmt=fmt,
+                             delimiter=delimiter, encoding=encoding)
+    models = models or Models.default()
+    plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
+    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
+    gate_results = None
+    if gates is not None:
+        values = {r.metric.id: {"value": r.result.value if r.result else None,
+                                **(r.result.secondary if r.result else {})} for r in runs}
+        status = {r.metric.id: f"failed: {r.error}" for r in runs if r.status == "failed"}
+        status.update({g.id: f"{g.kind.replace('_', ' ')}: {g.reason}" for g in plan.gaps})
+        gate_results = evaluate(gates, values, status)
+    report = build_report(inputs=inputs, models=models, plan=plan, runs=runs, gate_results=gate_results,
+                          policy_source=policy_source, started=started.isoformat(timespec="seconds"),
+                          finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          duration=time.perf_counter() - t0, command=command)
+    if out is not None:
+        report.write(out)
+    return report
+
+
+def _gates(policy: Any) -> tuple[list[Gate] | None, str | None]:
+    if policy is None:
+        return None, None
+    if isinstance(policy, dict):
+        return parse_policy(policy, "policy"), "inline"
+    return load_policy(policy), str(policy)

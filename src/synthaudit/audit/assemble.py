@@ -1,0 +1,102 @@
+"""Assemble an AuditReport from a plan's runs, gaps and gate results (scorecard by pillar x dimension)."""
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from synthaudit._version import __version__
+from synthaudit.catalog import DIMENSIONS, catalog_entries
+from synthaudit.report.model import (AuditReport, GapEntry, GateEntry, InputEntry, MetricEntry, PolicyEntry,
+                                     RunInfo, ScoreRow, jsonable)
+
+if TYPE_CHECKING:
+    from synthaudit.audit.engine import MetricRun
+    from synthaudit.audit.plan import Plan
+    from synthaudit.audit.policy import GateResult
+    from synthaudit.data.inputs import AuditInputs
+    from synthaudit.models import Models
+
+PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "pyarrow", "pydantic")
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
+    spec = run.metric.spec
+    entry = catalog_entries()[spec.id]
+    r = run.result
+    return MetricEntry(
+        id=spec.id, name=spec.name, modality=spec.modality, pillar=spec.pillar, dimension=spec.dimension,
+        section=spec.section, direction=spec.direction, range=entry.get("range"), target_value=spec.target_value,
+        computation=spec.computation, good=spec.what_good_looks_like(), status=run.status,
+        value=r.value if r else None, ci=list(r.ci) if r and r.ci else None,
+        secondary=jsonable(r.secondary) if r else {}, breakdown=jsonable(r.breakdown) if r else [],
+        notes=jsonable(r.notes) if r else {}, plots=jsonable(r.plots) if r else [],
+        params=jsonable(inputs.params_for(spec.id, spec.default_params())), error=run.error,
+        wall_time_s=round(run.wall_time_s, 6),
+        n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)))
+
+
+def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry]) -> list[ScoreRow]:
+    rows = []
+    catalog = [e for e in catalog_entries().values() if e["modality"] == modality]
+    for pillar, dims in DIMENSIONS.items():
+        for dim in dims:
+            ids = [e["id"] for e in catalog if e["dimension"] == dim]
+            if not ids:
+                continue
+            ran = [m for m in metrics if m.dimension == dim]
+            ok = [m for m in ran if m.status == "ok"]
+            coverage = "measured" if len(ok) == len(ids) else "partial" if ok else "not_measured"
+            failed_gates = sum(1 for g in gates if not g.passed and g.metric in ids)
+            rows.append(ScoreRow(pillar=pillar, dimension=dim, coverage=coverage, catalog_metrics=len(ids),
+                                 ran=len(ok), failed=len(ran) - len(ok), gates_failed=failed_gates,
+                                 values={m.id: m.value for m in ran}))
+    return rows
+
+
+def input_entries(inputs: "AuditInputs") -> list[InputEntry]:
+    out = []
+    seen: dict[int, str] = {}
+    for role, table in inputs.tables.items():
+        source = table.path or ("same as " + seen[id(table)] if id(table) in seen else
+                                "DataFrame" if table.materialized else "stream")
+        seen.setdefault(id(table), role)
+        out.append(InputEntry(role=role, source=source, format=table.format, rows=table.n_rows,
+                              columns=len(table.head().columns) if table.materialized else None,
+                              sha256=table.fingerprint()))
+    return out
+
+
+def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs: list["MetricRun"],
+                 gate_results: list["GateResult"] | None, policy_source: str | None, started: str, finished: str,
+                 duration: float, command: str | None = None) -> AuditReport:
+    metrics = [metric_entry(r, inputs) for r in runs]
+    gates = [GateEntry(gate=g.gate.key, metric=g.gate.metric, field=g.gate.field, min=g.gate.min, max=g.gate.max,
+                       value=g.value, passed=g.passed, reason=g.reason) for g in (gate_results or [])]
+    policy = PolicyEntry(source=policy_source or "inline", passed=all(g.passed for g in gates), gates=gates) \
+        if gate_results is not None else None
+    return AuditReport(
+        modality=inputs.modality,
+        run=RunInfo(synthaudit_version=__version__, python=sys.version.split()[0],
+                    platform=f"{platform.system()} {platform.machine()}", packages=package_versions(),
+                    started_at=started, finished_at=finished, duration_s=round(duration, 3), seed=inputs.seed,
+                    command=command, models=models.describe()),
+        inputs=input_entries(inputs),
+        columns=inputs.table_spec.to_dict() if inputs.table_spec else {},
+        scorecard=scorecard(inputs.modality, metrics, gates),
+        metrics=metrics,
+        gaps=[GapEntry(**g.__dict__) for g in plan.gaps],
+        policy=policy,
+        warnings=list(dict.fromkeys(inputs.warnings)),
+    )

@@ -1,0 +1,106 @@
+"""Which metrics can run on these inputs; every other catalog metric is a gap with a reason.
+
+Survey stage 4 ("gaps"): a metric is not run when an input is missing, a model backend is missing,
+the data give it nothing to measure, it was not selected, or it is not implemented yet. Each gap
+names what would enable it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
+
+from synthaudit.catalog import ALL_DIMENSIONS, MODALITIES, catalog_entries
+from synthaudit.data.inputs import ROLE_FLAGS
+from synthaudit.errors import UsageError
+from synthaudit.metrics.registry import RegisteredMetric, all_metrics
+
+if TYPE_CHECKING:
+    from synthaudit.data.inputs import AuditInputs
+    from synthaudit.models import Models
+
+GAP_KINDS = ("missing_input", "missing_model", "not_applicable", "not_selected", "not_implemented")
+
+
+@dataclass
+class Gap:
+    id: str
+    name: str
+    pillar: str
+    dimension: str
+    kind: str
+    reason: str
+    enable: str | None = None
+
+
+@dataclass
+class Plan:
+    run: list[RegisteredMetric] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+def modality_of(metric_id: str) -> str:
+    entry = catalog_entries().get(metric_id)
+    return entry["modality"] if entry else metric_id.split(".", 1)[0]
+
+
+def validate_selection(modality: str, metrics: Iterable[str] | None, dimensions: Iterable[str] | None) -> None:
+    if modality not in MODALITIES:
+        raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+    catalog = catalog_entries()
+    for mid in metrics or ():
+        if mid not in catalog:
+            close = [c for c in catalog if c.split(".", 1)[-1] == mid.split(".", 1)[-1]]
+            raise UsageError(f"unknown metric id {mid!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                             + " (see `synthaudit metrics`)", field="--metrics")
+        if catalog[mid]["modality"] != modality:
+            raise UsageError(f"metric {mid!r} belongs to modality {catalog[mid]['modality']!r}, not {modality!r}",
+                             field="--metrics")
+    for dim in dimensions or ():
+        if dim not in ALL_DIMENSIONS:
+            raise UsageError(f"unknown dimension {dim!r}; expected one of {', '.join(ALL_DIMENSIONS)}",
+                             field="--dimensions")
+
+
+def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str] | None = None,
+              dimensions: Iterable[str] | None = None) -> Plan:
+    """Split the modality's catalog into metrics to run and gaps (with reasons and enabling flags)."""
+    modality = inputs.modality
+    metrics = list(metrics) if metrics else None
+    dimensions = list(dimensions) if dimensions else None
+    validate_selection(modality, metrics, dimensions)
+    registered = all_metrics()
+    plan = Plan()
+    for mid, entry in catalog_entries().items():
+        if entry["modality"] != modality:
+            continue
+
+        def gap(kind: str, reason: str, enable: str | None = None) -> None:
+            plan.gaps.append(Gap(mid, entry["name"], entry["pillar"], entry["dimension"], kind, reason, enable))
+
+        if metrics is not None and mid not in metrics:
+            gap("not_selected", "not selected (--metrics)", f"--metrics {mid}")
+            continue
+        if dimensions is not None and entry["dimension"] not in dimensions:
+            gap("not_selected", f"dimension {entry['dimension']} not selected (--dimensions)",
+                f"--dimensions {entry['dimension']}")
+            continue
+        metric = registered.get(mid)
+        if metric is None:
+            gap("not_implemented", "not implemented in this version of synthaudit")
+            continue
+        missing = [r for r in metric.spec.inputs if not inputs.has(r)]
+        if missing:
+            gap("missing_input", "needs " + ", ".join(missing),
+                " ".join(dict.fromkeys(ROLE_FLAGS.get(r, r).split(" (")[0] for r in missing)))
+            continue
+        model_reasons = [r for k in metric.spec.models if (r := models.availability(k))]
+        if model_reasons:
+            gap("missing_model", "; ".join(model_reasons), "install the backend or name another model")
+            continue
+        if metric.spec.applies is not None:
+            reason = metric.spec.applies(inputs)
+            if reason:
+                gap("not_applicable", reason)
+                continue
+        plan.run.append(metric)
+    return plan

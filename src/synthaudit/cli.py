@@ -1,0 +1,202 @@
+"""The command line: ``synthaudit audit|metrics|report|demo`` (one Typer app).
+
+Exit status: 0 all good, 1 a policy gate failed, 2 a usage or input error (one message, no traceback).
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from synthaudit.errors import SynthAuditError
+
+app = typer.Typer(help="Audit synthetic data for quality and trust (LLM Data Auditor framework).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+audit_app = typer.Typer(help="Audit a synthetic data set against real data.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user's mistake into one clear message and exit status 2 (no traceback)."""
+    try:
+        yield
+    except SynthAuditError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.render()}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _split(text: Optional[str]) -> Optional[list[str]]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
+    """``--param tabular.chi2.pass_threshold=0.05`` -> {"tabular.chi2": {"pass_threshold": 0.05}}."""
+    import yaml
+
+    from synthaudit.catalog import catalog_entries
+    from synthaudit.errors import UsageError
+
+    out: dict[str, dict] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        metric, _, name = key.rpartition(".")
+        if not sep or metric not in catalog_entries() or not name:
+            raise UsageError(f"expected METRIC_ID.PARAM=VALUE, got {item!r}", field="--param")
+        out.setdefault(metric, {})[name] = yaml.safe_load(raw)
+    return out
+
+
+def print_summary(report, out_dir: Optional[Path]) -> None:
+    t = RichTable(title=f"synthaudit: {report.modality} audit", show_lines=False)
+    for col in ("metric", "dimension", "value", "what good looks like", "time (s)"):
+        t.add_column(col, overflow="fold")
+    for m in report.metrics:
+        value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
+        t.add_row(m.id, m.dimension, value, m.good if m.status == "ok" else (m.error or "")[:80], f"{m.wall_time_s:.2f}")
+    out_console.print(t)
+    by_kind: dict[str, int] = {}
+    for g in report.gaps:
+        by_kind[g.kind] = by_kind.get(g.kind, 0) + 1
+    if by_kind:
+        out_console.print("gaps: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in by_kind.items()))
+    enable = [g for g in report.gaps if g.kind == "missing_input"]
+    for g in enable[:6]:
+        out_console.print(f"  [dim]{g.id}[/]: {g.reason} -> pass {g.enable}")
+    for w in report.warnings[:10]:
+        out_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if report.policy:
+        for g in report.policy.gates:
+            mark = "[green]pass[/]" if g.passed else "[bold red]FAIL[/]"
+            out_console.print(f"gate {g.gate}: {mark} ({g.reason})", highlight=False)
+    if out_dir is not None:
+        out_console.print(f"report: {out_dir / 'report.html'}  (data: {out_dir / 'report.json'})", highlight=False)
+
+
+@audit_app.command("tabular")
+def audit_tabular(
+    synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Synthetic table (CSV/TSV, Parquet, JSONL, JSON)."),
+    real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real table the generator learned from."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory for report.json and report.html."),
+    holdout: Optional[Path] = typer.Option(None, "--holdout", help="Real rows the generator never saw."),
+    target: Optional[str] = typer.Option(None, "--target", help="Label column (utility, fairness)."),
+    protected: Optional[str] = typer.Option(None, "--protected", help="Protected-attribute column (fairness)."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Table spec YAML: column types, ignore, constraints."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
+    dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every random choice."),
+    param: Optional[list[str]] = typer.Option(None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Input format if the extension does not tell."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected)."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/JSON inputs."),
+    stream: bool = typer.Option(False, "--stream", help="Stream files in batches (mergeable metrics)."),
+    batch_size: int = typer.Option(50_000, "--batch-size", min=1, help="Rows per batch when streaming."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+) -> None:
+    """Audit a synthetic table: validity, fidelity, diversity, utility, privacy, fairness (survey section 4)."""
+    from synthaudit.errors import UsageError
+
+    with user_errors():
+        if metrics and dimensions:
+            raise UsageError("give --metrics or --dimensions, not both")
+        from synthaudit.audit.api import audit
+
+        report = audit("tabular", synthetic=synthetic, real=real, holdout=holdout, target=target,
+                       protected=protected, schema=schema, policy=policy, metrics=_split(metrics),
+                       dimensions=_split(dimensions), seed=seed, params=_parse_params(param), out=out,
+                       progress=None if not quiet else False, stream=stream, batch_size=batch_size, fmt=fmt,
+                       delimiter=delimiter, encoding=encoding,
+                       command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    if not quiet:
+        print_summary(report, out)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+
+
+@app.command("metrics")
+def metrics_cmd(
+    modality: Optional[str] = typer.Option(None, "--modality", "-m", help="Only this modality."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per catalog entry)."),
+) -> None:
+    """List the whole metric catalog with which metrics are implemented."""
+    from synthaudit.catalog import MODALITIES, catalog_entries
+    from synthaudit.errors import UsageError
+    from synthaudit.metrics.registry import all_metrics
+
+    with user_errors():
+        if modality and modality not in MODALITIES:
+            raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}",
+                             field="--modality")
+    implemented = all_metrics()
+    rows = [{"id": e["id"], "name": e["name"], "modality": e["modality"], "pillar": e["pillar"],
+             "dimension": e["dimension"], "section": e["section"], "direction": e["direction"],
+             "computation": e["computation"], "inputs": e["inputs"], "implemented": e["id"] in implemented}
+            for e in catalog_entries().values() if not modality or e["modality"] == modality]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    t = RichTable(title=f"metric catalog ({sum(r['implemented'] for r in rows)} of {len(rows)} implemented)")
+    for col in ("id", "dimension", "§", "direction", "implemented"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["id"], r["dimension"], r["section"], r["direction"], "yes" if r["implemented"] else "—")
+    out_console.print(t)
+
+
+@app.command("report")
+def report_cmd(
+    report_json: Path = typer.Argument(..., help="A report.json written by `synthaudit audit`."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Where to write the HTML (default: beside the JSON)."),
+) -> None:
+    """Re-render report.html from a report.json."""
+    from synthaudit.errors import InputError
+    from synthaudit.report.html import render_html
+    from synthaudit.report.model import AuditReport
+
+    with user_errors():
+        if not report_json.exists():
+            raise InputError("file not found", file=str(report_json))
+        try:
+            report = AuditReport.from_json(report_json.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"not a synthaudit report ({str(exc).splitlines()[0]})", file=str(report_json)) from None
+        target = html or report_json.with_suffix(".html")
+        target.write_text(render_html(report), encoding="utf-8")
+    out_console.print(f"report: {target}", highlight=False)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("synthaudit-demo"), "--out", "-o", help="Output directory."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the split, the generator and the audit."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Offline tour: generate a synthetic table from real data shipped with scikit-learn, audit it, write the report."""
+    from synthaudit.demo import run_demo
+
+    with user_errors():
+        report, paths = run_demo(out, seed=seed, progress=None if not quiet else False, echo=out_console.print)
+    print_summary(report, out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Record types and loaders per modality."""

@@ -1,0 +1,114 @@
+"""AuditInputs: everything an audit may use, by role (DESIGN.md, 'Inputs and models').
+
+Roles follow the catalog's ``inputs`` vocabulary. For tabular audits ``real`` fills both
+``real_reference`` (distribution comparisons) and ``train`` (privacy comparisons), ``target`` names the
+label column (role ``labels``) and ``protected`` the protected-attribute column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import pandas as pd
+
+from synthaudit.data.tabular import Table, TableSpec
+
+#: every input role of the catalog, with the CLI flag that provides it
+ROLE_FLAGS: dict[str, str] = {
+    "synthetic": "--synthetic",
+    "real_reference": "--real",
+    "train": "--real (the generator's training data)",
+    "real_holdout": "--holdout",
+    "schema": "--schema (a spec with constraints)",
+    "rules": "--rules",
+    "labels": "--target",
+    "protected_attribute": "--protected",
+    "prompts": "--prompt-field",
+    "references": "--reference-field",
+    "evidence": "--evidence-field",
+    "gold_answers": "--answer-field",
+    "test_cases": "--tests",
+    "human_scores": "--human-scores",
+    "preference_pairs": "--preferences",
+    "multiple_samples": "--samples-field",
+    "trajectories": "--trajectories",
+    "temporal_spec": "--temporal-spec",
+    "watermark_key": "--watermark-key",
+    "images": "--images",
+    "videos": "--videos",
+    "environment": "--environment",
+}
+
+TABLE_ROLES = ("synthetic", "real_reference", "train", "real_holdout")
+
+
+class FeatureCache:
+    """Features shared by several metrics (profiles, encodings, embeddings), computed once per audit."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._store:
+            self._store[key] = compute()
+        return self._store[key]
+
+    def clear(self) -> None:
+        self._store.clear()
+
+
+@dataclass
+class AuditInputs:
+    """Inputs of one audit. Tables are :class:`Table` objects; other roles hold their natural types."""
+
+    modality: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    target: str | None = None
+    protected: str | None = None
+    schema: dict[str, Any] | None = None  # the parsed spec file (column types, constraints)
+    extra: dict[str, Any] = field(default_factory=dict)  # other roles (prompts, references, ...)
+    seed: int = 0
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-metric parameter overrides
+    table_spec: TableSpec | None = None  # resolved column types (set by the audit preparation)
+    warnings: list[str] = field(default_factory=list)
+    features: FeatureCache = field(default_factory=FeatureCache)
+    _coerced: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def has(self, role: str) -> bool:
+        """Whether the role is provided (and, for column roles, names a column present in the data)."""
+        if role in TABLE_ROLES:
+            return role in self.tables
+        if role == "labels":
+            return self.target is not None
+        if role == "protected_attribute":
+            return self.protected is not None
+        if role == "schema":
+            return bool(self.schema and self.schema.get("constraints"))
+        return self.extra.get(role) is not None
+
+    def frame(self, role: str) -> pd.DataFrame:
+        """The whole table of a role, coerced to the table spec (cached)."""
+        if role not in self._coerced:
+            table = self.tables[role]
+            raw = table.frame()
+            self._coerced[role] = self.table_spec.coerce(raw, label=table.label, warnings=self.warnings) \
+                if self.table_spec else raw
+        return self._coerced[role]
+
+    def batches(self, role: str, batch_size: int | None = None) -> Iterator[pd.DataFrame]:
+        """The table of a role in coerced batches (streams files and iterators without loading them whole)."""
+        if role in self._coerced:
+            frame = self._coerced[role]
+            n = batch_size or max(len(frame), 1)
+            for start in range(0, len(frame), n):
+                yield frame.iloc[start:start + n]
+            return
+        table = self.tables[role]
+        offset = 0
+        for part in table.batches(batch_size):
+            yield self.table_spec.coerce(part, label=table.label, warnings=self.warnings, row_offset=offset) \
+                if self.table_spec else part
+            offset += len(part)
+
+    def params_for(self, metric_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        return {**defaults, **self.params.get(metric_id, {})}

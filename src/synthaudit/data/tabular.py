@@ -1,0 +1,403 @@
+"""Tables: column types, the table spec (types inferred, overridable from a YAML file), and coercion.
+
+Survey section 4 (tabular data). Column types: ``numerical``, ``categorical``, ``boolean``,
+``datetime``, plus ``id`` for identifier-like columns (unique strings such as names or keys) that
+distribution metrics skip. Missing values stay missing (NaN); categorical metrics count them as
+their own category and numerical metrics drop them and report the share.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from synthaudit.data import files
+from synthaudit.errors import InputError, SpecError
+
+
+class ColumnType(str, Enum):
+    NUMERICAL = "numerical"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    ID = "id"
+
+    def __str__(self) -> str:  # pragma: no cover - cosmetic
+        return self.value
+
+
+#: integer-valued numeric columns with at most this many distinct values are inferred categorical
+MAX_INT_CATEGORIES = 5
+#: a string column with more distinct values than this share of its rows (and > 50) is an identifier
+ID_UNIQUE_SHARE = 0.5
+_BOOL_STRINGS = {"true", "false"}
+_DATE_RE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?|"
+                      r"\d{1,2}/\d{1,2}/\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?)\s*$")
+
+
+@dataclass
+class ColumnSpec:
+    name: str
+    type: ColumnType
+    format: str | None = None  # datetime format (strftime), optional
+    inferred: bool = True
+    reason: str = ""
+
+
+@dataclass
+class TableSpec:
+    """Column names and types shared by every table of one audit."""
+
+    columns: dict[str, ColumnSpec] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+    def names(self, *types: ColumnType) -> list[str]:
+        if not types:
+            return list(self.columns)
+        return [n for n, c in self.columns.items() if c.type in types]
+
+    @property
+    def numerical(self) -> list[str]:
+        """Columns compared as numbers (numerical and datetime)."""
+        return self.names(ColumnType.NUMERICAL, ColumnType.DATETIME)
+
+    @property
+    def categorical(self) -> list[str]:
+        """Columns compared as categories (categorical and boolean)."""
+        return self.names(ColumnType.CATEGORICAL, ColumnType.BOOLEAN)
+
+    def type_of(self, name: str) -> ColumnType:
+        return self.columns[name].type
+
+    def to_dict(self) -> dict[str, Any]:
+        return {n: {"type": c.type.value, "inferred": c.inferred, **({"reason": c.reason} if c.reason else {}),
+                    **({"format": c.format} if c.format else {})} for n, c in self.columns.items()}
+
+    def coerce(self, frame: pd.DataFrame, *, label: str = "table", warnings: list[str] | None = None,
+               row_offset: int = 0) -> pd.DataFrame:
+        """A new frame with exactly the spec's columns, typed; unparseable cells become missing and are reported."""
+        out = {}
+        for name, col in self.columns.items():
+            out[name] = coerce_series(frame[name], col, label=label, warnings=warnings, row_offset=row_offset)
+        return pd.DataFrame(out, index=frame.index)
+
+
+def canonical_category(value: Any) -> Any:
+    """One spelling per category: 1, 1.0 and '1' all become '1'; missing stays None."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
+
+
+def _canonical_bool(value: Any) -> Any:
+    v = canonical_category(value)
+    if v is None:
+        return None
+    low = v.strip().lower()
+    return "True" if low == "true" else "False" if low == "false" else v
+
+
+def coerce_series(series: pd.Series, col: ColumnSpec, *, label: str, warnings: list[str] | None,
+                  row_offset: int = 0) -> pd.Series:
+    def report_unparsed(parsed: pd.Series, expected: str) -> None:
+        bad = parsed.isna() & series.notna()
+        if warnings is not None and bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            warnings.append(f"{label}: column '{col.name}': {int(bad.sum())} value(s) are not {expected} and were "
+                            f"treated as missing (first at row {row_offset + first + 1}: {series.iloc[first]!r})")
+
+    if col.type == ColumnType.NUMERICAL:
+        if pd.api.types.is_bool_dtype(series):
+            return series.astype(float)
+        parsed = pd.to_numeric(series, errors="coerce").astype("float64")
+        report_unparsed(parsed, "numbers")
+        return parsed
+    if col.type == ColumnType.DATETIME:
+        if pd.api.types.is_datetime64_any_dtype(series):
+            parsed = series
+        else:
+            parsed = pd.to_datetime(series, errors="coerce", format=col.format, utc=True)
+            report_unparsed(parsed, f"dates{' in format ' + col.format if col.format else ''}")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return parsed.astype("datetime64[ns]")
+    if col.type == ColumnType.BOOLEAN:
+        return series.map(_canonical_bool).astype(object)
+    return series.map(canonical_category).astype(object)
+
+
+def infer_column(name: str, series: pd.Series) -> ColumnSpec:
+    """Infer one column's type from its values (documented in docs/tabular.md)."""
+    values = series.dropna()
+    n = len(values)
+    if pd.api.types.is_bool_dtype(series):
+        return ColumnSpec(name, ColumnType.BOOLEAN, reason="boolean dtype")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return ColumnSpec(name, ColumnType.DATETIME, reason="datetime dtype")
+    if n == 0:
+        return ColumnSpec(name, ColumnType.CATEGORICAL, reason="no values: treated as one missing category")
+    if pd.api.types.is_numeric_dtype(series):
+        return _numeric_spec(name, values.astype(float), "numeric dtype")
+    as_str = values.map(canonical_category)
+    lowered = set(as_str.str.strip().str.lower().unique()[:3])
+    if lowered <= _BOOL_STRINGS and as_str.str.strip().str.lower().isin(_BOOL_STRINGS).all():
+        return ColumnSpec(name, ColumnType.BOOLEAN, reason="values are true/false")
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return _numeric_spec(name, numeric.astype(float), "all values parse as numbers")
+    sample = as_str.iloc[: 1000]
+    if sample.str.match(_DATE_RE).mean() >= 0.95:
+        parsed = pd.to_datetime(sample, errors="coerce", utc=True, format="mixed")
+        if parsed.notna().mean() >= 0.95:
+            return ColumnSpec(name, ColumnType.DATETIME, reason="values look like dates")
+    nunique = as_str.nunique()
+    if nunique > 50 and nunique > ID_UNIQUE_SHARE * n:
+        return ColumnSpec(name, ColumnType.ID, reason=f"{nunique} distinct strings in {n} rows: identifier-like, "
+                                                      "not compared as a distribution")
+    return ColumnSpec(name, ColumnType.CATEGORICAL, reason=f"text with {nunique} distinct values")
+
+
+def _numeric_spec(name: str, values: pd.Series, why: str) -> ColumnSpec:
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite % 1 == 0).all() and finite.nunique() <= MAX_INT_CATEGORIES:
+        return ColumnSpec(name, ColumnType.CATEGORICAL,
+                          reason=f"{why}, integer-valued with {finite.nunique()} distinct values "
+                                 f"(<= {MAX_INT_CATEGORIES}): treated as categories")
+    return ColumnSpec(name, ColumnType.NUMERICAL, reason=why)
+
+
+def infer_spec(frame: pd.DataFrame, columns: Iterable[str]) -> TableSpec:
+    return TableSpec(columns={c: infer_column(c, frame[c]) for c in columns})
+
+
+_TYPE_ALIASES = {"numerical": ColumnType.NUMERICAL, "numeric": ColumnType.NUMERICAL, "continuous": ColumnType.NUMERICAL,
+                 "categorical": ColumnType.CATEGORICAL, "category": ColumnType.CATEGORICAL,
+                 "boolean": ColumnType.BOOLEAN, "bool": ColumnType.BOOLEAN, "datetime": ColumnType.DATETIME,
+                 "date": ColumnType.DATETIME, "id": ColumnType.ID}
+
+
+def read_spec_file(path: str | Path) -> dict[str, Any]:
+    """Read a table spec YAML file: ``columns: {name: type | {type: ..., format: ...}}``, ``ignore: [..]``."""
+    import yaml
+
+    path = Path(path)
+    files.check_readable(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("is not valid UTF-8 text", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError(f"is not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path),
+                        row=(mark.line + 1) if mark else None) from None
+    if not isinstance(doc, dict):
+        raise SpecError("expected a mapping with a 'columns' key", file=str(path))
+    unknown = set(doc) - {"columns", "ignore", "constraints"}
+    if unknown:
+        raise SpecError(f"unknown top-level key(s) {sorted(unknown)}; expected columns, ignore, constraints",
+                        file=str(path))
+    return {"path": str(path), **doc}
+
+
+def apply_spec_overrides(spec: TableSpec, doc: dict[str, Any] | None, available: Iterable[str]) -> TableSpec:
+    """Apply the user's column types and ``ignore`` list from a spec file to an inferred spec."""
+    if not doc:
+        return spec
+    path = doc.get("path")
+    available = list(available)
+    columns = doc.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise SpecError("'columns' must map column names to types", file=path, field="columns")
+    for name, entry in columns.items():
+        if name not in available:
+            raise SpecError(f"column {name!r} is not in the data (columns: {', '.join(map(str, available))})",
+                            file=path, field=f"columns.{name}")
+        if isinstance(entry, str):
+            entry = {"type": entry}
+        if not isinstance(entry, dict) or "type" not in entry:
+            raise SpecError("expected a type name or a mapping with 'type'", file=path, field=f"columns.{name}")
+        ctype = _TYPE_ALIASES.get(str(entry["type"]).lower())
+        if ctype is None:
+            raise SpecError(f"unknown type {entry['type']!r}; expected one of numerical, categorical, boolean, "
+                            "datetime, id", file=path, field=f"columns.{name}")
+        spec.columns[name] = ColumnSpec(name, ctype, format=entry.get("format"), inferred=False, reason="from spec file")
+    ignore = doc.get("ignore") or []
+    if not isinstance(ignore, list):
+        raise SpecError("'ignore' must be a list of column names", file=path, field="ignore")
+    for name in ignore:
+        if name not in spec.columns:
+            raise SpecError(f"column {name!r} to ignore is not in the data", file=path, field="ignore")
+        spec.columns.pop(name)
+        spec.ignored.append(name)
+    return spec
+
+
+class Table:
+    """A table from a file, a DataFrame or a stream of DataFrames, read lazily.
+
+    ``frame()`` materialises it; ``batches(n)`` streams it. A one-shot iterator is cached in memory the
+    first time it is consumed so that a second pass (or a global metric) can still see it.
+    """
+
+    def __init__(self, label: str, *, frame: pd.DataFrame | None = None,
+                 batch_factory: Callable[[int | None], Iterator[pd.DataFrame]] | None = None,
+                 one_shot: bool = False, path: str | None = None, fmt: str | None = None,
+                 fingerprint: str | None = None) -> None:
+        self.label = label
+        self._frame = frame
+        self._factory = batch_factory
+        self._one_shot = one_shot
+        self.path = path
+        self.format = fmt
+        self._fingerprint = fingerprint
+        self._n_rows: int | None = None if frame is None else len(frame)
+
+    # -- constructors -------------------------------------------------------------------------
+    @classmethod
+    def from_any(cls, obj: Any, label: str, *, fmt: str | None = None, delimiter: str | None = None,
+                 encoding: str = "utf-8", stream: bool = False) -> "Table":
+        """Accept a path (str/Path), a DataFrame, or an iterable of DataFrames."""
+        if isinstance(obj, Table):
+            return obj
+        if isinstance(obj, pd.DataFrame):
+            return cls(label, frame=obj)
+        if isinstance(obj, (str, Path)):
+            path = Path(obj)
+            files.check_readable(path)
+            kind = files.detect_format(path, fmt)
+            sha = files.file_sha256(path)
+            if stream:
+                def factory(n: int | None) -> Iterator[pd.DataFrame]:
+                    return files.iter_file(path, fmt=kind, delimiter=delimiter, encoding=encoding,
+                                           batch_size=n or 50_000)
+
+                return cls(str(path), batch_factory=factory, path=str(path), fmt=kind, fingerprint=sha)
+            frame = files.read_file(path, fmt=kind, delimiter=delimiter, encoding=encoding)
+            return cls(str(path), frame=frame, path=str(path), fmt=kind, fingerprint=sha)
+        if isinstance(obj, Iterable) and not isinstance(obj, (bytes, dict)):
+            it = iter(obj)
+            return cls(label, batch_factory=lambda n: it, one_shot=True)
+        raise InputError(f"{label}: expected a file path, a pandas DataFrame or an iterable of DataFrames, "
+                         f"got {type(obj).__name__}")
+
+    # -- access -------------------------------------------------------------------------------
+    @property
+    def materialized(self) -> bool:
+        return self._frame is not None
+
+    def head(self) -> pd.DataFrame:
+        """The first batch (for type inference and column checks) without consuming a stream."""
+        if self._frame is not None:
+            return self._frame
+        if self._one_shot:
+            first = next(iter(self._factory(None)), None)
+            if first is None:
+                raise InputError(f"{self.label}: the stream yielded no data")
+            rest = self._factory(None)
+            self._factory = _chain_first(first, rest)
+            return first
+        return next(iter(self._factory(50_000)))
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            parts = list(self._iter_raw(None))
+            self._frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            self._n_rows = len(self._frame)
+        return self._frame
+
+    def batches(self, batch_size: int | None = None) -> Iterator[pd.DataFrame]:
+        if self._frame is not None:
+            n = batch_size or max(len(self._frame), 1)
+            for start in range(0, len(self._frame), n):
+                yield self._frame.iloc[start:start + n]
+            return
+        if self._one_shot:  # keep what we stream so that later passes can reuse it
+            parts = []
+            hasher = _FrameHasher()
+            for part in self._iter_raw(batch_size):
+                parts.append(part)
+                hasher.update(part)
+                yield part
+            self._fingerprint = self._fingerprint or hasher.hexdigest()
+            self._frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            self._n_rows = len(self._frame)
+            return
+        count = 0
+        hasher = _FrameHasher() if self._fingerprint is None else None
+        for part in self._iter_raw(batch_size):
+            count += len(part)
+            if hasher:
+                hasher.update(part)
+            yield part
+        self._n_rows = count
+        if hasher:
+            self._fingerprint = hasher.hexdigest()
+
+    def _iter_raw(self, batch_size: int | None) -> Iterator[pd.DataFrame]:
+        for i, part in enumerate(self._factory(batch_size)):
+            if not isinstance(part, pd.DataFrame):
+                raise InputError(f"{self.label}: batch {i + 1} of the stream is a {type(part).__name__}, "
+                                 "expected a pandas DataFrame")
+            yield part
+
+    @property
+    def n_rows(self) -> int | None:
+        return self._n_rows
+
+    def fingerprint(self) -> str | None:
+        """sha256 of the file bytes, or of the contents (column names + row hashes); None for a
+        stream that has not been read through yet."""
+        if self._fingerprint:
+            return self._fingerprint
+        if self._frame is None:
+            return None
+        hasher = _FrameHasher()
+        hasher.update(self._frame)
+        self._fingerprint = hasher.hexdigest()
+        return self._fingerprint
+
+
+class _FrameHasher:
+    """Content hash of a table that is the same whether it is hashed whole or batch by batch."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._columns_done = False
+
+    def update(self, frame: pd.DataFrame) -> None:
+        if not self._columns_done:
+            self._h.update("\x1f".join(map(str, frame.columns)).encode("utf-8"))
+            self._columns_done = True
+        self._h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]):
+    used = {"done": False}
+
+    def factory(n: int | None) -> Iterator[pd.DataFrame]:
+        if used["done"]:
+            return iter(())
+        used["done"] = True
+
+        def gen():
+            yield first
+            yield from rest
+
+        return gen()
+
+    return factory

@@ -1,0 +1,84 @@
+"""Turn user-given tables (paths, DataFrames, streams) into tabular AuditInputs, with clear errors."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from synthaudit.data.inputs import AuditInputs
+from synthaudit.data.tabular import Table, apply_spec_overrides, infer_spec, read_spec_file
+from synthaudit.errors import InputError
+
+
+def _columns_text(cols: list) -> str:
+    shown = ", ".join(map(str, cols[:12]))
+    return shown + (f", ... ({len(cols)} in all)" if len(cols) > 12 else "")
+
+
+def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
+                    target: str | None = None, protected: str | None = None, schema: Any = None,
+                    seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
+                    delimiter: str | None = None, encoding: str = "utf-8") -> AuditInputs:
+    """Load the tables, check their columns against each other and resolve the column types.
+
+    ``real`` is the real data the generator learned from: it is both the reference for distribution
+    comparisons and the training set for privacy comparisons, unless ``train`` is given separately.
+    """
+    if synthetic is None:
+        raise InputError("no synthetic data given", field="--synthetic")
+    load = dict(fmt=fmt, delimiter=delimiter, encoding=encoding, stream=stream)
+    tables: dict[str, Table] = {"synthetic": Table.from_any(synthetic, "synthetic", **load)}
+    if real is not None:
+        tables["real_reference"] = Table.from_any(real, "real", **load)
+        tables["train"] = tables["real_reference"] if train is None else Table.from_any(train, "train", **load)
+    elif train is not None:
+        tables["train"] = Table.from_any(train, "train", **load)
+    if holdout is not None:
+        tables["real_holdout"] = Table.from_any(holdout, "holdout", **load)
+
+    heads = {role: t.head() for role, t in tables.items()}
+    for role, head in heads.items():
+        t = tables[role]
+        if t.materialized and len(head) == 0:
+            raise InputError("has a header but no data rows" if len(head.columns) else "has no rows and no columns",
+                             file=t.label)
+        if len(head.columns) == 0:
+            raise InputError("has no columns", file=t.label)
+    syn_cols = list(heads["synthetic"].columns)
+    ref_role = "real_reference" if "real_reference" in heads else ("train" if "train" in heads else "synthetic")
+    ref_cols = list(heads[ref_role].columns)
+    shared = [c for c in ref_cols if c in set(syn_cols)]
+    warnings: list[str] = []
+    if ref_role != "synthetic":
+        if not shared:
+            raise InputError(f"the synthetic table ({tables['synthetic'].label}) and the real table "
+                             f"({tables[ref_role].label}) have no column in common. synthetic columns: "
+                             f"{_columns_text(syn_cols)}; real columns: {_columns_text(ref_cols)}",
+                             hint="check the header lines and the delimiter")
+        only_syn = [c for c in syn_cols if c not in set(ref_cols)]
+        only_real = [c for c in ref_cols if c not in set(syn_cols)]
+        if only_syn:
+            warnings.append(f"columns only in the synthetic table are ignored: {_columns_text(only_syn)}")
+        if only_real:
+            warnings.append(f"columns only in the real table are ignored: {_columns_text(only_real)}")
+    for role in ("train", "real_holdout"):
+        if role in heads and tables[role] is not tables.get("real_reference"):
+            missing = [c for c in shared if c not in set(heads[role].columns)]
+            if missing:
+                raise InputError(f"the {role.replace('real_', '')} table lacks column(s) {_columns_text(missing)} "
+                                 "that the synthetic and real tables share", file=tables[role].label)
+    for name, col in (("--target", target), ("--protected", protected)):
+        if col is not None and col not in shared:
+            raise InputError(f"column {col!r} is not in both the synthetic and real tables "
+                             f"(shared columns: {_columns_text(shared)})", field=name)
+
+    spec_doc = read_spec_file(schema) if isinstance(schema, (str, bytes)) or hasattr(schema, "__fspath__") else schema
+    reference = tables[ref_role].frame() if tables[ref_role].materialized else heads[ref_role]
+    spec = infer_spec(reference, shared)
+    spec = apply_spec_overrides(spec, spec_doc, shared)
+    for col in (target, protected):
+        if col is not None and col in spec.ignored:
+            raise InputError(f"column {col!r} is both named as target/protected and ignored in the spec file")
+    inputs = AuditInputs(modality="tabular", tables=tables, target=target, protected=protected, schema=spec_doc,
+                         seed=seed, params=dict(params or {}), table_spec=spec, warnings=warnings)
+    return inputs

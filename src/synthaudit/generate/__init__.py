@@ -1,0 +1,1 @@
+"""Generators, one module per modality (survey stage 1: generation)."""

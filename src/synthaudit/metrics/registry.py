@@ -1,0 +1,202 @@
+"""The metric registry: ``register`` a spec whose fields and vocabulary are the catalog's.
+
+Three computation kinds (DESIGN.md):
+  * ``record``    -- a score per record, aggregated (mean); subclass :class:`RecordMetric`.
+  * ``mergeable`` -- init / update(batch) / merge / finalize over sufficient statistics;
+                     subclass :class:`MergeableMetric`. Streams and shards.
+  * ``global``    -- a function ``fn(inputs, models) -> MetricResult`` over the whole sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import numpy as np
+
+from synthaudit.catalog import COMPUTATIONS, DIMENSIONS, DIRECTIONS, MODALITIES
+from synthaudit.metrics.result import MetricResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synthaudit.data.inputs import AuditInputs
+    from synthaudit.models import Models
+
+Applicability = Callable[["AuditInputs"], "str | None"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """Catalog fields of a metric plus the code-side hooks the planner needs."""
+
+    id: str
+    name: str
+    modality: str
+    pillar: str
+    dimension: str
+    section: str
+    direction: str
+    range: tuple[float, float] | None
+    inputs: tuple[str, ...]
+    models: tuple[str, ...]
+    computation: str
+    target_value: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    applies: Applicability | None = None  # returns a reason when the metric cannot run on these data
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.modality not in MODALITIES:
+            problems.append(f"modality {self.modality!r}")
+        if self.pillar not in DIMENSIONS or self.dimension not in DIMENSIONS[self.pillar]:
+            problems.append(f"pillar/dimension {self.pillar}/{self.dimension}")
+        if self.direction not in DIRECTIONS:
+            problems.append(f"direction {self.direction!r}")
+        if self.computation not in COMPUTATIONS:
+            problems.append(f"computation {self.computation!r}")
+        if (self.direction == "target") != (self.target_value is not None):
+            problems.append("target_value must be given exactly when direction is 'target'")
+        if problems:
+            raise ValueError(f"metric {self.id}: invalid spec: {', '.join(problems)}")
+
+    def default_params(self) -> dict[str, Any]:
+        return {k: (v.get("default") if isinstance(v, dict) else v) for k, v in self.params.items()}
+
+    def what_good_looks_like(self) -> str:
+        lo, hi = self.range if self.range else (None, None)
+        if self.direction == "lower_better":
+            return f"lower is better (best {fmt_bound(lo)})" if lo is not None else "lower is better"
+        if self.direction == "higher_better":
+            return f"higher is better (best {fmt_bound(hi)})" if hi is not None else "higher is better"
+        if self.direction == "target":
+            return f"closest to {self.target_value:g} is best"
+        return "reported for context: compare it with the baseline shown beside it"
+
+
+def fmt_bound(x: float | None) -> str:
+    return "∞" if x is not None and np.isinf(x) else f"{x:g}"
+
+
+class MergeableMetric:
+    """Base for ``mergeable`` metrics: state is a sufficient statistic that adds up across batches."""
+
+    spec: MetricSpec
+    #: input roles whose batches ``update`` consumes, e.g. ("real_reference", "synthetic").
+    streams: tuple[str, ...] = ("synthetic",)
+
+    def init(self, inputs: "AuditInputs", models: "Models") -> Any:
+        raise NotImplementedError
+
+    def update(self, state: Any, role: str, batch: "pd.DataFrame") -> Any:
+        raise NotImplementedError
+
+    def merge(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def finalize(self, state: Any, inputs: "AuditInputs", models: "Models") -> MetricResult:
+        raise NotImplementedError
+
+    def compute(self, inputs: "AuditInputs", models: "Models", batch_size: int | None = None) -> MetricResult:
+        """One-call convenience: stream every role once and finalize."""
+        state = self.init(inputs, models)
+        for role in self.streams:
+            for batch in inputs.batches(role, batch_size):
+                state = self.update(state, role, batch)
+        return self.finalize(state, inputs, models)
+
+
+class RecordMetric(MergeableMetric):
+    """Base for ``record`` metrics: ``score(batch)`` gives one score per record; the value is their mean."""
+
+    streams = ("synthetic",)
+
+    def score(self, batch: Any, inputs: "AuditInputs", models: "Models") -> np.ndarray:
+        raise NotImplementedError
+
+    def init(self, inputs: "AuditInputs", models: "Models") -> Any:
+        return {"scores": [], "inputs": inputs, "models": models}
+
+    def update(self, state: Any, role: str, batch: Any) -> Any:
+        state["scores"].append(np.asarray(self.score(batch, state["inputs"], state["models"]), dtype=float))
+        return state
+
+    def merge(self, a: Any, b: Any) -> Any:
+        return {**a, "scores": a["scores"] + b["scores"]}
+
+    def finalize(self, state: Any, inputs: "AuditInputs", models: "Models") -> MetricResult:
+        scores = np.concatenate(state["scores"]) if state["scores"] else np.array([])
+        defined = scores[~np.isnan(scores)]
+        value = float(defined.mean()) if defined.size else None
+        return MetricResult(value=value, record_scores=scores,
+                            notes={"n_records": int(scores.size), "n_undefined": int(scores.size - defined.size)})
+
+
+@dataclass
+class RegisteredMetric:
+    spec: MetricSpec
+    impl: Any  # a function (global) or a MergeableMetric instance (mergeable / record)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def streaming(self) -> bool:
+        return isinstance(self.impl, MergeableMetric)
+
+    def run(self, inputs: "AuditInputs", models: "Models") -> MetricResult:
+        if self.streaming:
+            return self.impl.compute(inputs, models)
+        return self.impl(inputs, models)
+
+
+_REGISTRY: dict[str, RegisteredMetric] = {}
+
+
+def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, section: str,
+             direction: str, range: tuple[float, float] | None, inputs: Iterable[str],
+             models: Iterable[str] = ("none",), computation: str, target_value: float | None = None,
+             params: dict[str, Any] | None = None, applies: Applicability | None = None,
+             registry: dict[str, RegisteredMetric] | None = None):
+    """Decorator registering a metric function (global) or a MergeableMetric/RecordMetric class."""
+    spec = MetricSpec(id=id, name=name, modality=modality, pillar=pillar, dimension=dimension,
+                      section=section, direction=direction, range=range, inputs=tuple(inputs),
+                      models=tuple(models), computation=computation, target_value=target_value,
+                      params=dict(params or {}), applies=applies)
+    target = _REGISTRY if registry is None else registry
+
+    def decorate(obj):
+        if isinstance(obj, type) and issubclass(obj, MergeableMetric):
+            if computation == "global":
+                raise ValueError(f"{id}: a MergeableMetric class cannot be registered as 'global'")
+            instance = obj()
+            instance.spec = spec
+            impl = instance
+        elif callable(obj):
+            if computation != "global":
+                raise ValueError(f"{id}: a '{computation}' metric must subclass MergeableMetric/RecordMetric")
+            impl = obj
+        else:
+            raise TypeError(f"{id}: cannot register {obj!r}")
+        if spec.id in target:
+            raise ValueError(f"metric {spec.id} registered twice")
+        target[spec.id] = RegisteredMetric(spec=spec, impl=impl)
+        obj.spec = spec
+        return obj
+
+    return decorate
+
+
+def all_metrics() -> dict[str, RegisteredMetric]:
+    """All registered metrics (imports every modality package on first use)."""
+    from synthaudit.metrics import load_all
+
+    load_all()
+    return _REGISTRY
+
+
+def get(metric_id: str) -> RegisteredMetric:
+    reg = all_metrics()
+    if metric_id not in reg:
+        raise KeyError(metric_id)
+    return reg[metric_id]

@@ -1,0 +1,137 @@
+"""Features shared by several tabular metrics: column groups, numeric views, real-data bin edges."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthaudit.stats.binning import bin_index, equal_width_edges
+from synthaudit.stats.counts import MISSING, count_values
+
+if TYPE_CHECKING:
+    from synthaudit.data.inputs import AuditInputs
+
+REAL = "real_reference"
+SYN = "synthetic"
+
+
+def as_float(series: pd.Series) -> np.ndarray:
+    """Numbers as float64; datetimes as nanoseconds since the epoch; missing as NaN."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = series.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
+        out[series.isna().to_numpy()] = np.nan
+        return out
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
+def numeric_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    if not columns:
+        return np.empty((len(frame), 0))
+    return np.column_stack([as_float(frame[c]) for c in columns])
+
+
+def needs_columns(*, numerical: int = 0, categorical: int = 0, total: int = 0):
+    """Applicability check: enough numerical / categorical / total columns in the table spec."""
+    def check(inputs: "AuditInputs") -> str | None:
+        spec = inputs.table_spec
+        if spec is None:
+            return None
+        n_num, n_cat = len(spec.numerical), len(spec.categorical)
+        if n_num < numerical:
+            return f"needs {numerical} numerical or datetime column(s); the table has {n_num}"
+        if n_cat < categorical:
+            return f"needs {categorical} categorical or boolean column(s); the table has {n_cat}"
+        if n_num + n_cat < total:
+            return f"needs {total} comparable columns; the table has {n_num + n_cat}"
+        return None
+
+    return check
+
+
+def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
+    """Inner equal-width bin edges per numerical column from the real data (computed once per audit)."""
+    def compute() -> dict[str, np.ndarray]:
+        cols = inputs.table_spec.numerical
+        lo = np.full(len(cols), np.inf)
+        hi = np.full(len(cols), -np.inf)
+        for batch in inputs.batches(REAL):
+            x = numeric_matrix(batch, cols)
+            if x.size:
+                with np.errstate(invalid="ignore"):
+                    lo = np.fmin(lo, np.nanmin(np.where(np.isnan(x), np.inf, x), axis=0))
+                    hi = np.fmax(hi, np.nanmax(np.where(np.isnan(x), -np.inf, x), axis=0))
+        edges = {}
+        for c, a, b in zip(cols, lo, hi):
+            edges[c] = equal_width_edges(a, b, n_bins) if np.isfinite(a) else np.array([])
+        return edges
+
+    return inputs.features.get(f"tabular.real_bin_edges[{n_bins}]", compute)
+
+
+def discretize(series: pd.Series, inner_edges: np.ndarray) -> pd.Series:
+    """Bin numbers 1..n as objects, missing values as the MISSING category."""
+    idx = bin_index(as_float(series), inner_edges)
+    out = pd.Series(idx, index=series.index, dtype=object)
+    out[idx == -1] = MISSING
+    return out
+
+
+def bin_labels(inner_edges: np.ndarray, fmt=lambda x: f"{x:.4g}") -> dict[int, str]:
+    labels = {}
+    bounds = [-np.inf, *inner_edges.tolist(), np.inf]
+    for i in range(1, len(bounds)):
+        lo, hi = bounds[i - 1], bounds[i]
+        labels[i] = f"< {fmt(hi)}" if np.isinf(lo) else f">= {fmt(lo)}" if np.isinf(hi) else f"[{fmt(lo)}, {fmt(hi)})"
+    return labels
+
+
+def top_categories(real: Any, synthetic: Any, k: int = 12) -> list:
+    """The k categories most frequent in real (then synthetic) data, for plots."""
+    keys = list(dict.fromkeys([*[c for c, _ in real.most_common()], *[c for c, _ in synthetic.most_common()]]))
+    return keys[:k]
+
+
+__all__ = ["REAL", "SYN", "as_float", "numeric_matrix", "needs_columns", "real_bin_edges", "discretize",
+           "bin_labels", "top_categories", "count_values", "MISSING"]
+
+
+class CategoryCountsMixin:
+    """Mergeable state shared by the categorical marginal metrics: per role, per column, value counts."""
+
+    streams = (REAL, SYN)
+
+    def columns(self, inputs: "AuditInputs") -> list[str]:
+        return list(inputs.table_spec.categorical)
+
+    def init(self, inputs: "AuditInputs", models: Any) -> dict:
+        cols = self.columns(inputs)
+        return {"columns": cols, REAL: {c: Counter() for c in cols}, SYN: {c: Counter() for c in cols}}
+
+    def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
+        for c in state["columns"]:
+            state[role][c].update(count_values(batch[c]))
+        return state
+
+    def merge(self, a: dict, b: dict) -> dict:
+        return {"columns": a["columns"],
+                **{role: {c: a[role][c] + b[role][c] for c in a["columns"]} for role in (REAL, SYN)}}
+
+
+def marginal_bars(column: str, real: Counter, synthetic: Counter, k: int = 12) -> dict:
+    """Plot payload: real vs synthetic relative frequencies of the top-k categories."""
+    keys = top_categories(real, synthetic, k)
+    nr, ns = sum(real.values()) or 1, sum(synthetic.values()) or 1
+    return {"kind": "bars", "title": column, "labels": [str(x) for x in keys],
+            "real": [real.get(x, 0) / nr for x in keys], "synthetic": [synthetic.get(x, 0) / ns for x in keys]}
+
+
+def marginal_hist(column: str, real: np.ndarray, synthetic: np.ndarray, bins: int = 30, is_datetime: bool = False) -> dict:
+    """Plot payload: real vs synthetic densities on common bins (range from both samples)."""
+    both = np.concatenate([real, synthetic])
+    edges = np.histogram_bin_edges(both, bins=bins) if both.size else np.linspace(0, 1, bins + 1)
+    hr, _ = np.histogram(real, bins=edges)
+    hs, _ = np.histogram(synthetic, bins=edges)
+    return {"kind": "hist", "title": column, "edges": edges.tolist(), "datetime": is_datetime,
+            "real": (hr / max(hr.sum(), 1)).tolist(), "synthetic": (hs / max(hs.sum(), 1)).tolist()}

@@ -1,0 +1,1 @@
+"""Reports: report.json (versioned schema in report/schema/) and one self-contained report.html."""

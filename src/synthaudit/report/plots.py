@@ -1,0 +1,91 @@
+"""Inline SVG plots for the HTML report (matplotlib, Agg backend, text as paths: no fonts, no network)."""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import numpy as np
+
+REAL_COLOR = "#1f5f99"   # blue
+SYN_COLOR = "#d9822b"    # orange (distinguishable for common colour-vision deficiencies)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False,
+                         "axes.spines.right": False, "svg.hashsalt": "synthaudit"})
+    return plt
+
+
+def _svg(fig, alt: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    _plt().close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    title = alt.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"<svg ", f'<svg role="img" aria-label="{title}" ', text, count=1)
+    return text
+
+
+def marginal_svg(payload: dict[str, Any]) -> str:
+    """Real vs synthetic marginal: step histogram for numbers, grouped bars for categories."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    title = str(payload.get("title", ""))
+    if payload["kind"] == "hist":
+        edges = np.asarray(payload["edges"], dtype=float)
+        x = edges
+        if payload.get("datetime"):
+            x = edges.astype("datetime64[ns]")
+            fig.autofmt_xdate()
+        ax.stairs(payload["real"], x, label="real", color=REAL_COLOR, linewidth=1.6)
+        ax.stairs(payload["synthetic"], x, label="synthetic", color=SYN_COLOR, linewidth=1.6, linestyle="--")
+        ax.set_ylabel("share of rows")
+        alt = f"Histogram of {title}: real vs synthetic"
+    else:
+        labels = [lbl if len(lbl) <= 14 else lbl[:13] + "…" for lbl in payload["labels"]]
+        pos = np.arange(len(labels))
+        ax.bar(pos - 0.2, payload["real"], width=0.4, label="real", color=REAL_COLOR)
+        ax.bar(pos + 0.2, payload["synthetic"], width=0.4, label="synthetic", color=SYN_COLOR, hatch="//",
+               edgecolor="white")
+        ax.set_xticks(pos, labels, rotation=40, ha="right")
+        ax.set_ylabel("share of rows")
+        alt = f"Category frequencies of {title}: real vs synthetic"
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    return _svg(fig, alt)
+
+
+def pair_heatmap_svg(columns: list[str], matrix: np.ndarray, title: str) -> str:
+    """Column x column heatmap of pairwise differences (NaN cells left blank)."""
+    plt = _plt()
+    k = len(columns)
+    size = min(9.0, 1.6 + 0.32 * k)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    masked = np.ma.masked_invalid(matrix)
+    vmax = max(0.05, float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.05)
+    im = ax.imshow(masked, cmap="Reds", vmin=0, vmax=vmax)
+    short = [c if len(c) <= 18 else c[:17] + "…" for c in columns]
+    ax.set_xticks(range(k), short, rotation=90)
+    ax.set_yticks(range(k), short)
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="difference (0 = same)")
+    return _svg(fig, f"{title}: {k} columns; darker cells differ more")
+
+
+def bar_svg(labels: list[str], values: list[float], title: str, xlabel: str) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.6, 0.35 * len(labels) + 0.9))
+    pos = np.arange(len(labels))
+    ax.barh(pos, values, color=SYN_COLOR)
+    ax.set_yticks(pos, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return _svg(fig, f"{title}: bar chart")

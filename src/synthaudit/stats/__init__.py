@@ -1,0 +1,1 @@
+"""Shared math (KS, TVD, moments, binning, ...), used by several modalities."""
