@@ -12,13 +12,7 @@ from synthaudit.errors import InputError, PolicyError, SynthAuditError
 __all__ = ["__version__", "audit", "AuditReport", "InputError", "PolicyError", "SynthAuditError"]
 
 
-def __getattr__(name: str):  # lazy: keep `import synthaudit` cheap
-    if name == "audit":
-        from synthaudit.audit.api import audit
-
-        return audit
-    if name == "AuditReport":
-        from synthaudit.report.model import AuditReport
-
-        return AuditReport
-    raise AttributeError(name)
+# The function shadows the ``synthaudit.audit`` subpackage on purpose: ``synthaudit.audit(...)`` is the API.
+# Import the subpackage's modules with ``from synthaudit.audit.engine import ...``.
+from synthaudit.audit.api import audit  # noqa: E402
+from synthaudit.report.model import AuditReport  # noqa: E402

@@ -81,7 +81,8 @@ class GaussianCopula:
             scores.append(stats.norm.ppf(np.clip(u, 1e-9, 1 - 1e-9)))
             self._cols.append(_Column(name, "category", categories=cats, cum=cum, dtype=col.dtype))
         z = np.column_stack(scores) if scores else np.zeros((len(frame), 0))
-        corr = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
+        with np.errstate(invalid="ignore", divide="ignore"):  # constant columns: no correlation
+            corr = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
         corr = np.nan_to_num(np.atleast_2d(corr), nan=0.0)
         np.fill_diagonal(corr, 1.0)
         self._corr = _nearest_correlation(corr)

@@ -1,8 +1,10 @@
-"""Inline SVG plots for the HTML report (matplotlib, Agg backend, text as paths: no fonts, no network)."""
+"""Inline SVG plots for the HTML report (matplotlib, Agg backend; text stays text so that the browser's
+local fonts render any script, e.g. CJK category names; no network)."""
 from __future__ import annotations
 
 import io
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,14 +19,16 @@ def _plt():
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False,
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
                          "axes.spines.right": False, "svg.hashsalt": "synthaudit"})
     return plt
 
 
 def _svg(fig, alt: str) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    with warnings.catch_warnings():  # glyphs missing from matplotlib's layout font: the browser draws them
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     _plt().close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]

@@ -73,6 +73,7 @@ class PairwiseMoments:
 
     def constant(self) -> np.ndarray:
         """(k, k) True where column i or j has no spread over the pair's rows."""
-        scale = np.maximum(np.abs(self.mean_i), np.abs(self.mean_j)) + 1.0
-        tol = 1e-24 * np.maximum(self.n, 1) * scale ** 2
-        return (self.m2_i <= tol) | (self.m2_j <= tol)
+        n = np.maximum(self.n, 1)
+        tol_i = 1e-24 * n * (np.abs(self.mean_i) + 1.0) ** 2  # relative to each column's own magnitude
+        tol_j = 1e-24 * n * (np.abs(self.mean_j) + 1.0) ** 2
+        return (self.m2_i <= tol_i) | (self.m2_j <= tol_j)
