@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 PILLARS = ("quality", "trust")
 DIMENSIONS = {
     "quality": ("validity", "fidelity", "diversity", "utility"),
@@ -27,7 +28,7 @@ MODALITIES = ("text", "dialogue", "reasoning", "tabular", "graph", "json", "logs
 def load_catalog() -> dict[str, Any]:
     """Parse the packaged ``metrics.yaml`` (catalog_version, metrics list)."""
     text = resources.files(__package__).joinpath("metrics.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)
 
 
 @lru_cache(maxsize=None)
@@ -39,7 +40,7 @@ def catalog_entries() -> dict[str, dict[str, Any]]:
 @lru_cache(maxsize=None)
 def load_gap_tables() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("gap_tables.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)
 
 
 def parse_range(text: str | None) -> tuple[float, float] | None:

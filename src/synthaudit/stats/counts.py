@@ -11,18 +11,38 @@ MISSING = "(missing)"  # label of the missing-value category in breakdowns
 
 
 def count_values(values: pd.Series | Iterable[Any]) -> Counter:
-    """Counts of each value, missing values counted under ``MISSING``."""
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    """Counts of each value, missing values counted under ``MISSING`` (fast path for Categoricals)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        counts = np.bincount(s.cat.codes.to_numpy() + 1, minlength=len(cats) + 1)
+        out = Counter({cats[i - 1] if i else MISSING: int(c) for i, c in enumerate(counts) if c})
+        return out
     vc = s.astype(object).where(s.notna(), MISSING).value_counts(dropna=False, sort=False)
     return Counter(dict(zip(vc.index.tolist(), vc.to_numpy().tolist())))
 
 
+def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes with missing = 0, labels with MISSING first) for any Series."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy().astype(np.int64) + 1, [MISSING, *s.cat.categories]
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64) + 1, [MISSING, *uniques]
+
+
 def count_pairs(a: pd.Series, b: pd.Series) -> Counter:
-    """Counts of each (a, b) value pair, missing values counted under ``MISSING``."""
-    aa = a.astype(object).where(a.notna(), MISSING)
-    bb = b.astype(object).where(b.notna(), MISSING)
-    vc = pd.DataFrame({"a": aa.to_numpy(), "b": bb.to_numpy()}).value_counts(sort=False, dropna=False)
-    return Counter(dict(zip(vc.index.tolist(), vc.to_numpy().tolist())))
+    """Counts of each (a, b) value pair, missing values counted under ``MISSING``; vectorised on codes."""
+    ca, la = _codes(a)
+    cb, lb = _codes(b)
+    kb = len(lb)
+    joint = ca * kb + cb
+    if len(la) * kb <= 4_000_000:
+        counts = np.bincount(joint, minlength=len(la) * kb)
+        keys = np.flatnonzero(counts)
+        vals = counts[keys]
+    else:
+        keys, vals = np.unique(joint, return_counts=True)
+    return Counter({(la[k // kb], lb[k % kb]): int(v) for k, v in zip(keys.tolist(), vals.tolist())})
 
 
 def frequencies(counts: Counter, keys: Iterable[Hashable]) -> np.ndarray:

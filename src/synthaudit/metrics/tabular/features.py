@@ -71,11 +71,11 @@ def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
 
 
 def discretize(series: pd.Series, inner_edges: np.ndarray) -> pd.Series:
-    """Bin numbers 1..n as objects, missing values as the MISSING category."""
+    """Bin numbers 1..n as a Categorical; missing values stay missing (counted as MISSING)."""
     idx = bin_index(as_float(series), inner_edges)
-    out = pd.Series(idx, index=series.index, dtype=object)
-    out[idx == -1] = MISSING
-    return out
+    n_bins = len(inner_edges) + 1
+    codes = np.where(idx == -1, -1, idx - 1)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(range(1, n_bins + 1))), index=series.index)
 
 
 def bin_labels(inner_edges: np.ndarray, fmt=lambda x: f"{x:.4g}") -> dict[int, str]:
