@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from synthaudit.errors import SynthAuditError
@@ -34,11 +35,30 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except SynthAuditError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.render()}", highlight=False, markup=True, soft_wrap=True)
+        _print_error(exc.render())
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:  # a path the user gave cannot be read or written (permissions, a file where a
+        # directory is expected, a full disk): name it, no traceback
+        reason = exc.strerror or str(exc)
+        _print_error(f"{exc.filename}: {reason}" if exc.filename is not None else reason)
         raise typer.Exit(EXIT_USAGE) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def _print_error(text: str) -> None:
+    # the message is plain text: file names and values such as "['a']" must not be read as Rich markup
+    err_console.print("[bold red]error:[/] " + escape(text), highlight=False, markup=True, soft_wrap=True)
+
+
+def _check_out_dir(out: Path) -> None:
+    """Fail before the audit runs when --out cannot be the output directory."""
+    from synthaudit.errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError("exists and is not a directory; --out expects a directory for report.json and "
+                         "report.html", file=str(out), field="--out")
 
 
 def _split(text: Optional[str]) -> Optional[list[str]]:
@@ -58,8 +78,13 @@ def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
         metric, _, name = key.rpartition(".")
         if not sep or metric not in catalog_entries() or not name:
             raise UsageError(f"expected METRIC_ID.PARAM=VALUE, got {item!r}", field="--param")
-        out.setdefault(metric, {})[name] = yaml.safe_load(raw)
-    return out
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise UsageError(f"cannot read the value {raw!r} of {key}", field="--param",
+                             hint="quote it, e.g. --param 'tabular.chi2.pass_threshold=0.05'") from None
+        out.setdefault(metric, {})[name] = value
+    return out  # names and types are checked by synthaudit.audit.params.check_params
 
 
 def print_summary(report, out_dir: Optional[Path]) -> None:
@@ -68,7 +93,8 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
         t.add_column(col, overflow="fold")
     for m in report.metrics:
         value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
-        t.add_row(m.id, m.dimension, value, m.good if m.status == "ok" else (m.error or "")[:80], f"{m.wall_time_s:.2f}")
+        t.add_row(m.id, m.dimension, value, escape(m.good if m.status == "ok" else (m.error or "")[:80]),
+                  f"{m.wall_time_s:.2f}")
     out_console.print(t)
     by_kind: dict[str, int] = {}
     for g in report.gaps:
@@ -77,15 +103,16 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
         out_console.print("gaps: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in by_kind.items()))
     enable = [g for g in report.gaps if g.kind == "missing_input"]
     for g in enable[:6]:
-        out_console.print(f"  [dim]{g.id}[/]: {g.reason} -> pass {g.enable}")
+        out_console.print(f"  [dim]{g.id}[/]: {escape(g.reason)} -> pass {escape(str(g.enable))}")
     for w in report.warnings[:10]:
-        out_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)  # warnings quote user data
     if report.policy:
         for g in report.policy.gates:
             mark = "[green]pass[/]" if g.passed else "[bold red]FAIL[/]"
-            out_console.print(f"gate {g.gate}: {mark} ({g.reason})", highlight=False)
+            out_console.print(f"gate {escape(g.gate)}: {mark} ({escape(g.reason)})", highlight=False)
     if out_dir is not None:
-        out_console.print(f"report: {out_dir / 'report.html'}  (data: {out_dir / 'report.json'})", highlight=False)
+        out_console.print(escape(f"report: {out_dir / 'report.html'}  (data: {out_dir / 'report.json'})"),
+                          highlight=False)
 
 
 @audit_app.command("tabular")
@@ -115,6 +142,7 @@ def audit_tabular(
     with user_errors():
         if metrics and dimensions:
             raise UsageError("give --metrics or --dimensions, not both")
+        _check_out_dir(out)
         from synthaudit.audit.api import audit
 
         report = audit("tabular", synthetic=synthetic, real=real, holdout=holdout, target=target,
@@ -177,7 +205,7 @@ def report_cmd(
             raise InputError(f"not a synthaudit report ({str(exc).splitlines()[0]})", file=str(report_json)) from None
         target = html or report_json.with_suffix(".html")
         target.write_text(render_html(report), encoding="utf-8")
-    out_console.print(f"report: {target}", highlight=False)
+    out_console.print(escape(f"report: {target}"), highlight=False)
 
 
 @app.command("demo")
@@ -190,7 +218,9 @@ def demo_cmd(
     from synthaudit.demo import run_demo
 
     with user_errors():
-        report, paths = run_demo(out, seed=seed, progress=None if not quiet else False, echo=out_console.print)
+        _check_out_dir(out)
+        report, paths = run_demo(out, seed=seed, progress=None if not quiet else False,
+                                 echo=lambda text: out_console.print(escape(str(text)), highlight=False))
     print_summary(report, out)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from synthaudit.audit.assemble import build_report
 from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
+from synthaudit.audit.params import check_params
 from synthaudit.audit.plan import make_plan, validate_selection
 from synthaudit.audit.policy import Gate, evaluate, load_policy, parse_policy
 from synthaudit.errors import UsageError
@@ -42,6 +43,7 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     if modality not in IMPLEMENTED_MODALITIES:
         raise UsageError(f"the {modality} audit is not implemented yet; implemented: {', '.join(IMPLEMENTED_MODALITIES)}"
                          f" (`synthaudit metrics --modality {modality}` lists its catalog)")
+    params = check_params(params)
     gates, policy_source = _gates(policy)
     from synthaudit.data.tabular_inputs import prepare_tabular
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from synthaudit.catalog import catalog_entries
+from synthaudit.data.files import read_yaml_file
 from synthaudit.errors import PolicyError
 
 
@@ -79,15 +78,11 @@ def load_policy(path: str | Path) -> list[Gate]:
     path = Path(path)
     if not path.exists():
         raise PolicyError("policy file not found", file=str(path))
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise PolicyError("is not valid UTF-8 text", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise PolicyError(f"is not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path),
-                          row=(mark.line + 1) if mark else None) from None
-    return parse_policy(doc, str(path))
+    doc = read_yaml_file(path, PolicyError, "a YAML file of gates")
+    gates = parse_policy(doc, str(path))
+    if not gates:
+        raise PolicyError("defines no gates; expected lines like 'tabular.kst: {max: 0.1}'", file=str(path))
+    return gates
 
 
 def evaluate(gates: Iterable[Gate], values: dict[str, dict[str, float | None]], status: dict[str, str]) -> list[GateResult]:

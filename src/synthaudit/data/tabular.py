@@ -8,6 +8,7 @@ their own category and numerical metrics drop them and report the share.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -32,6 +33,8 @@ class ColumnType(str, Enum):
         return self.value
 
 
+#: column types are inferred from the first rows of the real table (all of it when smaller)
+INFER_ROWS = 10_000
 #: integer-valued numeric columns with at most this many distinct values are inferred categorical
 MAX_INT_CATEGORIES = 5
 #: a string column with more distinct values than this share of its rows (and > 50) is an identifier
@@ -84,13 +87,19 @@ class TableSpec:
         """A new frame with exactly the spec's columns, typed; unparseable cells become missing and are reported."""
         out = {}
         for name, col in self.columns.items():
-            out[name] = coerce_series(frame[name], col, label=label, warnings=warnings, row_offset=row_offset)
+            # a streamed JSON Lines batch whose records all lack a key has no such column: missing values
+            raw = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+            out[name] = coerce_series(raw, col, label=label, warnings=warnings, row_offset=row_offset)
         return pd.DataFrame(out, index=frame.index)
 
 
 def canonical_category(value: Any) -> Any:
     """One spelling per category: 1, 1.0 and '1' all become '1'; missing stays None."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)) and np.isnan(value):  # also float32/float16 NaN
+        return None
+    if isinstance(value, (np.datetime64, np.timedelta64)) and np.isnat(value):
         return None
     if isinstance(value, (bool, np.bool_)):
         return "True" if value else "False"
@@ -106,7 +115,42 @@ def _canonical_bool(value: Any) -> Any:
     if v is None:
         return None
     low = v.strip().lower()
-    return "True" if low == "true" else "False" if low == "false" else v
+    # a boolean column may be spelled True/False, 'true'/'false' or 1/0 (1.0/0.0, '1'/'0') by generators
+    return "True" if low in ("true", "1") else "False" if low in ("false", "0") else v
+
+
+class _UnparsedWarning(str):
+    """The warning text for cells of one column that did not parse, with the (1-based) rows it covers.
+
+    A table is coerced batch by batch when streamed and again whole for global metrics, so the same
+    cells are seen more than once: warnings for one table and column are merged (rows counted once)
+    instead of repeated with partial counts.
+    """
+
+    key: tuple[str, str, str]
+    rows: np.ndarray
+    first_value: Any
+
+    @classmethod
+    def make(cls, label: str, column: str, expected: str, rows: np.ndarray, first_value: Any) -> "_UnparsedWarning":
+        text = (f"{label}: column '{column}': {len(rows)} value(s) are not {expected} and were treated as missing "
+                f"(first at data row {int(rows[0])}, header not counted: {first_value!r})")
+        obj = cls(text)
+        obj.key, obj.rows, obj.first_value = (label, column, expected), rows, first_value
+        return obj
+
+
+def _add_unparsed_warning(warnings: list[str], label: str, column: str, expected: str, rows: np.ndarray,
+                          first_value: Any) -> None:
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    key = (label, column, expected)
+    for i, w in enumerate(warnings):
+        if isinstance(w, _UnparsedWarning) and w.key == key:
+            merged = np.union1d(w.rows, rows)
+            first = first_value if rows[0] < w.rows[0] else w.first_value
+            warnings[i] = _UnparsedWarning.make(label, column, expected, merged, first)
+            return
+    warnings.append(_UnparsedWarning.make(label, column, expected, rows, first_value))
 
 
 def coerce_series(series: pd.Series, col: ColumnSpec, *, label: str, warnings: list[str] | None,
@@ -114,9 +158,9 @@ def coerce_series(series: pd.Series, col: ColumnSpec, *, label: str, warnings: l
     def report_unparsed(parsed: pd.Series, expected: str) -> None:
         bad = parsed.isna() & series.notna()
         if warnings is not None and bad.any():
-            first = int(np.flatnonzero(bad.to_numpy())[0])
-            warnings.append(f"{label}: column '{col.name}': {int(bad.sum())} value(s) are not {expected} and were "
-                            f"treated as missing (first at row {row_offset + first + 1}: {series.iloc[first]!r})")
+            positions = np.flatnonzero(bad.to_numpy())
+            _add_unparsed_warning(warnings, label, col.name, expected, row_offset + positions + 1,
+                                  series.iloc[int(positions[0])])
 
     if col.type == ColumnType.NUMERICAL:
         if pd.api.types.is_bool_dtype(series):
@@ -133,9 +177,27 @@ def coerce_series(series: pd.Series, col: ColumnSpec, *, label: str, warnings: l
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed.astype("datetime64[ns]")
-    if col.type == ColumnType.BOOLEAN:
-        return series.map(_canonical_bool).astype(object)
-    return series.map(canonical_category).astype(object)
+    return as_categorical(series, _canonical_bool if col.type == ColumnType.BOOLEAN else canonical_category)
+
+
+def as_categorical(series: pd.Series, canon: Callable[[Any], Any] = None) -> pd.Series:
+    """A pandas Categorical of canonical category strings (missing stays missing).
+
+    Only the distinct values are canonicalised (hash factorisation first), so this is vectorised.
+    """
+    canon = canon or canonical_category
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    labels = [canon(u) for u in uniques]
+    categories = list(dict.fromkeys(x for x in labels if x is not None))
+    position = {c: i for i, c in enumerate(categories)}
+    remap = np.array([position[x] if x is not None else -1 for x in labels] + [-1], dtype=np.int64)
+    new_codes = remap[np.where(codes < 0, len(labels), codes)]
+    return pd.Series(pd.Categorical.from_codes(new_codes, categories=categories), index=series.index,
+                     name=series.name)
 
 
 def infer_column(name: str, series: pd.Series) -> ColumnSpec:
@@ -150,19 +212,18 @@ def infer_column(name: str, series: pd.Series) -> ColumnSpec:
         return ColumnSpec(name, ColumnType.CATEGORICAL, reason="no values: treated as one missing category")
     if pd.api.types.is_numeric_dtype(series):
         return _numeric_spec(name, values.astype(float), "numeric dtype")
-    as_str = values.map(canonical_category)
-    lowered = set(as_str.str.strip().str.lower().unique()[:3])
-    if lowered <= _BOOL_STRINGS and as_str.str.strip().str.lower().isin(_BOOL_STRINGS).all():
+    # work on the distinct values only (vectorised: a column has far fewer distinct values than rows)
+    distinct = pd.Series(list(dict.fromkeys(canonical_category(u) for u in pd.unique(values))), dtype=object)
+    if distinct.str.strip().str.lower().isin(_BOOL_STRINGS).all():
         return ColumnSpec(name, ColumnType.BOOLEAN, reason="values are true/false")
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all():
-        return _numeric_spec(name, numeric.astype(float), "all values parse as numbers")
-    sample = as_str.iloc[: 1000]
+    if pd.to_numeric(distinct, errors="coerce").notna().all():
+        return _numeric_spec(name, pd.to_numeric(values, errors="coerce").astype(float), "all values parse as numbers")
+    sample = distinct.iloc[:1000]
     if sample.str.match(_DATE_RE).mean() >= 0.95:
         parsed = pd.to_datetime(sample, errors="coerce", utc=True, format="mixed")
         if parsed.notna().mean() >= 0.95:
             return ColumnSpec(name, ColumnType.DATETIME, reason="values look like dates")
-    nunique = as_str.nunique()
+    nunique = len(distinct)
     if nunique > 50 and nunique > ID_UNIQUE_SHARE * n:
         return ColumnSpec(name, ColumnType.ID, reason=f"{nunique} distinct strings in {n} rows: identifier-like, "
                                                       "not compared as a distribution")
@@ -190,18 +251,9 @@ _TYPE_ALIASES = {"numerical": ColumnType.NUMERICAL, "numeric": ColumnType.NUMERI
 
 def read_spec_file(path: str | Path) -> dict[str, Any]:
     """Read a table spec YAML file: ``columns: {name: type | {type: ..., format: ...}}``, ``ignore: [..]``."""
-    import yaml
-
     path = Path(path)
     files.check_readable(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("is not valid UTF-8 text", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError(f"is not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path),
-                        row=(mark.line + 1) if mark else None) from None
+    doc = files.read_yaml_file(path, SpecError, "a table spec YAML file")
     if not isinstance(doc, dict):
         raise SpecError("expected a mapping with a 'columns' key", file=str(path))
     unknown = set(doc) - {"columns", "ignore", "constraints"}
@@ -272,8 +324,8 @@ class Table:
         if isinstance(obj, Table):
             return obj
         if isinstance(obj, pd.DataFrame):
-            return cls(label, frame=obj)
-        if isinstance(obj, (str, Path)):
+            return cls(label, frame=files.flatten_nested(obj))  # a copy if it must change: never the user's frame
+        if isinstance(obj, (str, os.PathLike)):
             path = Path(obj)
             files.check_readable(path)
             kind = files.detect_format(path, fmt)
@@ -297,18 +349,33 @@ class Table:
     def materialized(self) -> bool:
         return self._frame is not None
 
-    def head(self) -> pd.DataFrame:
-        """The first batch (for type inference and column checks) without consuming a stream."""
+    def head(self, n_rows: int = INFER_ROWS) -> pd.DataFrame:
+        """The first ``n_rows`` rows (type inference, column checks) without losing any of a stream."""
         if self._frame is not None:
-            return self._frame
+            return self._frame.iloc[:n_rows]
         if self._one_shot:
-            first = next(iter(self._factory(None)), None)
-            if first is None:
+            source = iter(self._factory(None))
+            taken: list[pd.DataFrame] = []
+            count = 0
+            for part in source:
+                taken.append(part)
+                count += len(part)
+                if count >= n_rows:
+                    break
+            if not taken:
                 raise InputError(f"{self.label}: the stream yielded no data")
-            rest = self._factory(None)
-            self._factory = _chain_first(first, rest)
-            return first
-        return next(iter(self._factory(50_000)))
+            self._factory = _chain_first(taken, source)
+            frame = pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0]
+            return frame.iloc[:n_rows]
+        parts, count = [], 0
+        for part in self._factory(min(n_rows, 50_000)):
+            parts.append(part)
+            count += len(part)
+            if count >= n_rows:
+                break
+        if not parts:
+            raise InputError("has no data rows", file=self.label)
+        return (pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]).iloc[:n_rows]
 
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
@@ -386,7 +453,7 @@ class _FrameHasher:
         return self._h.hexdigest()
 
 
-def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]):
+def _chain_first(first: list[pd.DataFrame], rest: Iterator[pd.DataFrame]):
     used = {"done": False}
 
     def factory(n: int | None) -> Iterator[pd.DataFrame]:
@@ -395,7 +462,7 @@ def _chain_first(first: pd.DataFrame, rest: Iterator[pd.DataFrame]):
         used["done"] = True
 
         def gen():
-            yield first
+            yield from first
             yield from rest
 
         return gen()

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.data.tabular import Table, apply_spec_overrides, infer_spec, read_spec_file
-from synthaudit.errors import InputError
+from synthaudit.errors import InputError, SpecError
 
 
 def _columns_text(cols: list) -> str:
@@ -39,9 +38,9 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
     heads = {role: t.head() for role, t in tables.items()}
     for role, head in heads.items():
         t = tables[role]
-        if t.materialized and len(head) == 0:
+        if len(head) == 0:  # streamed or not: a header-only file has nothing to audit
             raise InputError("has a header but no data rows" if len(head.columns) else "has no rows and no columns",
-                             file=t.label)
+                             file=t.label, hint="expected a header line and at least one row")
         if len(head.columns) == 0:
             raise InputError("has no columns", file=t.label)
     syn_cols = list(heads["synthetic"].columns)
@@ -69,16 +68,18 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
                                  "that the synthetic and real tables share", file=tables[role].label)
     for name, col in (("--target", target), ("--protected", protected)):
         if col is not None and col not in shared:
-            raise InputError(f"column {col!r} is not in both the synthetic and real tables "
-                             f"(shared columns: {_columns_text(shared)})", field=name)
+            lacking = [r for r in ("synthetic", ref_role) if col not in set(heads[r].columns)] or ["synthetic"]
+            where = " and ".join(dict.fromkeys(tables[r].label for r in lacking))
+            raise InputError(f"column {col!r} is not in {where}; expected one of the columns the tables share: "
+                             f"{_columns_text(shared)}", field=name)
 
     spec_doc = read_spec_file(schema) if isinstance(schema, (str, bytes)) or hasattr(schema, "__fspath__") else schema
-    reference = tables[ref_role].frame() if tables[ref_role].materialized else heads[ref_role]
-    spec = infer_spec(reference, shared)
+    spec = infer_spec(heads[ref_role], shared)  # the first INFER_ROWS rows, streamed or not
     spec = apply_spec_overrides(spec, spec_doc, shared)
     for col in (target, protected):
         if col is not None and col in spec.ignored:
-            raise InputError(f"column {col!r} is both named as target/protected and ignored in the spec file")
+            raise SpecError(f"column {col!r} is named with --target/--protected but the spec file ignores it",
+                            file=(spec_doc or {}).get("path"), field="ignore")
     inputs = AuditInputs(modality="tabular", tables=tables, target=target, protected=protected, schema=spec_doc,
                          seed=seed, params=dict(params or {}), table_spec=spec, warnings=warnings)
     return inputs

@@ -32,9 +32,8 @@ class PairwiseMoments:
         mask = ~np.isnan(x)
         m = mask.astype(float)
         # centre each column on its batch mean first so that the sums below do not cancel
-        with np.errstate(invalid="ignore"):
-            shift = np.where(mask.any(axis=0), np.nanmean(np.where(mask, x, np.nan), axis=0), 0.0) \
-                if x.size else np.zeros(x.shape[1])
+        cnt = mask.sum(axis=0)
+        shift = np.where(mask, x, 0.0).sum(axis=0) / np.maximum(cnt, 1)
         z = np.where(mask, x - shift, 0.0)
         n = m.T @ m
         s_i = z.T @ m            # sum of z_i over rows where j is present

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,7 @@ import pandas as pd
 from synthaudit.data.tabular import ColumnType
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
-from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, bin_labels,
-                                                  count_values, discretize, marginal_bars, marginal_hist,
+from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize, marginal_bars, marginal_hist,
                                                   needs_columns, numeric_matrix, real_bin_edges)
 from synthaudit.stats.counts import count_pairs, tvd
 from synthaudit.stats.ks import ks_statistic
