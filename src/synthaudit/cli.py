@@ -123,7 +123,14 @@ def audit_tabular(
     holdout: Optional[Path] = typer.Option(None, "--holdout", help="Real rows the generator never saw."),
     target: Optional[str] = typer.Option(None, "--target", help="Label column (utility, fairness)."),
     protected: Optional[str] = typer.Option(None, "--protected", help="Protected-attribute column (fairness)."),
+    sensitive: Optional[str] = typer.Option(None, "--sensitive", help="Column an attribute-inference attack targets "
+                                            "(default: --protected)."),
     schema: Optional[Path] = typer.Option(None, "--schema", help="Table spec YAML: column types, ignore, constraints."),
+    constraints: Optional[Path] = typer.Option(None, "--constraints", help="Validity constraints YAML."),
+    infer_constraints: bool = typer.Option(False, "--infer-constraints", help="Infer validity constraints from the "
+                                           "real table."),
+    generator_meta: Optional[Path] = typer.Option(None, "--generator-meta", help="Generator metadata JSON/YAML "
+                                                  "(e.g. DP epsilon, delta)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
     dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
@@ -146,7 +153,8 @@ def audit_tabular(
         from synthaudit.audit.api import audit
 
         report = audit("tabular", synthetic=synthetic, real=real, holdout=holdout, target=target,
-                       protected=protected, schema=schema, policy=policy, metrics=_split(metrics),
+                       protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
+                       infer_constraints=infer_constraints, generator_meta=generator_meta, policy=policy, metrics=_split(metrics),
                        dimensions=_split(dimensions), seed=seed, params=_parse_params(param), out=out,
                        progress=None if not quiet else False, stream=stream, batch_size=batch_size, fmt=fmt,
                        delimiter=delimiter, encoding=encoding,

@@ -19,7 +19,9 @@ IMPLEMENTED_MODALITIES = ("tabular",)
 
 
 def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
-          target: str | None = None, protected: str | None = None, schema: Any = None, policy: Any = None,
+          target: str | None = None, protected: str | None = None, sensitive: str | None = None,
+          schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
+          generator_meta: Any = None, policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
           out: str | Path | None = None, progress: bool | None = False, stream: bool = False,
@@ -29,8 +31,11 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
 
     synthetic, real, holdout, train: file paths (CSV/TSV, Parquet, JSON Lines, JSON), pandas DataFrames,
         or iterables of DataFrames (streamed; see ``stream`` for files).
-    target / protected: label and protected-attribute column names.
-    schema: a table spec (YAML path or dict) overriding inferred column types.
+    target / protected: label and protected-attribute column names; sensitive: the column an
+        attribute-inference attacker tries to recover (default: protected).
+    schema: a table spec (YAML path or dict) overriding inferred column types (may hold 'constraints').
+    constraints: validity constraints (YAML path, list or dict); infer_constraints: infer them from real data.
+    generator_meta: generator metadata such as the DP budget (JSON/YAML path or dict).
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
@@ -48,7 +53,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     from synthaudit.data.tabular_inputs import prepare_tabular
 
     inputs = prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
-                             protected=protected, schema=schema, seed=seed, params=params, stream=stream, fmt=fmt,
+                             protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
+                             infer_constraints=infer_constraints, generator_meta=generator_meta, seed=seed, params=params, stream=stream, fmt=fmt,
                              delimiter=delimiter, encoding=encoding)
     models = models or Models.default()
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)

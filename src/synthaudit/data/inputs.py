@@ -19,10 +19,10 @@ ROLE_FLAGS: dict[str, str] = {
     "real_reference": "--real",
     "train": "--real (the generator's training data)",
     "real_holdout": "--holdout",
-    "schema": "--schema (a spec with constraints)",
+    "schema": "--constraints or --infer-constraints",
     "rules": "--rules",
     "labels": "--target",
-    "protected_attribute": "--protected",
+    "protected_attribute": "--protected (or --sensitive)",
     "prompts": "--prompt-field",
     "references": "--reference-field",
     "evidence": "--evidence-field",
@@ -65,6 +65,10 @@ class AuditInputs:
     tables: dict[str, Table] = field(default_factory=dict)
     target: str | None = None
     protected: str | None = None
+    sensitive: str | None = None  # attacked column for attribute inference (defaults to ``protected``)
+    constraints: dict[str, Any] | None = None  # {"path": ..., "constraints": [...]} (validity checks)
+    infer_constraints: bool = False  # infer constraints from the real table
+    generator_meta: dict[str, Any] | None = None  # generator metadata (DP budget, ...)
     schema: dict[str, Any] | None = None  # the parsed spec file (column types, constraints)
     extra: dict[str, Any] = field(default_factory=dict)  # other roles (prompts, references, ...)
     seed: int = 0
@@ -81,9 +85,9 @@ class AuditInputs:
         if role == "labels":
             return self.target is not None
         if role == "protected_attribute":
-            return self.protected is not None
+            return self.protected is not None or self.sensitive is not None
         if role == "schema":
-            return bool(self.schema and self.schema.get("constraints"))
+            return bool(self.constraints and self.constraints.get("constraints")) or self.infer_constraints
         return self.extra.get(role) is not None
 
     def frame(self, role: str) -> pd.DataFrame:

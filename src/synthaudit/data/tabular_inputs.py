@@ -15,8 +15,9 @@ def _columns_text(cols: list) -> str:
 
 
 def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
-                    target: str | None = None, protected: str | None = None, schema: Any = None,
-                    seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
+                    target: str | None = None, protected: str | None = None, sensitive: str | None = None,
+                    schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
+                    generator_meta: Any = None, seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
                     delimiter: str | None = None, encoding: str = "utf-8") -> AuditInputs:
     """Load the tables, check their columns against each other and resolve the column types.
 
@@ -66,7 +67,7 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
             if missing:
                 raise InputError(f"the {role.replace('real_', '')} table lacks column(s) {_columns_text(missing)} "
                                  "that the synthetic and real tables share", file=tables[role].label)
-    for name, col in (("--target", target), ("--protected", protected)):
+    for name, col in (("--target", target), ("--protected", protected), ("--sensitive", sensitive)):
         if col is not None and col not in shared:
             lacking = [r for r in ("synthetic", ref_role) if col not in set(heads[r].columns)] or ["synthetic"]
             where = " and ".join(dict.fromkeys(tables[r].label for r in lacking))
@@ -76,10 +77,52 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
     spec_doc = read_spec_file(schema) if isinstance(schema, (str, bytes)) or hasattr(schema, "__fspath__") else schema
     spec = infer_spec(heads[ref_role], shared)  # the first INFER_ROWS rows, streamed or not
     spec = apply_spec_overrides(spec, spec_doc, shared)
-    for col in (target, protected):
+    for col in (target, protected, sensitive):
         if col is not None and col in spec.ignored:
             raise SpecError(f"column {col!r} is named with --target/--protected but the spec file ignores it",
                             file=(spec_doc or {}).get("path"), field="ignore")
-    inputs = AuditInputs(modality="tabular", tables=tables, target=target, protected=protected, schema=spec_doc,
+    if constraints is not None:
+        constraints = read_constraints_source(constraints)
+    elif spec_doc and spec_doc.get("constraints") is not None:
+        constraints = {"path": spec_doc.get("path"), "constraints": spec_doc["constraints"]}
+    meta = read_generator_meta(generator_meta) if generator_meta is not None else None
+    inputs = AuditInputs(modality="tabular", tables=tables, target=target, protected=protected, sensitive=sensitive,
+                         constraints=constraints, infer_constraints=infer_constraints, generator_meta=meta,
+                         schema=spec_doc,
                          seed=seed, params=dict(params or {}), table_spec=spec, warnings=warnings)
     return inputs
+
+
+def read_constraints_source(source: Any) -> dict:
+    """Constraints from a YAML file (a list under 'constraints', or a bare list) or from Python objects."""
+    from pathlib import Path
+
+    from synthaudit.data.files import read_yaml_file
+    from synthaudit.errors import SpecError
+
+    if isinstance(source, (str, Path)):
+        doc = read_yaml_file(Path(source), SpecError, "a YAML file of constraints")
+        path = str(source)
+    else:
+        doc, path = source, None
+    items = doc.get("constraints") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise SpecError("expected a list of constraints (under a 'constraints' key)", file=path, field="constraints")
+    return {"path": path, "constraints": items}
+
+
+def read_generator_meta(source: Any) -> dict:
+    """Generator metadata (e.g. the DP budget) from a JSON/YAML file or a dict."""
+    from pathlib import Path
+
+    from synthaudit.data.files import read_yaml_file
+    from synthaudit.errors import SpecError
+
+    if isinstance(source, (str, Path)):
+        doc = read_yaml_file(Path(source), SpecError, "a JSON or YAML file of generator metadata")
+        if not isinstance(doc, dict):
+            raise SpecError("expected a mapping (e.g. {epsilon: 1.0, delta: 1e-5})", file=str(source))
+        return {"path": str(source), **doc}
+    if not isinstance(source, dict):
+        raise SpecError("generator metadata must be a mapping", field="generator_meta")
+    return dict(source)

@@ -59,6 +59,8 @@ def _sections(report: AuditReport) -> list[dict[str, Any]]:
             for p in m.plots:
                 if p.get("kind") in ("hist", "bars"):
                     figures.append(plots.marginal_svg(p))
+                elif p.get("kind") == "groups":
+                    figures.append(plots.groups_svg(p))
         if row.dimension == "fidelity":
             pm = pair_matrix(ms)
             if pm is not None and len(pm[0]) >= 2:

@@ -48,10 +48,14 @@ def marginal_svg(payload: dict[str, Any]) -> str:
         if payload.get("datetime"):
             x = edges.astype("datetime64[ns]")
             fig.autofmt_xdate()
-        ax.stairs(payload["real"], x, label="real", color=REAL_COLOR, linewidth=1.6)
-        ax.stairs(payload["synthetic"], x, label="synthetic", color=SYN_COLOR, linewidth=1.6, linestyle="--")
+        names = payload.get("labels") or {}
+        ax.stairs(payload["real"], x, label=names.get("real", "real"), color=REAL_COLOR, linewidth=1.6)
+        ax.stairs(payload["synthetic"], x, label=names.get("synthetic", "synthetic"), color=SYN_COLOR,
+                  linewidth=1.6, linestyle="--")
         ax.set_ylabel("share of rows")
-        alt = f"Histogram of {title}: real vs synthetic"
+        if payload.get("xlabel"):
+            ax.set_xlabel(payload["xlabel"])
+        alt = f"Histogram of {title}: {names.get('real', 'real')} vs {names.get('synthetic', 'synthetic')}"
     else:
         labels = [lbl if len(lbl) <= 14 else lbl[:13] + "…" for lbl in payload["labels"]]
         pos = np.arange(len(labels))
@@ -93,3 +97,24 @@ def bar_svg(labels: list[str], values: list[float], title: str, xlabel: str) -> 
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return _svg(fig, f"{title}: bar chart")
+
+
+def groups_svg(payload: dict[str, Any]) -> str:
+    """Grouped bars: one group per category (e.g. protected group), one bar per series (e.g. TSTR, TRTR)."""
+    plt = _plt()
+    groups = [str(g) if len(str(g)) <= 16 else str(g)[:15] + "…" for g in payload["groups"]]
+    series = payload["series"]
+    fig, ax = plt.subplots(figsize=(max(3.6, 0.9 * len(groups) * max(1, len(series)) / 2 + 1.5), 2.8))
+    pos = np.arange(len(groups))
+    width = 0.8 / max(len(series), 1)
+    colors = [REAL_COLOR, SYN_COLOR, "#5a8f29", "#8c4a9e", "#b03a2e"]
+    hatches = ["", "//", "..", "xx", "\\\\"]
+    for i, (name, values) in enumerate(series.items()):
+        vals = [np.nan if v is None else v for v in values]
+        ax.bar(pos + (i - (len(series) - 1) / 2) * width, vals, width=width, label=name,
+               color=colors[i % len(colors)], hatch=hatches[i % len(hatches)], edgecolor="white")
+    ax.set_xticks(pos, groups, rotation=30 if len(groups) > 4 else 0, ha="right" if len(groups) > 4 else "center")
+    ax.set_ylabel(payload.get("ylabel", ""))
+    ax.set_title(payload.get("title", ""))
+    ax.legend(frameon=False)
+    return _svg(fig, f"{payload.get('title', 'grouped bars')}: {', '.join(series)} per group")

@@ -22,8 +22,8 @@ def count_values(values: pd.Series | Iterable[Any]) -> Counter:
     return Counter(dict(zip(vc.index.tolist(), vc.to_numpy().tolist())))
 
 
-def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
-    """(codes with missing = 0, labels with MISSING first) for any Series."""
+def category_codes(s: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes with missing = 0, labels with MISSING first) for any Series (Categoricals without a row loop)."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         return s.cat.codes.to_numpy().astype(np.int64) + 1, [MISSING, *s.cat.categories]
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
@@ -32,8 +32,8 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
 
 def count_pairs(a: pd.Series, b: pd.Series) -> Counter:
     """Counts of each (a, b) value pair, missing values counted under ``MISSING``; vectorised on codes."""
-    ca, la = _codes(a)
-    cb, lb = _codes(b)
+    ca, la = category_codes(a)
+    cb, lb = category_codes(b)
     kb = len(lb)
     joint = ca * kb + cb
     if len(la) * kb <= 4_000_000:

@@ -1,2 +1,3 @@
-"""Tabular metrics (survey section 4): validity, fidelity, ... one module per dimension."""
-from synthaudit.metrics.tabular import fidelity, validity  # noqa: F401  (registers the metrics)
+"""Tabular metrics (survey section 4): one module per dimension; importing registers them."""
+from synthaudit.metrics.tabular import (diversity, fairness, fidelity, privacy, utility,  # noqa: F401
+                                        validity)

@@ -1,0 +1,125 @@
+"""Exact nearest-neighbour distances over mixed-type rows, chunked so memory stays bounded.
+
+Rows are (numbers, category codes). The distance is
+
+    d(x, y) = sum_k |x_k - y_k|^p  (numbers, already scaled)  +  w_p * sum_c [x_c != y_c]  (categories)
+
+then the p-th root for p = 2. For p = 1 this equals the L1 distance between the rows encoded as
+[scaled numbers, one-hot categories * 1/2] (a category mismatch costs 1); for p = 2 it equals the L2
+distance on the same encoding (a mismatch adds 1/2 to the squared distance). A fused kernel (numba,
+parallel over query rows) computes the k smallest distances per query without materialising the
+distance matrix; without numba the same result comes from numpy in chunks (slower).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+try:  # pragma: no cover - import guard
+    from numba import njit, prange
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    HAVE_NUMBA = False
+
+CHUNK_ELEMENTS = 4_000_000  # numpy fallback: query rows x reference rows per chunk
+
+
+def _mismatch_weight(p: int) -> float:
+    return 1.0 if p == 1 else 0.5
+
+
+if HAVE_NUMBA:
+    @njit(parallel=True, fastmath=False, cache=True)
+    def _knn_kernel(qn, qc, tn, tc, k, p, w, exclude_self):  # pragma: no cover - compiled
+        nq = qn.shape[0]
+        nt = tn.shape[0]
+        kn = qn.shape[1]
+        kc = qc.shape[1]
+        dist = np.full((nq, k), np.inf)
+        idx = np.full((nq, k), -1, dtype=np.int64)
+        for i in prange(nq):
+            worst = np.inf
+            for j in range(nt):
+                if exclude_self and i == j:
+                    continue
+                d = 0.0
+                if p == 1:
+                    for a in range(kn):
+                        d += abs(qn[i, a] - tn[j, a])
+                else:
+                    for a in range(kn):
+                        t = qn[i, a] - tn[j, a]
+                        d += t * t
+                if d > worst:
+                    continue
+                for c in range(kc):
+                    if qc[i, c] != tc[j, c]:
+                        d += w
+                if d < worst or (d == worst and idx[i, k - 1] < 0):
+                    # insert into the sorted top-k (ties keep the earlier reference row first)
+                    pos = k - 1
+                    while pos > 0 and dist[i, pos - 1] > d:
+                        dist[i, pos] = dist[i, pos - 1]
+                        idx[i, pos] = idx[i, pos - 1]
+                        pos -= 1
+                    dist[i, pos] = d
+                    idx[i, pos] = j
+                    worst = dist[i, k - 1]
+        return dist, idx
+
+
+def _knn_numpy(qn, qc, tn, tc, k, p, w, exclude_self):
+    nq, nt = len(qn), len(tn)
+    dist = np.empty((nq, k))
+    idx = np.empty((nq, k), dtype=np.int64)
+    step = max(1, CHUNK_ELEMENTS // max(nt, 1))
+    for s in range(0, nq, step):
+        e = min(nq, s + step)
+        d = np.zeros((e - s, nt))
+        for a in range(qn.shape[1]):
+            diff = np.abs(qn[s:e, a, None] - tn[None, :, a])
+            d += diff if p == 1 else diff * diff
+        for c in range(qc.shape[1]):
+            d += w * (qc[s:e, c, None] != tc[None, :, c])
+        if exclude_self:
+            rows = np.arange(s, e)
+            d[rows - s, rows] = np.inf
+        part = np.argpartition(d, kth=min(k, nt) - 1, axis=1)[:, :k] if k < nt else np.tile(np.arange(nt), (e - s, 1))
+        pd_ = np.take_along_axis(d, part, axis=1)
+        # nearest first; ties broken by the lower reference index, as the compiled kernel does
+        order = np.lexsort((part, pd_), axis=-1)
+        dist[s:e] = np.take_along_axis(pd_, order, axis=1)
+        idx[s:e] = np.take_along_axis(part, order, axis=1)
+    return dist, idx
+
+
+def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_cat: np.ndarray, *, k: int = 1,
+        p: int = 1, exclude_self: bool = False, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """(distances, indices), each (n_query, k), of the k nearest reference rows, nearest first.
+
+    ``exclude_self``: query and reference are the same table; row i is not its own neighbour.
+    ``backend``: "numba", "numpy" or "auto" (numba when installed).
+    """
+    if p not in (1, 2):
+        raise ValueError("p must be 1 or 2")
+    qn, tn = _as2d(query_num, np.float64), _as2d(ref_num, np.float64)
+    qc, tc = _as2d(query_cat, np.int64), _as2d(ref_cat, np.int64)
+    if len(qn) != len(qc) or len(tn) != len(tc) or qn.shape[1] != tn.shape[1] or qc.shape[1] != tc.shape[1]:
+        raise ValueError("query and reference parts do not line up")
+    n_ref = len(tn) - (1 if exclude_self else 0)
+    if n_ref < k:
+        raise ValueError(f"need at least {k} reference rows, have {n_ref}")
+    w = _mismatch_weight(p)
+    use_numba = HAVE_NUMBA and backend in ("auto", "numba")
+    if backend == "numba" and not HAVE_NUMBA:
+        raise RuntimeError("numba is not installed")
+    fn = _knn_kernel if use_numba else _knn_numpy
+    dist, idx = fn(qn, qc, tn, tc, k, p, w, exclude_self)
+    if p == 2:
+        dist = np.sqrt(dist)
+    return dist, idx
+
+
+def _as2d(a: np.ndarray, dtype) -> np.ndarray:
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a.reshape(len(a), -1) if a.ndim != 2 else a
