@@ -118,3 +118,19 @@ def groups_svg(payload: dict[str, Any]) -> str:
     ax.set_title(payload.get("title", ""))
     ax.legend(frameon=False)
     return _svg(fig, f"{payload.get('title', 'grouped bars')}: {', '.join(series)} per group")
+
+
+def curve_svg(payload: dict[str, Any]) -> str:
+    """A curve against the ideal diagonal (alpha-precision / beta-coverage curves)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(3.4, 3.0))
+    x = np.asarray(payload["x"], dtype=float)
+    ax.plot([0, 1], [0, 1], color="#777777", linestyle=":", label="ideal")
+    ax.plot(x, payload["y"], color=SYN_COLOR, linewidth=1.8, marker="o", markersize=2.5, label="synthetic")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(payload.get("xlabel", ""))
+    ax.set_ylabel(payload.get("ylabel", ""))
+    ax.set_title(payload.get("title", ""))
+    ax.legend(frameon=False, loc="upper left")
+    return _svg(fig, f"{payload.get('title', 'curve')} against the ideal diagonal")

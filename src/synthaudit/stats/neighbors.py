@@ -94,11 +94,14 @@ def _knn_numpy(qn, qc, tn, tc, k, p, w, exclude_self):
 
 
 def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_cat: np.ndarray, *, k: int = 1,
-        p: int = 1, exclude_self: bool = False, backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+        p: int = 1, exclude_self: bool = False, backend: str = "auto",
+        mismatch: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(distances, indices), each (n_query, k), of the k nearest reference rows, nearest first.
 
     ``exclude_self``: query and reference are the same table; row i is not its own neighbour.
     ``backend``: "numba", "numpy" or "auto" (numba when installed).
+    ``mismatch``: what one category mismatch adds (to the L1 sum, or to the squared L2 sum); default 1
+    for p = 1 and 1/2 for p = 2 (one-hot / 2); 2 gives plain one-hot L2 (synthcity/TabSyn embeddings).
     """
     if p not in (1, 2):
         raise ValueError("p must be 1 or 2")
@@ -109,7 +112,7 @@ def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_c
     n_ref = len(tn) - (1 if exclude_self else 0)
     if n_ref < k:
         raise ValueError(f"need at least {k} reference rows, have {n_ref}")
-    w = _mismatch_weight(p)
+    w = _mismatch_weight(p) if mismatch is None else float(mismatch)
     use_numba = HAVE_NUMBA and backend in ("auto", "numba")
     if backend == "numba" and not HAVE_NUMBA:
         raise RuntimeError("numba is not installed")

@@ -191,3 +191,147 @@ def _share(part: int, whole: int) -> float:
 
 def _f(x: float) -> float | None:
     return None if x is None or np.isnan(x) else float(x)
+
+
+DETECTORS = ("logistic_regression", "gradient_boosting", "random_forest", "xgboost")
+
+
+@register(id="tabular.det_score", name="Detection score (DetScore, C2ST with logistic regression)",
+          modality="tabular", pillar="quality", dimension="fidelity", section="4.2", direction="higher_better",
+          range=(0.0, 1.0), inputs=("synthetic", "real_reference"), models=("downstream_learner",),
+          computation="global", params={"classifier": {"default": "logistic_regression"}, "cv_folds": {"default": 3},
+                                        "max_rows": {"default": 50_000}},
+          applies=needs_columns(total=1))
+def det_score(inputs, models) -> MetricResult:
+    """Classifier two-sample test (section 4.2): a classifier learns to tell real (1) from synthetic (0) rows;
+    AUC = mean ROC-AUC over seeded stratified k folds; DetScore = 1 - (max(AUC, 0.5) * 2 - 1).
+
+    Logistic regression (default) sees [numbers, missing flags, one-hot categories], robust-scaled, as
+    SDMetrics' LogisticDetection does; ``classifier=gradient_boosting`` is the stricter non-linear variant.
+    Each side is subsampled (seeded) to ``max_rows`` rows when larger.
+    """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from synthaudit.metrics.tabular import learners
+    from synthaudit.metrics.tabular.encoding import encoded_tables
+
+    params = inputs.params_for("tabular.det_score", det_score.spec.default_params())
+    name, substituted = learners.resolve(str(params["classifier"]))
+    folds, max_rows = int(params["cv_folds"]), params["max_rows"]
+    encoder, tables = encoded_tables(inputs, roles=("real_reference", "synthetic"), reference="real_reference")
+    real, syn = tables["real_reference"], tables["synthetic"]
+    rng = np.random.default_rng(inputs.seed)
+    notes: dict[str, Any] = {"classifier": name, "cv_folds": folds, "seed": inputs.seed}
+    if substituted:
+        notes["classifier_note"] = substituted
+    for label, enc in (("real", real), ("synthetic", syn)):
+        if max_rows and len(enc) > max_rows:
+            notes[f"{label}_sampled_rows"] = int(max_rows)
+    if max_rows and len(real) > max_rows:
+        real = real.take(np.sort(rng.choice(len(real), int(max_rows), replace=False)))
+    if max_rows and len(syn) > max_rows:
+        syn = syn.take(np.sort(rng.choice(len(syn), int(max_rows), replace=False)))
+    if min(len(real), len(syn)) < folds:
+        raise ValueError(f"needs at least {folds} rows on each side for {folds}-fold cross-validation")
+    feature_names = _design_names(encoder, name)
+    x = _detection_design(name, encoder, real, syn)
+    y = np.r_[np.ones(len(real)), np.zeros(len(syn))]
+    rows, coefs = [], []
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=inputs.seed)
+    for i, (tr, te) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        model = _detector(name, inputs.seed)
+        model.fit(x[tr], y[tr])
+        auc = float(roc_auc_score(y[te], model.predict_proba(x[te])[:, 1]))
+        rows.append({"fold": i + 1, "auc": auc, "n_train": int(len(tr)), "n_test": int(len(te))})
+        if name == "logistic_regression":
+            coefs.append(model[-1].coef_[0])
+    auc = float(np.mean([r["auc"] for r in rows]))
+    value = 1 - (max(auc, 0.5) * 2 - 1)
+    secondary = {"auc": auc, "auc_std": float(np.std([r["auc"] for r in rows])),
+                 "sdmetrics_score": float(1 - np.mean([max(0.5, r["auc"]) * 2 - 1 for r in rows]))}
+    notes.update(n_real=len(real), n_synthetic=len(syn), label="real = 1, synthetic = 0",
+                 sdmetrics_score="SDMetrics clips each fold's AUC before averaging; the survey clips the mean")
+    if coefs:
+        weight = np.abs(np.mean(coefs, axis=0))
+        top = np.argsort(-weight)[:8]
+        notes["most_telling_features"] = [f"{feature_names[j]} ({weight[j]:.3g})" for j in top if weight[j] > 0]
+    return MetricResult(value=value, breakdown=rows, secondary=secondary, notes=notes)
+
+
+def _design_names(encoder, name: str) -> list[str]:
+    names = list(encoder.num_cols) + [f"{c} (missing)" for c in encoder.indicator]
+    if name == "logistic_regression":
+        for c in encoder.cat_cols:
+            inv = {code: label for label, code in encoder.vocab[c].items()}
+            names += [f"{c}={inv.get(k, '?')}" for k in range(len(encoder.vocab[c]))]
+    else:
+        names += list(encoder.cat_cols)
+    return names
+
+
+def _detection_design(name: str, encoder, real, syn) -> np.ndarray:
+    if name == "logistic_regression":  # dense one-hot: RobustScaler centres, as SDMetrics' pipeline
+        return np.vstack([encoder.onehot(real).toarray(), encoder.onehot(syn).toarray()])
+    from synthaudit.metrics.tabular import learners
+
+    return np.vstack([learners.design(name, encoder, real), learners.design(name, encoder, syn)])
+
+
+def _detector(name: str, seed: int):
+    from synthaudit.metrics.tabular import learners
+
+    if name == "logistic_regression":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import RobustScaler
+
+        return Pipeline([("scale", RobustScaler()), ("lr", LogisticRegression(max_iter=1000, random_state=seed))])
+    return learners.make(name, "classification", seed)
+
+
+@register(id="tabular.alpha_precision", name="alpha-Precision (P_alpha, empirical alpha-Prec)", modality="tabular",
+          pillar="quality", dimension="fidelity", section="4.2", direction="higher_better", range=(0.0, 1.0),
+          inputs=("synthetic", "real_reference"), models=("none",), computation="global",
+          params={"alpha": {"default": "integrated"}, "embedding": {"default": "naive"},
+                  "normalisation": {"default": "synthcity"}, "max_rows": {"default": 20_000}},
+          applies=needs_columns(total=1))
+def alpha_precision(inputs, models) -> MetricResult:
+    """Share of synthetic rows inside the real alpha-support (Alaa et al. 2022; section 4.2).
+
+    Default: integrated over alpha = linspace(0, 1, 30) with synthcity's normalisation (TabSyn's
+    ``delta_precision_alpha_naive``); ``alpha=0.9`` gives P_alpha at one level. See support.py.
+    """
+    from synthaudit.metrics.tabular.support import support_curves
+
+    params = inputs.params_for("tabular.alpha_precision", alpha_precision.spec.default_params())
+    return _support_result(support_curves(inputs, params["max_rows"]), "precision", params)
+
+
+def _support_result(curves, which: str, params: dict) -> MetricResult:
+    if params["embedding"] != "naive":
+        raise ValueError(f"embedding {params['embedding']!r} is not available: the one-class network embedding "
+                         "needs a trained network (not implemented); use 'naive'")
+    curve = curves.precision if which == "precision" else curves.coverage
+    level = params["alpha" if which == "precision" else "beta"]
+    integrated = {"synthcity": curves.delta(curve, "synthcity"), "alaa": curves.delta(curve, "alaa")}
+    if params["normalisation"] not in integrated:
+        raise ValueError("normalisation must be 'synthcity' or 'alaa'")
+    if level == "integrated":
+        value = integrated[params["normalisation"]]
+    else:
+        value = curves.at(curve, float(level))
+    sym = "alpha" if which == "precision" else "beta"
+    rows = [{sym: float(a), "expected": float(a), "observed": float(c)} for a, c in zip(curves.alphas, curve)]
+    notes = {"level": level, "grid": f"linspace(0, 1, {len(curves.alphas)})", "embedding": "naive: min-max numbers, "
+             "one-hot categories, Euclidean", "normalisation": params["normalisation"],
+             "n_real": curves.n_real, "n_synthetic": curves.n_synthetic}
+    if curves.sampled:
+        notes["sampled"] = f"seeded subsample of at most {params['max_rows']} rows per side"
+    plot = {"kind": "curve", "title": f"{sym}-{'precision' if which == 'precision' else 'coverage'} curve",
+            "x": curves.alphas.tolist(), "y": curve.tolist(), "xlabel": sym,
+            "ylabel": "share of synthetic rows in the real support" if which == "precision"
+            else "share of real rows covered"}
+    return MetricResult(value=value, breakdown=rows, plots=[plot], notes=notes,
+                        secondary={"integrated_synthcity": integrated["synthcity"], "integrated_alaa": integrated["alaa"],
+                                   f"at_{sym}_0.9": curves.at(curve, 0.9)})
