@@ -91,18 +91,20 @@ class AuditInputs:
         return self.extra.get(role) is not None
 
     def frame(self, role: str) -> pd.DataFrame:
-        """The whole table of a role, coerced to the table spec (cached)."""
-        if role not in self._coerced:
-            table = self.tables[role]
+        """The whole table of a role, coerced to the table spec (cached per table: roles that share a
+        table, such as real_reference and train, share one copy)."""
+        table = self.tables[role]
+        key = str(id(table))
+        if key not in self._coerced:
             raw = table.frame()
-            self._coerced[role] = self.table_spec.coerce(raw, label=table.label, warnings=self.warnings) \
+            self._coerced[key] = self.table_spec.coerce(raw, label=table.label, warnings=self.warnings) \
                 if self.table_spec else raw
-        return self._coerced[role]
+        return self._coerced[key]
 
     def batches(self, role: str, batch_size: int | None = None) -> Iterator[pd.DataFrame]:
         """The table of a role in coerced batches (streams files and iterators without loading them whole)."""
-        if role in self._coerced:
-            frame = self._coerced[role]
+        if str(id(self.tables[role])) in self._coerced:
+            frame = self._coerced[str(id(self.tables[role]))]
             n = batch_size or max(len(frame), 1)
             for start in range(0, len(frame), n):
                 yield frame.iloc[start:start + n]
