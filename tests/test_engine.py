@@ -13,7 +13,7 @@ from synthaudit.metrics.result import MetricResult
 
 @pytest.fixture
 def temp_registry(monkeypatch):
-    """A copy of the registry that tests may add to; restored afterwards."""
+    """A copy of the registry that tests may change (toy metrics replace real ones); restored afterwards."""
     reg.all_metrics()
     monkeypatch.setattr(reg, "_REGISTRY", dict(reg._REGISTRY))
     return reg._REGISTRY
@@ -32,6 +32,8 @@ def test_every_tabular_catalog_metric_is_run_or_a_gap(wine):
 
 
 def test_missing_input_gap_names_the_flag(temp_registry, wine):
+    temp_registry.pop("tabular.dcr", None)  # a toy stand-in with the same inputs
+
     @register(id="tabular.dcr", name="Distance to Closest Record, synthetic to train (DCR_train->gen) with holdout "
               "baseline", modality="tabular", pillar="trust", dimension="privacy", section="4.3",
               direction="report_only", range=(0.0, float("inf")), inputs=("synthetic", "train", "real_holdout"),
@@ -88,6 +90,8 @@ def test_a_failing_update_stops_only_that_metric(monkeypatch, wine):
 
 def test_record_metric_kind(temp_registry, wine):
     """A record metric keeps per-record scores and averages them, also across batches."""
+    temp_registry.pop("tabular.violation_rate", None)  # a toy stand-in with a record kind
+
     @register(id="tabular.violation_rate", name="Constraint violation rate (VR)", modality="tabular",
               pillar="quality", dimension="validity", section="4.2", direction="lower_better", range=(0.0, 1.0),
               inputs=("synthetic",), models=("none",), computation="record", registry=temp_registry)

@@ -56,6 +56,10 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
                              protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
                              infer_constraints=infer_constraints, generator_meta=generator_meta, seed=seed, params=params, stream=stream, fmt=fmt,
                              delimiter=delimiter, encoding=encoding)
+    if inputs.constraints or inputs.infer_constraints:  # a bad constraint spec is a usage error (exit 2),
+        from synthaudit.metrics.tabular.constraints import validate_constraints  # whatever metrics run
+
+        validate_constraints(inputs)
     models = models or Models.default()
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
     runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)

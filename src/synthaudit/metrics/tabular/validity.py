@@ -1,4 +1,4 @@
-"""Tabular validity (survey section 4.2): the column-wise chi-squared test."""
+"""Tabular validity (survey section 4.2): the column-wise chi-squared test and the constraint violation rate."""
 from __future__ import annotations
 
 from collections import Counter
@@ -8,6 +8,8 @@ from scipy import stats
 
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
+from synthaudit.metrics.tabular.constraints import (N_EXAMPLES, DependencyConstraint, RealDependencyConstraint,
+                                                     ViolationState, check_unit, plain, validate_constraints)
 from synthaudit.metrics.tabular.features import MISSING, REAL, SYN, CategoryCountsMixin, needs_columns
 
 OTHER = "(other: unseen in real)"
@@ -87,3 +89,131 @@ class ChiSquared(CategoryCountsMixin, MergeableMetric):
             notes["skipped_columns"] = skipped
         return MetricResult(value=mean_or_none([r["value"] for r in tested]), breakdown=rows,
                             secondary={"share_passing": share}, notes=notes)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tabular.violation_rate: the constraint language lives in constraints.py
+
+VR_ID = "tabular.violation_rate"
+VR_UNIT = "row_x_constraint"
+LOOKUP_BATCH = 50_000
+
+
+def constraints_apply(inputs) -> str | None:
+    """Applicability of VR; validates the constraint spec at planning time, so an invalid spec stops the
+    audit with one SpecError (planning is not isolated like metric runs)."""
+    constraints = validate_constraints(inputs)
+    check_unit(inputs, VR_ID, VR_UNIT)
+    if not constraints:
+        return "no constraints to check: none given, and none could be inferred from the real table"
+    return None
+
+
+@register(id=VR_ID, name="Constraint violation rate (VR)", modality="tabular", pillar="quality",
+          dimension="validity", section="4.2", direction="lower_better", range=(0.0, 1.0),
+          inputs=("synthetic", "schema"), models=("none",), computation="mergeable",
+          params={"check_unit": {"default": VR_UNIT}}, applies=constraints_apply)
+class ViolationRate(MergeableMetric):
+    """VR = #violations / #checks over the synthetic table (survey section 4.2, 'Validity').
+
+    check_unit 'row_x_constraint' (default): one check per (row, constraint) where the constraint applies;
+    a duplicated key counts every row beyond the first of its group, a functional dependency every row
+    whose dependent value differs from the majority of its determinant group. 'row': share of rows with
+    any violation; 'constraint': mean of the per-constraint rates. Semantics: docs/tabular.md.
+    """
+
+    streams = (SYN,)
+
+    def init(self, inputs, models) -> ViolationState:
+        constraints = validate_constraints(inputs)
+        for c in constraints:
+            c.prepare(inputs)
+        return ViolationState.empty(constraints)
+
+    def update(self, state: ViolationState, role: str, batch) -> ViolationState:
+        return state.update(batch)
+
+    def merge(self, a: ViolationState, b: ViolationState) -> ViolationState:
+        return a.merge(b)
+
+    def finalize(self, state: ViolationState, inputs, models) -> MetricResult:
+        unit = check_unit(inputs, VR_ID, VR_UNIT)
+        n = state.n_rows
+        flags = np.concatenate(state.row_flags) if state.row_flags else np.zeros(0, dtype=bool)
+        rows, pending = [], []
+        for c in state.constraints:
+            st = state.counts[c.name]
+            row = {"name": c.name, "type": c.type, "columns": list(c.columns), "rule": c.rule,
+                   "inferred": c.inferred, "level": c.level}
+            if c.level == "row":
+                checks, violations, examples = st["checks"], st["violations"], list(st["examples"])
+                not_applicable = n - checks
+            else:
+                res = state.resolve_table(c)
+                checks, violations = res["checks"], len(res["violating_rows"])
+                flags[res["violating_rows"]] = True
+                not_applicable, examples = res["not_applicable"], []
+                pending.append((examples, c, res["violating_rows"][:N_EXAMPLES], res["refs"][:N_EXAMPLES]))
+            row.update(checks=int(checks), violations=int(violations), rate=violations / checks if checks else None,
+                       not_applicable=int(not_applicable), examples=examples)
+            if isinstance(c, RealDependencyConstraint):
+                row["unseen_determinant"] = int(st["unseen"])
+            rows.append(row)
+        wanted = {int(r) for _, _, ex, refs in pending for r in [*ex, *refs] if r >= 0}
+        found = _lookup_rows(inputs, wanted)
+        for examples, c, ex, refs in pending:
+            for r, ref in zip(ex, refs):
+                values = found.get(int(r), {})
+                item = {"row": int(r) + 1, "values": {k: values.get(k) for k in c.columns}}
+                if ref >= 0 and isinstance(c, DependencyConstraint):
+                    item["expected"] = {k: found.get(int(ref), {}).get(k) for k in c.dependent}
+                    item["majority_first_row"] = int(ref) + 1
+                elif ref >= 0:
+                    item["duplicate_of"] = int(ref) + 1
+                examples.append(item)
+        total_checks = sum(r["checks"] for r in rows)
+        total_viol = sum(r["violations"] for r in rows)
+        micro = total_viol / total_checks if total_checks else None
+        row_share = float(flags.mean()) if n else None
+        rates = [r["rate"] for r in rows if r["rate"] is not None]
+        value = {"row_x_constraint": micro, "row": row_share, "constraint": mean_or_none(rates)}[unit]
+        secondary = {"rows_violating": row_share, "mean_constraint_rate": mean_or_none(rates),
+                     "share_constraints_violated": float(np.mean([r["violations"] > 0 for r in rows if r["checks"]]))
+                     if any(r["checks"] for r in rows) else None}
+        if unit != VR_UNIT:
+            secondary["row_x_constraint"] = micro
+        source = (inputs.constraints or {}).get("path")
+        notes = {"check_unit": unit, "checks": int(total_checks), "violations": int(total_viol), "n_rows": int(n),
+                 "constraints": len(rows), "user_constraints": sum(not c.inferred for c in state.constraints),
+                 "denominator": "one check per (row, constraint) where it applies; unique/dependency count the "
+                                "rows of their groups",
+                 "missing_values": "a missing cell makes a check not applicable (not counted) unless the "
+                                   "constraint sets allow_missing: false; not_null counts every row",
+                 "examples": "row = 1-based data row of the synthetic table (header not counted)"}
+        if source:
+            notes["source"] = source
+        inferred = [c for c in state.constraints if c.inferred]
+        if inferred:
+            notes["inferred_constraints"] = [{k: v for k, v in c.spec.items()} for c in inferred]
+        if inputs.infer_constraints and not inferred:
+            notes["inferred_constraints"] = []
+        return MetricResult(value=value, breakdown=rows, record_scores=flags.astype(float), secondary=secondary,
+                            notes=notes)
+
+
+def _lookup_rows(inputs, wanted: set[int]) -> dict[int, dict]:
+    """Cell values of a few synthetic rows (0-based), for the examples of table-level constraints."""
+    if not wanted:
+        return {}
+    targets = np.array(sorted(wanted), dtype=np.int64)
+    table = inputs.tables.get(SYN)
+    can_stop = table is None or table.materialized or table.path is not None
+    found, offset = {}, 0
+    for batch in inputs.batches(SYN, LOOKUP_BATCH):
+        size = len(batch)
+        for r in targets[(targets >= offset) & (targets < offset + size)]:
+            found[int(r)] = {k: plain(v) for k, v in batch.iloc[int(r - offset)].items()}
+        offset += size
+        if offset > targets[-1] and can_stop:
+            break
+    return found
