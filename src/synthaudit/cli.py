@@ -23,7 +23,7 @@ app = typer.Typer(help="Audit synthetic data for quality and trust (LLM Data Aud
 audit_app = typer.Typer(help="Audit a synthetic data set against real data.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-out_console = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 110)
 err_console = Console(stderr=True)
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
@@ -87,13 +87,25 @@ def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
     return out  # names and types are checked by synthaudit.audit.params.check_params
 
 
+def _short_good(m) -> str:
+    """What good looks like, in a few characters: ↓ lower is better (best), ↑ higher, → target."""
+    lo, _, hi = (m.range or "[,]")[1:-1].partition(",")
+    if m.direction == "lower_better":
+        return f"↓ best {lo}"
+    if m.direction == "higher_better":
+        return f"↑ best {hi.replace('inf', '∞')}"
+    if m.direction == "target":
+        return f"→ {m.target_value:g}"
+    return "vs baseline"
+
+
 def print_summary(report, out_dir: Optional[Path]) -> None:
     t = RichTable(title=f"synthaudit: {report.modality} audit", show_lines=False)
-    for col in ("metric", "dimension", "value", "what good looks like", "time (s)"):
-        t.add_column(col, overflow="fold")
+    for col in ("metric", "dimension", "value", "good", "time (s)"):
+        t.add_column(col, overflow="fold", no_wrap=col == "metric")
     for m in report.metrics:
         value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
-        t.add_row(m.id, m.dimension, value, escape(m.good if m.status == "ok" else (m.error or "")[:80]),
+        t.add_row(m.id, m.dimension, value, escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
                   f"{m.wall_time_s:.2f}")
     out_console.print(t)
     by_kind: dict[str, int] = {}

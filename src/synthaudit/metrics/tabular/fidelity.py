@@ -241,8 +241,9 @@ def det_score(inputs, models) -> MetricResult:
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=inputs.seed)
     for i, (tr, te) in enumerate(splitter.split(np.zeros(len(y)), y)):
         model = _detector(name, inputs.seed)
-        model.fit(x[tr], y[tr])
-        auc = float(roc_auc_score(y[te], model.predict_proba(x[te])[:, 1]))
+        with learners.fit_threads(len(tr)):
+            model.fit(x[tr], y[tr])
+            auc = float(roc_auc_score(y[te], model.predict_proba(x[te])[:, 1]))
         rows.append({"fold": i + 1, "auc": auc, "n_train": int(len(tr)), "n_test": int(len(te))})
         if name == "logistic_regression":
             coefs.append(model[-1].coef_[0])
