@@ -9,6 +9,9 @@ then the p-th root for p = 2. For p = 1 this equals the L1 distance between the 
 distance on the same encoding (a mismatch adds 1/2 to the squared distance). A fused kernel (numba,
 parallel over query rows) computes the k smallest distances per query without materialising the
 distance matrix; without numba the same result comes from numpy in chunks (slower).
+
+``kernel_log_density`` sums a Gaussian kernel of the same p = 2 distance over every reference row (the
+density-ratio membership attack of survey section 4.3), with the same kernel design.
 """
 from __future__ import annotations
 
@@ -121,6 +124,94 @@ def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_c
     if p == 2:
         dist = np.sqrt(dist)
     return dist, idx
+
+
+#: exp(-KDE_CUTOFF) < 2**-54: a term that small leaves a running sum >= 1 unchanged in float64, so skipping it
+#: (without computing the categorical part or the exp) gives bit-identical results.
+KDE_CUTOFF = 37.5
+
+if HAVE_NUMBA:
+    @njit(parallel=True, fastmath=False, cache=True)
+    def _kde_kernel(qn, qc, tn, tc, inv2h2, w, self_index):  # pragma: no cover - compiled
+        nq = qn.shape[0]
+        nt = tn.shape[0]
+        kn = qn.shape[1]
+        kc = qc.shape[1]
+        out = np.empty(nq)
+        for i in prange(nq):
+            m = -np.inf  # running max of a_j = -d_j^2 / (2 h^2); s = sum_j exp(a_j - m) >= 1
+            s = 0.0
+            dlim = np.inf  # d^2 above which exp(a_j - m) < exp(-KDE_CUTOFF)
+            skip = self_index[i]
+            for j in range(nt):
+                if j == skip:
+                    continue
+                d = 0.0
+                for a in range(kn):
+                    t = qn[i, a] - tn[j, a]
+                    d += t * t
+                if d > dlim:
+                    continue
+                for c in range(kc):
+                    if qc[i, c] != tc[j, c]:
+                        d += w
+                if d > dlim:
+                    continue
+                a_j = -d * inv2h2
+                if a_j > m:
+                    s = s * np.exp(m - a_j) + 1.0
+                    m = a_j
+                    dlim = (KDE_CUTOFF - m) / inv2h2
+                else:
+                    s += np.exp(a_j - m)
+            n_eff = nt - (1 if 0 <= skip < nt else 0)
+            out[i] = m + np.log(s) - np.log(n_eff) if n_eff > 0 else np.nan
+        return out
+
+
+def _kde_numpy(qn, qc, tn, tc, inv2h2, w, self_index):
+    nq, nt = len(qn), len(tn)
+    out = np.empty(nq)
+    step = max(1, CHUNK_ELEMENTS // max(nt, 1))
+    for s in range(0, nq, step):
+        e = min(nq, s + step)
+        d = np.zeros((e - s, nt))
+        for a in range(qn.shape[1]):
+            diff = qn[s:e, a, None] - tn[None, :, a]
+            d += diff * diff
+        for c in range(qc.shape[1]):
+            d += w * (qc[s:e, c, None] != tc[None, :, c])
+        a_ = -d * inv2h2
+        own = self_index[s:e]
+        has = (own >= 0) & (own < nt)
+        a_[np.flatnonzero(has), own[has]] = -np.inf
+        top = a_.max(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[s:e] = top[:, 0] + np.log(np.exp(a_ - top).sum(axis=1)) - np.log(nt - has)
+    return out
+
+
+def kernel_log_density(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_cat: np.ndarray, *,
+                       bandwidth: float, self_index: np.ndarray | None = None, backend: str = "auto") -> np.ndarray:
+    """log[(1/n) * sum_j exp(-d(x, r_j)^2 / (2 h^2))] per query row x: a Gaussian kernel density of the p = 2
+    distance of :func:`knn`, without its normalising constant (it cancels in a ratio of two densities with the
+    same bandwidth h). ``self_index[i]`` (or -1) is a reference row left out for query i (leave-one-out); n
+    counts the rows summed. Exact: terms below exp(-37.5) of the running maximum, which cannot change a
+    float64 sum, are skipped. Section 4.3 (density-ratio membership attack).
+    """
+    if not bandwidth > 0:
+        raise ValueError("bandwidth must be positive")
+    qn, tn = _as2d(query_num, np.float64), _as2d(ref_num, np.float64)
+    qc, tc = _as2d(query_cat, np.int64), _as2d(ref_cat, np.int64)
+    if len(qn) != len(qc) or len(tn) != len(tc) or qn.shape[1] != tn.shape[1] or qc.shape[1] != tc.shape[1]:
+        raise ValueError("query and reference parts do not line up")
+    own = np.full(len(qn), -1, dtype=np.int64) if self_index is None else np.ascontiguousarray(self_index, np.int64)
+    if len(own) != len(qn):
+        raise ValueError("self_index needs one entry per query row")
+    if backend == "numba" and not HAVE_NUMBA:
+        raise RuntimeError("numba is not installed")
+    fn = _kde_kernel if HAVE_NUMBA and backend in ("auto", "numba") else _kde_numpy
+    return fn(qn, qc, tn, tc, 1.0 / (2.0 * bandwidth * bandwidth), _mismatch_weight(2), own)
 
 
 def _as2d(a: np.ndarray, dtype) -> np.ndarray:
