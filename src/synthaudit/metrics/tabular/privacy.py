@@ -74,16 +74,19 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def row_order(inputs, role: str) -> np.ndarray:
-    """Row indices of a role ranked by a seeded hash of their encoded columns (a seeded random permutation
-    that does not depend on row order; equal rows are adjacent)."""
+    """Row indices of a role ranked by a seeded hash of their columns and copy number (a seeded random
+    permutation that does not depend on row order)."""
     def compute() -> np.ndarray:
         encoder, _ = _encoding(inputs)
         frame = inputs.frame(role)
         cols = encoder.num_cols + encoder.cat_cols
         h = (pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(np.uint64) if cols
              else np.zeros(len(frame), np.uint64))
+        # the k-th copy of a repeated row gets its own rank: copies spread through the order like any row,
+        # so a prefix is a fair sample even of tables with many duplicates (still independent of row order)
+        copy = pd.Series(h).groupby(h).cumcount().to_numpy(np.uint64)
         salt = _mix(np.array([int(inputs.seed) % 2 ** 64], dtype=np.uint64))[0]
-        return np.argsort(_mix(h ^ salt), kind="stable")
+        return np.argsort(_mix(_mix(h ^ salt) ^ _mix(copy + salt)), kind="stable")
 
     return inputs.features.get(f"tabular.privacy.order[{role}|{inputs.seed}]", compute)
 
@@ -561,6 +564,9 @@ def gain_aia(inputs, models) -> MetricResult:
 
     train_rows = row_order(inputs, SYN)  # a canonical order: the fitted attacker does not depend on row order
     train_rows = train_rows[labels[SYN][train_rows] != missing_code]
+    n_syn_rows = len(train_rows)
+    if cap is not None and n_syn_rows > cap:  # a seeded sample (row_order is a seeded shuffle)
+        train_rows = train_rows[:cap]
     if not len(train_rows):
         return MetricResult(value=None, notes={"undefined": f"every synthetic value of {col!r} is missing"})
     y_syn = labels[SYN][train_rows]
@@ -570,7 +576,9 @@ def gain_aia(inputs, models) -> MetricResult:
     else:
         model = learners.make(name, "classification", int(inputs.seed))
         model.fit(features(SYN, train_rows), y_syn)
-        model_note = f"{name} trained on {len(train_rows)} synthetic rows"
+        model_note = (f"{name} trained on {len(train_rows)} synthetic rows"
+                      + (f" (seeded sample of {n_syn_rows}, max_query_rows={cap})" if len(train_rows) < n_syn_rows
+                         else ""))
 
     def predict(role: str, rows: np.ndarray) -> np.ndarray:
         return np.full(len(rows), y_syn[0]) if model is None else np.asarray(model.predict(features(role, rows)))
