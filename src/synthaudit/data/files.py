@@ -183,7 +183,9 @@ _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 def _csv_reader(path: Path, delimiter: str, encoding: str, chunksize: int | None):
     # index_col=False: never turn the first column into the index (pandas does that silently when the
     # first data row has one field more than the header, shifting every column by one)
-    return pd.read_csv(path, sep=delimiter, encoding=encoding, encoding_errors="strict",
+    # float_precision="round_trip": numbers are read back exactly as written (the fast default parser can
+    # be off by one unit in the last place, which changes content hashes and so samples and folds)
+    return pd.read_csv(path, sep=delimiter, encoding=encoding, encoding_errors="strict", float_precision="round_trip",
                        chunksize=chunksize, low_memory=False, index_col=False)
 
 

@@ -59,12 +59,9 @@ class MixedEncoder:
             if any(f[c].isna().any() for f in frames):
                 self.indicator.append(c)
         self.vocab: dict[str, dict] = {}
-        for c in self.cat_cols:
-            values: dict = {}
-            for f in frames:
-                for v in category_codes(f[c])[1]:
-                    values.setdefault(v, len(values))
-            self.vocab[c] = values
+        for c in self.cat_cols:  # codes in sorted label order: they do not depend on row order
+            labels = {v for f in frames for v in category_codes(f[c])[1]}
+            self.vocab[c] = {v: i for i, v in enumerate(sorted(labels, key=lambda x: (str(type(x)), str(x))))}
         return self
 
     def transform(self, frame: pd.DataFrame) -> Encoded:

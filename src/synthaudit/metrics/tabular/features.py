@@ -50,6 +50,34 @@ def needs_columns(*, numerical: int = 0, categorical: int = 0, total: int = 0):
     return check
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (vectorised, wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def canonical_order(inputs: "AuditInputs", role: str) -> np.ndarray:
+    """Row indices of a role in a seeded order that depends on the rows' contents, not on their order.
+
+    Every order-sensitive step (cross-validation folds, samples, learners, attacks) takes rows in this
+    order, so shuffling a table changes no result, while the seed still picks the folds and samples. The
+    k-th copy of a repeated row gets its own rank, so copies spread through the order like any row.
+    """
+    def compute() -> np.ndarray:
+        frame = inputs.frame(role)
+        cols = [c for c in inputs.table_spec.names() if c in frame.columns]
+        h = (pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(np.uint64) if cols
+             else np.zeros(len(frame), np.uint64))
+        copy = pd.Series(h).groupby(h).cumcount().to_numpy(np.uint64)
+        salt = _mix(np.array([int(inputs.seed) % 2 ** 64], dtype=np.uint64))[0]
+        return np.argsort(_mix(_mix(h ^ salt) ^ _mix(copy + salt)), kind="stable")
+
+    return inputs.features.get(f"tabular.canonical_order[{id(inputs.tables[role])}|{inputs.seed}]", compute)
+
+
 def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
     """Inner equal-width bin edges per numerical column from the real data (computed once per audit)."""
     def compute() -> dict[str, np.ndarray]:

@@ -219,19 +219,18 @@ def det_score(inputs, models) -> MetricResult:
     params = inputs.params_for("tabular.det_score", det_score.spec.default_params())
     name, substituted = learners.resolve(str(params["classifier"]))
     folds, max_rows = int(params["cv_folds"]), params["max_rows"]
+    from synthaudit.metrics.tabular.features import canonical_order
+
     encoder, tables = encoded_tables(inputs, roles=("real_reference", "synthetic"), reference="real_reference")
-    real, syn = tables["real_reference"], tables["synthetic"]
-    rng = np.random.default_rng(inputs.seed)
     notes: dict[str, Any] = {"classifier": name, "cv_folds": folds, "seed": inputs.seed}
     if substituted:
         notes["classifier_note"] = substituted
-    for label, enc in (("real", real), ("synthetic", syn)):
-        if max_rows and len(enc) > max_rows:
-            notes[f"{label}_sampled_rows"] = int(max_rows)
-    if max_rows and len(real) > max_rows:
-        real = real.take(np.sort(rng.choice(len(real), int(max_rows), replace=False)))
-    if max_rows and len(syn) > max_rows:
-        syn = syn.take(np.sort(rng.choice(len(syn), int(max_rows), replace=False)))
+    # rows in the seeded content order (folds and samples do not depend on row order); a prefix is a sample
+    real, syn = (tables[r].take(canonical_order(inputs, r)[:int(max_rows) if max_rows else None])
+                 for r in ("real_reference", "synthetic"))
+    for label, role, enc in (("real", "real_reference", real), ("synthetic", "synthetic", syn)):
+        if len(enc) < len(tables[role]):
+            notes[f"{label}_sampled_rows"] = len(enc)
     if min(len(real), len(syn)) < folds:
         raise ValueError(f"needs at least {folds} rows on each side for {folds}-fold cross-validation")
     feature_names = _design_names(encoder, name)

@@ -152,8 +152,11 @@ def holdout_predictions(inputs: "AuditInputs", trained_on: str, *, task: str, le
 
 def _fit_predict(inputs: "AuditInputs", trained_on: str, target: str, task: str, learner: str,
                  exclude: tuple[str, ...]) -> HoldoutPredictions:
+    from synthaudit.metrics.tabular.features import canonical_order
+
     used, note = resolve(learner)
-    train, hold = inputs.frame(trained_on), inputs.frame("real_holdout")
+    hold = inputs.frame("real_holdout")
+    train = inputs.frame(trained_on).iloc[canonical_order(inputs, trained_on)]  # fits do not depend on row order
     y_tr, keep_tr = target_values(train, target, task)
     y_ho, keep_ho = target_values(hold, target, task)
     train_k, hold_k = train[keep_tr], hold[keep_ho]

@@ -21,12 +21,11 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult
 from synthaudit.metrics.tabular.encoding import Encoded, MixedEncoder, encoded_tables
-from synthaudit.metrics.tabular.features import needs_columns
+from synthaudit.metrics.tabular.features import canonical_order, needs_columns
 from synthaudit.stats.counts import MISSING
 from synthaudit.stats.neighbors import kernel_log_density, knn
 
@@ -64,31 +63,9 @@ def _distance(name: str, encoder: MixedEncoder) -> tuple[int, float]:
     return DISTANCES[name], float(n_cols) if name == "gower" else 1.0
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser (vectorised, wrapping uint64 arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
 def row_order(inputs, role: str) -> np.ndarray:
-    """Row indices of a role ranked by a seeded hash of their columns and copy number (a seeded random
-    permutation that does not depend on row order)."""
-    def compute() -> np.ndarray:
-        encoder, _ = _encoding(inputs)
-        frame = inputs.frame(role)
-        cols = encoder.num_cols + encoder.cat_cols
-        h = (pd.util.hash_pandas_object(frame[cols], index=False).to_numpy(np.uint64) if cols
-             else np.zeros(len(frame), np.uint64))
-        # the k-th copy of a repeated row gets its own rank: copies spread through the order like any row,
-        # so a prefix is a fair sample even of tables with many duplicates (still independent of row order)
-        copy = pd.Series(h).groupby(h).cumcount().to_numpy(np.uint64)
-        salt = _mix(np.array([int(inputs.seed) % 2 ** 64], dtype=np.uint64))[0]
-        return np.argsort(_mix(_mix(h ^ salt) ^ _mix(copy + salt)), kind="stable")
-
-    return inputs.features.get(f"tabular.privacy.order[{role}|{inputs.seed}]", compute)
+    """Row indices of a role in the audit's seeded, content-based order (features.canonical_order)."""
+    return canonical_order(inputs, role)
 
 
 def query_rows(inputs, role: str, cap: int | None) -> np.ndarray:

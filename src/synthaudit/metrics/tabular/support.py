@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthaudit.metrics.tabular.encoding import Encoded, encoded_tables
+from synthaudit.metrics.tabular.features import canonical_order
 from synthaudit.stats.neighbors import knn
 
 N_STEPS = 30
@@ -62,13 +63,9 @@ def support_curves(inputs, max_rows: int | None = 20_000) -> SupportCurves:
 
     def compute() -> SupportCurves:
         _, tables = encoded_tables(inputs, roles=("real_reference", "synthetic"), reference="real_reference")
-        real, syn = tables["real_reference"], tables["synthetic"]
-        rng = np.random.default_rng(inputs.seed)
-        sampled = False
-        if max_rows and len(real) > max_rows:
-            real, sampled = real.take(np.sort(rng.choice(len(real), max_rows, replace=False))), True
-        if max_rows and len(syn) > max_rows:
-            syn, sampled = syn.take(np.sort(rng.choice(len(syn), max_rows, replace=False))), True
+        cap = int(max_rows) if max_rows else None
+        real, syn = (tables[r].take(canonical_order(inputs, r)[:cap]) for r in ("real_reference", "synthetic"))
+        sampled = len(real) < len(tables["real_reference"]) or len(syn) < len(tables["synthetic"])
         widths = [int(max(real.cat[:, j].max(initial=-1), syn.cat[:, j].max(initial=-1)) + 1)
                   for j in range(real.cat.shape[1])]
         xr, xs = _dense(real, widths), _dense(syn, widths)
