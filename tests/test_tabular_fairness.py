@@ -29,16 +29,6 @@ LEARNED = ["tabular.spd", "tabular.dir", "tabular.eo", "tabular.eop"]
 COUNTED = ["tabular.cov_gap", "tabular.cond_shift"]
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One OpenMP thread for the gradient-boosting fits: small tables gain nothing from more, and a busy
-    2-core machine makes spinning OpenMP workers many times slower (results do not depend on it)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
-
 @pytest.fixture(scope="module")
 def adult_tables(adult_train, adult_test):
     """Real training table: 4,000 Adult rows; holdout: 8,000 Adult test rows; synthetic: a copula sample."""

@@ -22,16 +22,6 @@ from synthaudit.models import Models
 UTILITY = ["tabular.tstr_auc", "tabular.tstr_rmse"]
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One OpenMP thread for the gradient-boosting fits: small tables gain nothing from more, and a busy
-    2-core machine makes spinning OpenMP workers many times slower (results do not depend on it)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
-
 def run(mid, inputs):
     return all_metrics()[mid].run(inputs, Models.default())
 

@@ -287,18 +287,7 @@ def _dir(inputs, metric_id, stats, groups, notes) -> MetricResult:
                           "with the lower-rate group as numerator (min/max <= 1, fairlearn's symmetric ratio); "
                           "the value is the pair furthest from 1")
         for a, b in combinations(groups, 2):
-            row: dict[str, Any] = {"group_a": a, "group_b": b, "n_a": stats["tstr"][a]["n"],
-                                   "n_b": stats["tstr"][b]["n"]}
-            for model in ("tstr", "trtr"):
-                s = stats[model]
-                key, prefix = ("value", "") if model == "tstr" else ("trtr", "trtr_")
-                if s is None:
-                    row[key] = None
-                    continue
-                ra, rb = s[a]["selection_rate"], s[b]["selection_rate"]
-                row[key] = _ratio(min(ra, rb), max(ra, rb))
-                row[f"{prefix}selection_rate_a"], row[f"{prefix}selection_rate_b"] = ra, rb
-            rows.append(row)
+            rows.append(_ratio_row({"group_a": a, "group_b": b}, stats, a, b, symmetric=True))
     else:
         pairs = ([(unpriv, priv)] if unpriv is not None and priv is not None
                  else [(g, priv) for g in groups if g != priv] if priv is not None
@@ -306,16 +295,7 @@ def _dir(inputs, metric_id, stats, groups, notes) -> MetricResult:
         notes["pairs"] = ("configured: DIR = P(Y^=1 | unprivileged) / P(Y^=1 | privileged)" +
                           ("" if len(pairs) == 1 else "; one side configured, the value is the pair furthest from 1"))
         for a, b in pairs:
-            row = {"unprivileged": a, "privileged": b, "n_a": stats["tstr"][a]["n"], "n_b": stats["tstr"][b]["n"]}
-            for model in ("tstr", "trtr"):
-                s = stats[model]
-                key, prefix = ("value", "") if model == "tstr" else ("trtr", "trtr_")
-                if s is None:
-                    row[key] = None
-                    continue
-                ra, rb = s[a]["selection_rate"], s[b]["selection_rate"]
-                row[key] = _ratio(ra, rb)
-                row[f"{prefix}selection_rate_a"], row[f"{prefix}selection_rate_b"] = ra, rb
+            row = _ratio_row({"unprivileged": a, "privileged": b}, stats, a, b, symmetric=False)
             rows.append(row)
     _mark_worst(rows, key=lambda r: _distance_from_one(r["value"]))
 
@@ -411,6 +391,21 @@ _FAIR = dict(modality="tabular", pillar="trust", dimension="fairness", section="
 def spd(inputs: "AuditInputs", models) -> MetricResult:
     """Delta_SPD = |P(Y^=1 | A=a) - P(Y^=1 | A=b)|, TSTR, worst pair over groups (section 4.3)."""
     return _fairness(inputs, "tabular.spd")
+
+
+def _ratio_row(row: dict[str, Any], stats: dict, a: Any, b: Any, *, symmetric: bool) -> dict[str, Any]:
+    """One DIR breakdown row: P(Y^=1 | a) / P(Y^=1 | b) (lower over higher when ``symmetric``), TSTR and TRTR."""
+    row.update(n_a=stats["tstr"][a]["n"], n_b=stats["tstr"][b]["n"])
+    for model in ("tstr", "trtr"):
+        s = stats[model]
+        key, prefix = ("value", "") if model == "tstr" else ("trtr", "trtr_")
+        if s is None:
+            row[key] = None
+            continue
+        ra, rb = s[a]["selection_rate"], s[b]["selection_rate"]
+        row[key] = _ratio(min(ra, rb), max(ra, rb)) if symmetric else _ratio(ra, rb)
+        row[f"{prefix}selection_rate_a"], row[f"{prefix}selection_rate_b"] = ra, rb
+    return row
 
 
 @register(id="tabular.dir", name="Disparate Impact Ratio (DIR)", direction="target", target_value=1.0,
