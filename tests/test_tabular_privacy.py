@@ -415,3 +415,15 @@ def test_unequal_sizes_are_balanced(adult_splits):
     assert fresh.secondary["share_unbalanced"] > 0.7  # 6,000 vs 1,500 reference rows
     assert abs(fresh.value - 0.5) < 0.06
     assert "1500 rows of each" in fresh.notes["balance"]
+
+
+def test_synthetic_median_matches_sdmetrics_dcr_baseline_protection(sdm_tables):
+    """DCRBaselineProtection compares the synthetic rows' median DCR with that of uniformly random rows (its
+    own baseline, not a holdout); the comparable part is the synthetic median (Gower distance)."""
+    from sdmetrics.single_table import DCRBaselineProtection
+
+    train, hold, syn, meta = sdm_tables
+    ref = DCRBaselineProtection.compute_breakdown(train, syn, meta, None, num_rows_subsample=None, num_iterations=1)
+    res = run("tabular.dcr", syn, train, hold, params={"tabular.dcr": {"distance": "gower"}})
+    assert res.secondary["synthetic_p50"] == pytest.approx(ref["median_DCR_to_real_data"]["synthetic_data"],
+                                                           abs=1e-12)
