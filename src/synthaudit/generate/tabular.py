@@ -72,7 +72,7 @@ class GaussianCopula:
                     scores.append(z)
                     continue
             codes, uniques = pd.factorize(col, use_na_sentinel=True, sort=False)
-            cats = list(uniques) + ([None] if (codes < 0).any() else [])
+            cats = list(uniques) + ([np.nan] if (codes < 0).any() else [])  # missing stays NaN, as in pandas
             codes = np.where(codes < 0, len(uniques), codes)
             freq = np.bincount(codes, minlength=len(cats)) / len(codes)
             cum = np.cumsum(freq)
