@@ -176,6 +176,43 @@ def audit_tabular(
     raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
 
 
+@audit_app.command("text")
+def audit_text(
+    synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Generated records (JSONL, JSON, CSV, Parquet, or "
+                                   ".txt with one record per line)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory for report.json and report.html."),
+    real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real records to compare with."),
+    field: Optional[str] = typer.Option(None, "--field", help="Field holding the text (default: 'text')."),
+    prompt_field: Optional[str] = typer.Option(None, "--prompt-field", help="Field holding the prompt."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
+    dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every random choice."),
+    param: Optional[list[str]] = typer.Option(None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Input format if the extension does not tell."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the inputs."),
+    stream: bool = typer.Option(False, "--stream", help="Stream files in batches (mergeable metrics)."),
+    batch_size: int = typer.Option(50_000, "--batch-size", min=1, help="Records per batch when streaming."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+) -> None:
+    """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
+    from synthaudit.errors import UsageError
+
+    with user_errors():
+        if metrics and dimensions:
+            raise UsageError("give --metrics or --dimensions, not both")
+        _check_out_dir(out)
+        from synthaudit.audit.api import audit
+
+        report = audit("text", synthetic=synthetic, real=real, field=field, prompt_field=prompt_field, policy=policy,
+                       metrics=_split(metrics), dimensions=_split(dimensions), seed=seed, params=_parse_params(param),
+                       out=out, progress=None if not quiet else False, stream=stream, batch_size=batch_size, fmt=fmt,
+                       encoding=encoding, command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    if not quiet:
+        print_summary(report, out)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+
+
 @app.command("metrics")
 def metrics_cmd(
     modality: Optional[str] = typer.Option(None, "--modality", "-m", help="Only this modality."),

@@ -15,13 +15,14 @@ from synthaudit.errors import UsageError
 from synthaudit.models import Models
 from synthaudit.report.model import AuditReport
 
-IMPLEMENTED_MODALITIES = ("tabular",)
+IMPLEMENTED_MODALITIES = ("tabular", "text")
 
 
 def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
           target: str | None = None, protected: str | None = None, sensitive: str | None = None,
           schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
-          generator_meta: Any = None, policy: Any = None,
+          generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
+          policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
           out: str | Path | None = None, progress: bool | None = False, stream: bool = False,
@@ -50,19 +51,35 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
                          f" (`synthaudit metrics --modality {modality}` lists its catalog)")
     params = check_params(params)
     gates, policy_source = _gates(policy)
+    if modality == "text":
+        from synthaudit.data.text import prepare_text
+
+        inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field, seed=seed,
+                              params=params, stream=stream, fmt=fmt, encoding=encoding)
+    else:
+        inputs = _prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
+                                  protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
+                                  infer_constraints=infer_constraints, generator_meta=generator_meta, seed=seed,
+                                  params=params, stream=stream, fmt=fmt, delimiter=delimiter, encoding=encoding)
+    models = models or Models.default()
+    plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
+    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
+    return _finish(inputs, models, plan, runs, gates, policy_source, started, t0, command, out)
+
+
+def _prepare_tabular(**kw):
     from synthaudit.data.tabular_inputs import prepare_tabular
 
-    inputs = prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
-                             protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
-                             infer_constraints=infer_constraints, generator_meta=generator_meta, seed=seed, params=params, stream=stream, fmt=fmt,
-                             delimiter=delimiter, encoding=encoding)
+    inputs = prepare_tabular(**kw)
     if inputs.constraints or inputs.infer_constraints:  # a bad constraint spec is a usage error (exit 2),
         from synthaudit.metrics.tabular.constraints import validate_constraints  # whatever metrics run
 
         validate_constraints(inputs)
-    models = models or Models.default()
-    plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
-    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
+    return inputs
+
+
+def _finish(inputs, models, plan, runs, gates, policy_source, started, t0, command, out) -> AuditReport:
+    """Check the gates, build the report and write it."""
     gate_results = None
     if gates is not None:
         values = {r.metric.id: {"value": r.result.value if r.result else None,

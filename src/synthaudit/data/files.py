@@ -25,7 +25,7 @@ import pandas as pd
 from synthaudit.errors import InputError
 
 CSV_DELIMITERS = (",", "\t", ";", "|")
-FORMATS = ("csv", "tsv", "parquet", "jsonl", "json")
+FORMATS = ("csv", "tsv", "parquet", "jsonl", "json", "txt")
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:

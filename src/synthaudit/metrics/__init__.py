@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODALITY_PACKAGES = ("synthaudit.metrics.tabular",)
+_MODALITY_PACKAGES = ("synthaudit.metrics.tabular", "synthaudit.metrics.text")
 _loaded = False
 
 
