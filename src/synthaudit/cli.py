@@ -127,6 +127,25 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
                           highlight=False)
 
 
+def _run_audit(modality: str, out: Path, quiet: bool, metrics: Optional[str], dimensions: Optional[str],
+               param: Optional[list[str]], **options) -> None:
+    """Shared body of the ``audit <modality>`` commands: checks, audit, summary, exit status."""
+    from synthaudit.errors import UsageError
+
+    with user_errors():
+        if metrics and dimensions:
+            raise UsageError("give --metrics or --dimensions, not both")
+        _check_out_dir(out)
+        from synthaudit.audit.api import audit
+
+        report = audit(modality, metrics=_split(metrics), dimensions=_split(dimensions), params=_parse_params(param),
+                       out=out, progress=None if not quiet else False,
+                       command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]), **options)
+    if not quiet:
+        print_summary(report, out)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+
+
 @audit_app.command("tabular")
 def audit_tabular(
     synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Synthetic table (CSV/TSV, Parquet, JSONL, JSON)."),
@@ -156,24 +175,10 @@ def audit_tabular(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ) -> None:
     """Audit a synthetic table: validity, fidelity, diversity, utility, privacy, fairness (survey section 4)."""
-    from synthaudit.errors import UsageError
-
-    with user_errors():
-        if metrics and dimensions:
-            raise UsageError("give --metrics or --dimensions, not both")
-        _check_out_dir(out)
-        from synthaudit.audit.api import audit
-
-        report = audit("tabular", synthetic=synthetic, real=real, holdout=holdout, target=target,
-                       protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
-                       infer_constraints=infer_constraints, generator_meta=generator_meta, policy=policy, metrics=_split(metrics),
-                       dimensions=_split(dimensions), seed=seed, params=_parse_params(param), out=out,
-                       progress=None if not quiet else False, stream=stream, batch_size=batch_size, fmt=fmt,
-                       delimiter=delimiter, encoding=encoding,
-                       command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-    if not quiet:
-        print_summary(report, out)
-    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+    _run_audit("tabular", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, holdout=holdout,
+               target=target, protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
+               infer_constraints=infer_constraints, generator_meta=generator_meta, policy=policy, seed=seed,
+               stream=stream, batch_size=batch_size, fmt=fmt, delimiter=delimiter, encoding=encoding)
 
 
 @audit_app.command("text")
@@ -196,21 +201,9 @@ def audit_text(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ) -> None:
     """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
-    from synthaudit.errors import UsageError
-
-    with user_errors():
-        if metrics and dimensions:
-            raise UsageError("give --metrics or --dimensions, not both")
-        _check_out_dir(out)
-        from synthaudit.audit.api import audit
-
-        report = audit("text", synthetic=synthetic, real=real, field=field, prompt_field=prompt_field, policy=policy,
-                       metrics=_split(metrics), dimensions=_split(dimensions), seed=seed, params=_parse_params(param),
-                       out=out, progress=None if not quiet else False, stream=stream, batch_size=batch_size, fmt=fmt,
-                       encoding=encoding, command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-    if not quiet:
-        print_summary(report, out)
-    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+    _run_audit("text", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, field=field,
+               prompt_field=prompt_field, policy=policy, seed=seed, stream=stream, batch_size=batch_size, fmt=fmt,
+               encoding=encoding)
 
 
 @app.command("metrics")
