@@ -102,3 +102,54 @@ def test_cli_text_audit_and_errors(tmp_path):
     assert "answer" in bad.stderr and "gen.jsonl" in bad.stderr and "response" in bad.stderr
     ambiguous = run_cli("audit", "text", "--synthetic", "gen.jsonl", "--out", "o3", cwd=tmp_path)
     assert ambiguous.returncode == 2 and "--field" in ambiguous.stderr
+
+
+# ---- text.pres_lev (survey section 2.3) ------------------------------------------------------------------
+
+def dp_levenshtein(a: str, b: str) -> int:
+    """Independent reference: the textbook dynamic programme (unit costs)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+    return d[-1][-1]
+
+
+def test_pres_lev_hand_worked_and_clipped():
+    frame = pd.DataFrame({"revision": ["sitting", "xyzw", "same text", "anything", None],
+                          "original": ["kitten", "ab", "same text", "", "orphan"]})
+    rep = synthaudit.audit("text", synthetic=frame, field="revision", reference_field="original",
+                           metrics=["text.pres_lev"])
+    res = rep.result("text.pres_lev")
+    # kitten -> sitting: 3 edits over 6 characters = 0.5; xyzw vs ab: 1 - 4/2 < 0 -> 0; identical -> 1;
+    # an empty original and a missing revision are undefined and left out
+    assert res.value == pytest.approx((0.5 + 0.0 + 1.0) / 3)
+    assert res.notes["n_records"] == 5 and res.notes["n_undefined"] == 2
+    assert res.n_record_scores == 5
+
+
+def test_pres_lev_matches_dynamic_programming_on_random_unicode():
+    import random
+
+    rng = random.Random(0)
+    alphabet = "abcdeé東京 ."
+    pairs = [("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))),
+              "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))) for _ in range(200)]
+    frame = pd.DataFrame({"text": [a for a, _ in pairs], "orig": [b for _, b in pairs]})
+    rep = synthaudit.audit("text", synthetic=frame, reference_field="orig", metrics=["text.pres_lev"])
+    expected = [max(1 - dp_levenshtein(a, b) / len(b), 0.0) for a, b in pairs]
+    assert rep.value("text.pres_lev") == pytest.approx(sum(expected) / len(expected), rel=1e-12)
+
+
+def test_pres_lev_needs_a_reference_field(tmp_path):
+    rep = synthaudit.audit("text", synthetic=CORPUS)
+    gap = next(g for g in rep.gaps if g.id == "text.pres_lev")
+    assert gap.kind == "missing_input" and gap.enable == "--reference-field"
+    (tmp_path / "rev.jsonl").write_text('{"text": "sitting", "orig": "kitten"}\n', encoding="utf-8")
+    ok = run_cli("audit", "text", "--synthetic", "rev.jsonl", "--reference-field", "orig", "--metrics",
+                 "text.pres_lev", "--out", "o", "--quiet", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["metrics"][0]["value"] == pytest.approx(0.5)
+    bad = run_cli("audit", "text", "--synthetic", "rev.jsonl", "--reference-field", "source", "--out", "o2",
+                  cwd=tmp_path)
+    assert bad.returncode == 2 and "--reference-field" in bad.stderr and "source" in bad.stderr

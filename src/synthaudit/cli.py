@@ -189,6 +189,8 @@ def audit_text(
     real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real records to compare with."),
     field: Optional[str] = typer.Option(None, "--field", help="Field holding the text (default: 'text')."),
     prompt_field: Optional[str] = typer.Option(None, "--prompt-field", help="Field holding the prompt."),
+    reference_field: Optional[str] = typer.Option(None, "--reference-field", help="Field holding the reference "
+                                                  "(e.g. the original a revision should preserve)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
     dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
@@ -202,8 +204,8 @@ def audit_text(
 ) -> None:
     """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
     _run_audit("text", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, field=field,
-               prompt_field=prompt_field, policy=policy, seed=seed, stream=stream, batch_size=batch_size, fmt=fmt,
-               encoding=encoding)
+               prompt_field=prompt_field, reference_field=reference_field, policy=policy, seed=seed, stream=stream,
+               batch_size=batch_size, fmt=fmt, encoding=encoding)
 
 
 @app.command("metrics")

@@ -22,6 +22,7 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
           target: str | None = None, protected: str | None = None, sensitive: str | None = None,
           schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
           generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
+          reference_field: str | None = None,
           policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
@@ -54,7 +55,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     if modality == "text":
         from synthaudit.data.text import prepare_text
 
-        inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field, seed=seed,
+        inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field,
+                              reference_field=reference_field, seed=seed,
                               params=params, stream=stream, fmt=fmt, encoding=encoding)
     else:
         inputs = _prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,

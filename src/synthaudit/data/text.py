@@ -67,6 +67,7 @@ def texts(batch: pd.DataFrame, field: str) -> list[str | None]:
 
 
 def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, prompt_field: str | None = None,
+                 reference_field: str | None = None,
                  seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
                  encoding: str = "utf-8") -> AuditInputs:
     """Load the corpora and check the text field (default: 'text', or the only column there is)."""
@@ -90,6 +91,13 @@ def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, 
             raise InputError(f"has no field {chosen!r}; fields: {', '.join(cols[:12])}", file=table.label,
                              field="--field")
     extra = {"field": chosen}
-    if prompt_field is not None:
-        extra["prompt_field"] = prompt_field
+    head = tables["synthetic"].head()
+    for flag, name, role in (("--prompt-field", prompt_field, "prompts"), ("--reference-field", reference_field,
+                                                                         "references")):
+        if name is None:
+            continue
+        if name not in head.columns:
+            raise InputError(f"has no field {name!r}; fields: {', '.join(map(str, head.columns[:12]))}",
+                             file=tables["synthetic"].label, field=flag)
+        extra[role] = name  # the role is present: metrics read the field of that name
     return AuditInputs(modality="text", tables=tables, seed=seed, params=dict(params or {}), extra=extra)
