@@ -464,3 +464,22 @@ def test_table_accepts_any_path_like(tmp_path, wine_pair):
 def test_table_from_any_rejects_other_objects():
     with pytest.raises(InputError, match="expected a file path, a pandas DataFrame"):
         Table.from_any(42, "synthetic")
+
+
+def test_na_values_markers_become_missing(tmp_path):
+    """UCI-style '?' markers: without --na-values they are a category (and make a numeric column text);
+    with them they are missing values, for type inference and every metric."""
+    ages = ["39", "50", "?", "28", "61", "44", "33"]  # six distinct ages: numerical once '?' is missing
+    real = pd.DataFrame({"age": ages * 5, "job": ["clerk", "?", "exec", "clerk", "exec", "?", "clerk"] * 5})
+    syn = pd.DataFrame({"age": ["41", "?", "35", "30", "58", "47", "52"] * 5,
+                        "job": ["clerk", "exec", "exec", "?", "clerk", "exec", "exec"] * 5})
+    plain = synthaudit.audit("tabular", synthetic=syn, real=real, metrics=["tabular.tvd"])
+    assert plain.columns["age"]["type"] == "categorical"
+    marked = synthaudit.audit("tabular", synthetic=syn, real=real, na_values=["?"], metrics=["tabular.tvd",
+                                                                                             "tabular.kst"])
+    assert marked.columns["age"]["type"] == "numerical"
+    job = marked.result("tabular.tvd").breakdown[0]
+    assert job["missing_real"] == pytest.approx(2 / 7) and job["missing_synthetic"] == pytest.approx(1 / 7)
+    kst = marked.result("tabular.kst").breakdown[0]
+    assert kst["missing_real"] == pytest.approx(1 / 7) and kst["n_real"] == 30
+    assert real["age"].tolist() == ages * 5  # the input is not modified

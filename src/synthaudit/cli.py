@@ -169,6 +169,8 @@ def audit_tabular(
     param: Optional[list[str]] = typer.Option(None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Input format if the extension does not tell."),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected)."),
+    na_values: Optional[str] = typer.Option(None, "--na-values", help="Comma-separated text markers of a missing "
+                                            "value, e.g. '?' (empty cells, NA and NaN always are)."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/JSON inputs."),
     stream: bool = typer.Option(False, "--stream", help="Stream files in batches (mergeable metrics)."),
     batch_size: int = typer.Option(50_000, "--batch-size", min=1, help="Rows per batch when streaming."),
@@ -178,7 +180,8 @@ def audit_tabular(
     _run_audit("tabular", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, holdout=holdout,
                target=target, protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
                infer_constraints=infer_constraints, generator_meta=generator_meta, policy=policy, seed=seed,
-               stream=stream, batch_size=batch_size, fmt=fmt, delimiter=delimiter, encoding=encoding)
+               stream=stream, batch_size=batch_size, fmt=fmt, delimiter=delimiter, encoding=encoding,
+               na_values=[v for v in na_values.split(",")] if na_values else None)
 
 
 @audit_app.command("text")

@@ -22,7 +22,7 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
           target: str | None = None, protected: str | None = None, sensitive: str | None = None,
           schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
           generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
-          reference_field: str | None = None,
+          reference_field: str | None = None, na_values: Iterable[str] | None = None,
           policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
@@ -38,6 +38,7 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     schema: a table spec (YAML path or dict) overriding inferred column types (may hold 'constraints').
     constraints: validity constraints (YAML path, list or dict); infer_constraints: infer them from real data.
     generator_meta: generator metadata such as the DP budget (JSON/YAML path or dict).
+    na_values: text markers of missing values in tabular inputs (e.g. ["?"]), besides empty cells and NA/NaN.
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
@@ -61,7 +62,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     else:
         inputs = _prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
                                   protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
-                                  infer_constraints=infer_constraints, generator_meta=generator_meta, seed=seed,
+                                  infer_constraints=infer_constraints, generator_meta=generator_meta,
+                                  na_values=na_values, seed=seed,
                                   params=params, stream=stream, fmt=fmt, delimiter=delimiter, encoding=encoding)
     models = models or Models.default()
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)

@@ -59,6 +59,7 @@ class TableSpec:
 
     columns: dict[str, ColumnSpec] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    na_values: frozenset[str] = frozenset()  # text markers of a missing value, e.g. '?' (``--na-values``)
 
     def names(self, *types: ColumnType) -> list[str]:
         if not types:
@@ -89,8 +90,18 @@ class TableSpec:
         for name, col in self.columns.items():
             # a streamed JSON Lines batch whose records all lack a key has no such column: missing values
             raw = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-            out[name] = coerce_series(raw, col, label=label, warnings=warnings, row_offset=row_offset)
+            out[name] = coerce_series(mask_na_values(raw, self.na_values), col, label=label, warnings=warnings,
+                                      row_offset=row_offset)
         return pd.DataFrame(out, index=frame.index)
+
+
+def mask_na_values(series: pd.Series, na_values: frozenset[str] | set[str]) -> pd.Series:
+    """The series with every text cell equal to one of ``na_values`` (after trimming spaces) set missing."""
+    if not na_values or not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+                             or isinstance(series.dtype, pd.CategoricalDtype)):
+        return series
+    hit = series.astype(object).map(lambda v: isinstance(v, str) and v.strip() in na_values).astype(bool)
+    return series.astype(object).mask(hit) if hit.any() else series
 
 
 def canonical_category(value: Any) -> Any:

@@ -5,7 +5,7 @@ from typing import Any
 
 
 from synthaudit.data.inputs import AuditInputs
-from synthaudit.data.tabular import Table, apply_spec_overrides, infer_spec, read_spec_file
+from synthaudit.data.tabular import Table, apply_spec_overrides, infer_spec, mask_na_values, read_spec_file
 from synthaudit.errors import InputError, SpecError
 
 
@@ -17,7 +17,7 @@ def _columns_text(cols: list) -> str:
 def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
                     target: str | None = None, protected: str | None = None, sensitive: str | None = None,
                     schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
-                    generator_meta: Any = None, seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
+                    generator_meta: Any = None, na_values: Any = None, seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
                     delimiter: str | None = None, encoding: str = "utf-8") -> AuditInputs:
     """Load the tables, check their columns against each other and resolve the column types.
 
@@ -75,7 +75,12 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
                              f"{_columns_text(shared)}", field=name)
 
     spec_doc = read_spec_file(schema) if isinstance(schema, (str, bytes)) or hasattr(schema, "__fspath__") else schema
-    spec = infer_spec(heads[ref_role], shared)  # the first INFER_ROWS rows, streamed or not
+    markers = frozenset(str(v).strip() for v in (na_values or ()))
+    head = heads[ref_role]
+    if markers:  # missing-value markers count as missing for type inference too
+        head = head.assign(**{c: mask_na_values(head[c], markers) for c in shared})
+    spec = infer_spec(head, shared)  # the first INFER_ROWS rows, streamed or not
+    spec.na_values = markers
     spec = apply_spec_overrides(spec, spec_doc, shared)
     for col in (target, protected, sensitive):
         if col is not None and col in spec.ignored:
