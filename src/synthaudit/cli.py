@@ -9,7 +9,7 @@ import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -27,6 +27,19 @@ out_console = Console(width=None if sys.stdout.isatty() else 110)
 err_console = Console(stderr=True)
 
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
+
+# options shared by every ``audit <modality>`` command
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and report.html.")]
+PolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="Gates YAML: metric id -> {min, max}.")]
+MetricsOpt = Annotated[Optional[str], typer.Option("--metrics", help="Comma-separated metric ids to run.")]
+DimensionsOpt = Annotated[Optional[str], typer.Option("--dimensions", help="Comma-separated dimensions to run.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random choice.")]
+ParamOpt = Annotated[Optional[list[str]], typer.Option("--param", help="Metric parameter, METRIC_ID.PARAM=VALUE.")]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="Input format if the extension does not tell.")]
+EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of the input files.")]
+StreamOpt = Annotated[bool, typer.Option("--stream", help="Stream files in batches (mergeable metrics).")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Records (rows) per batch when streaming.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 
 
 @contextmanager
@@ -150,7 +163,7 @@ def _run_audit(modality: str, out: Path, quiet: bool, metrics: Optional[str], di
 def audit_tabular(
     synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Synthetic table (CSV/TSV, Parquet, JSONL, JSON)."),
     real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real table the generator learned from."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory for report.json and report.html."),
+    out: OutOpt = ...,
     holdout: Optional[Path] = typer.Option(None, "--holdout", help="Real rows the generator never saw."),
     target: Optional[str] = typer.Option(None, "--target", help="Label column (utility, fairness)."),
     protected: Optional[str] = typer.Option(None, "--protected", help="Protected-attribute column (fairness)."),
@@ -162,48 +175,48 @@ def audit_tabular(
                                            "real table."),
     generator_meta: Optional[Path] = typer.Option(None, "--generator-meta", help="Generator metadata JSON/YAML "
                                                   "(e.g. DP epsilon, delta)."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
-    dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
-    seed: int = typer.Option(0, "--seed", help="Seed for every random choice."),
-    param: Optional[list[str]] = typer.Option(None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="Input format if the extension does not tell."),
+    policy: PolicyOpt = None,
+    metrics: MetricsOpt = None,
+    dimensions: DimensionsOpt = None,
+    seed: SeedOpt = 0,
+    param: ParamOpt = None,
+    fmt: FormatOpt = None,
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV delimiter (default: detected)."),
     na_values: Optional[str] = typer.Option(None, "--na-values", help="Comma-separated text markers of a missing "
                                             "value, e.g. '?' (empty cells, NA and NaN always are)."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of CSV/JSON inputs."),
-    stream: bool = typer.Option(False, "--stream", help="Stream files in batches (mergeable metrics)."),
-    batch_size: int = typer.Option(50_000, "--batch-size", min=1, help="Rows per batch when streaming."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    encoding: EncodingOpt = "utf-8",
+    stream: StreamOpt = False,
+    batch_size: BatchOpt = 50_000,
+    quiet: QuietOpt = False,
 ) -> None:
     """Audit a synthetic table: validity, fidelity, diversity, utility, privacy, fairness (survey section 4)."""
     _run_audit("tabular", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, holdout=holdout,
                target=target, protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
                infer_constraints=infer_constraints, generator_meta=generator_meta, policy=policy, seed=seed,
                stream=stream, batch_size=batch_size, fmt=fmt, delimiter=delimiter, encoding=encoding,
-               na_values=[v for v in na_values.split(",")] if na_values else None)
+               na_values=_split(na_values))
 
 
 @audit_app.command("text")
 def audit_text(
     synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Generated records (JSONL, JSON, CSV, Parquet, or "
                                    ".txt with one record per line)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory for report.json and report.html."),
+    out: OutOpt = ...,
     real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real records to compare with."),
     field: Optional[str] = typer.Option(None, "--field", help="Field holding the text (default: 'text')."),
     prompt_field: Optional[str] = typer.Option(None, "--prompt-field", help="Field holding the prompt."),
     reference_field: Optional[str] = typer.Option(None, "--reference-field", help="Field holding the reference "
                                                   "(e.g. the original a revision should preserve)."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Gates YAML: metric id -> {min, max}."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metric ids to run."),
-    dimensions: Optional[str] = typer.Option(None, "--dimensions", help="Comma-separated dimensions to run."),
-    seed: int = typer.Option(0, "--seed", help="Seed for every random choice."),
-    param: Optional[list[str]] = typer.Option(None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="Input format if the extension does not tell."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding of the inputs."),
-    stream: bool = typer.Option(False, "--stream", help="Stream files in batches (mergeable metrics)."),
-    batch_size: int = typer.Option(50_000, "--batch-size", min=1, help="Records per batch when streaming."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    policy: PolicyOpt = None,
+    metrics: MetricsOpt = None,
+    dimensions: DimensionsOpt = None,
+    seed: SeedOpt = 0,
+    param: ParamOpt = None,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    stream: StreamOpt = False,
+    batch_size: BatchOpt = 50_000,
+    quiet: QuietOpt = False,
 ) -> None:
     """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
     _run_audit("text", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, field=field,

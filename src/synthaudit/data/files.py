@@ -71,12 +71,12 @@ def file_sha256(path: Path) -> str:
 
 
 def _first_line(path: Path, encoding: str) -> str:
-    opener = _opener(path)
+    opener = opener_for(path)
     with opener(path, "rt", encoding=encoding, errors="replace", newline="") as fh:
         return fh.readline()
 
 
-def _opener(path: Path):
+def opener_for(path: Path):
     """``open``-like function for the file's compression (by suffix), so that headers, decode errors and
     JSON are read from the decompressed text just as pandas reads the CSV body."""
     suffix = path.suffix.lower()
@@ -128,7 +128,7 @@ def _locate_decode_error(path: Path, encoding: str) -> tuple[int, int, bytes]:
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     line = 1
-    opener = _opener(path)
+    opener = opener_for(path)
     with opener(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 16), b""):
             pending = len(decoder.getstate()[0])  # bytes of a character begun in the previous block
@@ -142,7 +142,7 @@ def _locate_decode_error(path: Path, encoding: str) -> tuple[int, int, bytes]:
     return line, offset, b""
 
 
-def _decode_error(path: Path, encoding: str) -> InputError:
+def decode_error(path: Path, encoding: str) -> InputError:
     line, offset, bad = _locate_decode_error(path, encoding)
     return InputError(f"bytes that are not valid {encoding} at line {line} (byte offset {offset}: {bad!r})",
                       file=str(path), row=None,
@@ -194,7 +194,7 @@ def _check_header(path: Path, delimiter: str, encoding: str) -> None:
     (pandas would rename duplicates 'x.1', and use the first column as the index, misaligning the rest)."""
     if len(delimiter) != 1:
         return
-    with _opener(path)(path, "rt", encoding=encoding, errors="replace", newline="") as fh:
+    with opener_for(path)(path, "rt", encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         header = next(reader, None)
         counts = Counter(n for n in (header or []) if n != "")
@@ -215,7 +215,7 @@ def _check_header(path: Path, delimiter: str, encoding: str) -> None:
 
 def _wrap_csv_errors(path: Path, encoding: str, delimiter: str, exc: Exception) -> InputError:
     if isinstance(exc, UnicodeDecodeError):
-        return _decode_error(path, encoding)
+        return decode_error(path, encoding)
     if isinstance(exc, pd.errors.EmptyDataError):
         return InputError("has no columns to read (empty or whitespace only)", file=str(path))
     m = _PARSER_LINE.search(str(exc))
@@ -242,7 +242,7 @@ def _parse_jsonl_lines(path: Path, lines: list[tuple[int, str]]) -> list[dict]:
 
 
 def _iter_jsonl(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataFrame]:
-    opener = _opener(path)
+    opener = opener_for(path)
     buf: list[tuple[int, str]] = []
     try:
         with opener(path, "rt", encoding=encoding, errors="strict") as fh:
@@ -253,7 +253,7 @@ def _iter_jsonl(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataF
                     yield _flatten_nested(pd.DataFrame.from_records(_parse_jsonl_lines(path, buf)))
                     buf = []
     except UnicodeDecodeError:
-        raise _decode_error(path, encoding) from None
+        raise decode_error(path, encoding) from None
     if buf:
         yield _flatten_nested(pd.DataFrame.from_records(_parse_jsonl_lines(path, buf)))
 
@@ -314,10 +314,10 @@ def _iter_format(path: Path, fmt: str, delimiter: str | None, encoding: str,
         yield from _iter_jsonl(path, encoding, batch_size or 1 << 62)
     else:  # json: an array of objects
         try:
-            with _opener(path)(path, "rt", encoding=encoding, errors="strict") as fh:
+            with opener_for(path)(path, "rt", encoding=encoding, errors="strict") as fh:
                 obj = json.load(fh)
         except UnicodeDecodeError:
-            raise _decode_error(path, encoding) from None
+            raise decode_error(path, encoding) from None
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                              file=str(path), row=exc.lineno) from None

@@ -26,7 +26,7 @@ def tokenize(text: str, lowercase: bool = True) -> list[str]:
 
 
 def _iter_lines(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataFrame]:
-    opener = files._opener(path)
+    opener = files.opener_for(path)
     buf: list[str] = []
     try:
         with opener(path, "rt", encoding=encoding, errors="strict") as fh:
@@ -36,7 +36,7 @@ def _iter_lines(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataF
                     yield pd.DataFrame({"text": buf})
                     buf = []
     except UnicodeDecodeError:
-        raise files._decode_error(path, encoding) from None
+        raise files.decode_error(path, encoding) from None
     if buf:
         yield pd.DataFrame({"text": buf})
 

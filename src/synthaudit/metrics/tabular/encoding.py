@@ -61,7 +61,7 @@ class MixedEncoder:
         self.vocab: dict[str, dict] = {}
         for c in self.cat_cols:  # codes in sorted label order: they do not depend on row order
             labels = {v for f in frames for v in category_codes(f[c])[1]}
-            self.vocab[c] = {v: i for i, v in enumerate(sorted(labels, key=lambda x: (str(type(x)), str(x))))}
+            self.vocab[c] = {v: i for i, v in enumerate(sorted(labels, key=lambda x: (str(x), type(x).__name__)))}
         return self
 
     def transform(self, frame: pd.DataFrame) -> Encoded:

@@ -106,15 +106,6 @@ def discretize(series: pd.Series, inner_edges: np.ndarray) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(range(1, n_bins + 1))), index=series.index)
 
 
-def bin_labels(inner_edges: np.ndarray, fmt=lambda x: f"{x:.4g}") -> dict[int, str]:
-    labels = {}
-    bounds = [-np.inf, *inner_edges.tolist(), np.inf]
-    for i in range(1, len(bounds)):
-        lo, hi = bounds[i - 1], bounds[i]
-        labels[i] = f"< {fmt(hi)}" if np.isinf(lo) else f">= {fmt(lo)}" if np.isinf(hi) else f"[{fmt(lo)}, {fmt(hi)})"
-    return labels
-
-
 def top_categories(real: Any, synthetic: Any, k: int = 12) -> list:
     """The k categories most frequent in real (then synthetic) data, for plots."""
     keys = list(dict.fromkeys([*[c for c, _ in real.most_common()], *[c for c, _ in synthetic.most_common()]]))
@@ -122,7 +113,7 @@ def top_categories(real: Any, synthetic: Any, k: int = 12) -> list:
 
 
 __all__ = ["REAL", "SYN", "as_float", "numeric_matrix", "needs_columns", "real_bin_edges", "discretize",
-           "bin_labels", "top_categories", "count_values", "MISSING"]
+           "top_categories", "count_values", "MISSING"]
 
 
 class CategoryCountsMixin:

@@ -63,14 +63,9 @@ def _distance(name: str, encoder: MixedEncoder) -> tuple[int, float]:
     return DISTANCES[name], float(n_cols) if name == "gower" else 1.0
 
 
-def row_order(inputs, role: str) -> np.ndarray:
-    """Row indices of a role in the audit's seeded, content-based order (features.canonical_order)."""
-    return canonical_order(inputs, role)
-
-
 def query_rows(inputs, role: str, cap: int | None) -> np.ndarray:
-    """The query sample of a role: the first ``cap`` rows of :func:`row_order` (all rows when cap is None)."""
-    order = row_order(inputs, role)
+    """The query sample of a role: the first ``cap`` rows of :func:`features.canonical_order` (all rows when cap is None)."""
+    order = canonical_order(inputs, role)
     return order[:cap] if cap is not None and len(order) > cap else order
 
 
@@ -80,13 +75,13 @@ def _n_query(inputs, role: str, cap: int | None) -> int:
 
 
 def _dcr(inputs, query: str, ref: str, p: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(the first n rows of ``row_order(query)``, the distance of each to its closest ``ref`` row).
+    """(the first n rows of ``canonical_order(query)``, the distance of each to its closest ``ref`` row).
 
     Cached per audit and shared by every privacy metric: a shorter sample is a prefix of a longer one."""
     store = inputs.features.get(f"tabular.privacy.dcr[{query}->{ref}|p={p}|{inputs.seed}]", dict)
     if store.get("n", -1) < n:
         _, tables = _encoding(inputs)
-        rows = row_order(inputs, query)[:n]
+        rows = canonical_order(inputs, query)[:n]
         q, r = tables[query].take(rows), tables[ref]
         dist, _ = knn(q.num, q.cat, r.num, r.cat, k=1, p=p)
         store.update(n=n, rows=rows, dist=dist[:, 0])
@@ -94,7 +89,7 @@ def _dcr(inputs, query: str, ref: str, p: int, n: int) -> tuple[np.ndarray, np.n
 
 
 def _dcr_balanced(inputs, query: str, ref: str, p: int, n: int, m: int) -> np.ndarray:
-    """Distances of the first n query rows to the first m rows of ``row_order(ref)`` (a seeded sample of the
+    """Distances of the first n query rows to the first m rows of ``canonical_order(ref)`` (a seeded sample of the
     reference set, used to compare train and holdout at equal sizes)."""
     key = f"tabular.privacy.dcr_balanced[{query}->{ref}|p={p}|m={m}|{inputs.seed}]"
 
@@ -104,8 +99,8 @@ def _dcr_balanced(inputs, query: str, ref: str, p: int, n: int, m: int) -> np.nd
     store = inputs.features.get(key, compute)
     if store.get("n", -1) < n:
         _, tables = _encoding(inputs)
-        q = tables[query].take(row_order(inputs, query)[:n])
-        r = tables[ref].take(row_order(inputs, ref)[:m])
+        q = tables[query].take(canonical_order(inputs, query)[:n])
+        r = tables[ref].take(canonical_order(inputs, ref)[:m])
         dist, _ = knn(q.num, q.cat, r.num, r.cat, k=1, p=p)
         store.update(n=n, dist=dist[:, 0])
     return store["dist"][:n]
@@ -312,7 +307,7 @@ def attack_scores(inputs, attack: str, cap: int | None) -> dict[str, Any]:
     """
     def compute() -> dict[str, Any]:
         m = _mia_sizes(inputs, cap)
-        mem_rows, non_rows = row_order(inputs, TRAIN)[:m], row_order(inputs, HOLD)[:m]
+        mem_rows, non_rows = canonical_order(inputs, TRAIN)[:m], canonical_order(inputs, HOLD)[:m]
         out: dict[str, Any] = {"m": m, "members": mem_rows, "nonmembers": non_rows}
         if attack == "neg_dcr_to_synthetic":
             encoder, _ = _encoding(inputs)
@@ -527,22 +522,19 @@ def gain_aia(inputs, models) -> MetricResult:
     encoder, tables = encoded_tables(inputs, roles=(SYN, TRAIN, HOLD), reference=TRAIN, exclude=(col,))
     label_enc = MixedEncoder(columns=[col]).fit(inputs.table_spec, inputs.frame(TRAIN),
                                                 (inputs.frame(SYN), inputs.frame(HOLD)))
-    relabel = _canonical_ranks(label_enc.vocab[col])
-    missing_code = relabel[label_enc.vocab[col][MISSING]]
-    labels = {r: relabel[label_enc.transform(inputs.frame(r)).cat[:, 0]] for r in (SYN, TRAIN, HOLD)}
-    names = {int(relabel[code]): str(v) for v, code in label_enc.vocab[col].items()}
-    perms = [_canonical_ranks(encoder.vocab[c]) for c in encoder.cat_cols]
+    # the encoder codes categories in label order, so nothing here depends on which row came first
+    missing_code = label_enc.vocab[col][MISSING]
+    labels = {r: label_enc.transform(inputs.frame(r)).cat[:, 0] for r in (SYN, TRAIN, HOLD)}
+    names = {int(code): str(v) for v, code in label_enc.vocab[col].items()}
 
     def features(role: str, rows: np.ndarray) -> Any:
-        """The attacker's design matrix with category codes in a canonical (label) order."""
-        enc = tables[role].take(rows)
-        cat = np.column_stack([perm[enc.cat[:, j]] for j, perm in enumerate(perms)]) if perms else enc.cat
-        return learners.design(name, encoder, Encoded(enc.num, cat, enc.num_names, enc.cat_names))
+        """The attacker's design matrix."""
+        return learners.design(name, encoder, tables[role].take(rows))
 
-    train_rows = row_order(inputs, SYN)  # a canonical order: the fitted attacker does not depend on row order
+    train_rows = canonical_order(inputs, SYN)  # a canonical order: the fitted attacker does not depend on row order
     train_rows = train_rows[labels[SYN][train_rows] != missing_code]
     n_syn_rows = len(train_rows)
-    if cap is not None and n_syn_rows > cap:  # a seeded sample (row_order is a seeded shuffle)
+    if cap is not None and n_syn_rows > cap:  # a seeded sample (canonical_order is a seeded shuffle)
         train_rows = train_rows[:cap]
     if not len(train_rows):
         return MetricResult(value=None, notes={"undefined": f"every synthetic value of {col!r} is missing"})
@@ -589,14 +581,6 @@ def gain_aia(inputs, models) -> MetricResult:
     if fallback:
         notes["attacker_fallback"] = fallback
     return MetricResult(value=g_mem, breakdown=rows, secondary=secondary, notes=notes)
-
-
-def _canonical_ranks(vocab: dict) -> np.ndarray:
-    """code -> rank of its label in sorted order (so encodings do not depend on which row came first)."""
-    ranks = np.empty(len(vocab), dtype=np.int64)
-    for rank, (_, code) in enumerate(sorted(vocab.items(), key=lambda kv: (str(kv[0]), type(kv[0]).__name__))):
-        ranks[code] = rank
-    return ranks
 
 
 # ---------------------------------------------------------------------------------------------- DP budget

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthaudit.metrics.tabular.encoding import Encoded, encoded_tables
+from synthaudit.metrics.tabular.encoding import encoded_tables
 from synthaudit.metrics.tabular.features import canonical_order
 from synthaudit.stats.neighbors import knn
 
@@ -47,28 +47,16 @@ class SupportCurves:
         return float(np.interp(level, self.alphas, curve))
 
 
-def _dense(e: Encoded, widths: list[int]) -> np.ndarray:
-    """Dense embedding [numbers, one-hot] (for centres and distances to them)."""
-    parts = [e.num]
-    for j, w in enumerate(widths):
-        block = np.zeros((len(e), w))
-        block[np.arange(len(e)), e.cat[:, j]] = 1.0
-        parts.append(block)
-    return np.hstack(parts)
-
-
 def support_curves(inputs, max_rows: int | None = 20_000) -> SupportCurves:
     """alpha-precision and beta-coverage curves, computed once per audit (shared by both metrics)."""
     key = f"tabular.support_curves[{max_rows}]"
 
     def compute() -> SupportCurves:
-        _, tables = encoded_tables(inputs, roles=("real_reference", "synthetic"), reference="real_reference")
+        encoder, tables = encoded_tables(inputs, roles=("real_reference", "synthetic"), reference="real_reference")
         cap = int(max_rows) if max_rows else None
         real, syn = (tables[r].take(canonical_order(inputs, r)[:cap]) for r in ("real_reference", "synthetic"))
         sampled = len(real) < len(tables["real_reference"]) or len(syn) < len(tables["synthetic"])
-        widths = [int(max(real.cat[:, j].max(initial=-1), syn.cat[:, j].max(initial=-1)) + 1)
-                  for j in range(real.cat.shape[1])]
-        xr, xs = _dense(real, widths), _dense(syn, widths)
+        xr, xs = encoder.onehot(real).toarray(), encoder.onehot(syn).toarray()  # [numbers, one-hot]
         alphas = np.linspace(0, 1, N_STEPS)
         center = xr.mean(axis=0)
         radii = np.quantile(np.linalg.norm(xr - center, axis=1), alphas)
