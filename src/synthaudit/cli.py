@@ -82,14 +82,14 @@ def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
     """``--param tabular.chi2.pass_threshold=0.05`` -> {"tabular.chi2": {"pass_threshold": 0.05}}."""
     import yaml
 
-    from synthaudit.catalog import catalog_entries
     from synthaudit.errors import UsageError
+    from synthaudit.metrics.registry import metric_entries
 
     out: dict[str, dict] = {}
     for item in items or []:
         key, sep, raw = item.partition("=")
         metric, _, name = key.rpartition(".")
-        if not sep or metric not in catalog_entries() or not name:
+        if not sep or metric not in metric_entries() or not name:
             raise UsageError(f"expected METRIC_ID.PARAM=VALUE, got {item!r}", field="--param")
         try:
             value = yaml.safe_load(raw)
@@ -230,9 +230,9 @@ def metrics_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per catalog entry)."),
 ) -> None:
     """List the whole metric catalog with which metrics are implemented."""
-    from synthaudit.catalog import MODALITIES, catalog_entries
+    from synthaudit.catalog import MODALITIES
     from synthaudit.errors import UsageError
-    from synthaudit.metrics.registry import all_metrics
+    from synthaudit.metrics.registry import all_metrics, metric_entries
 
     with user_errors():
         if modality and modality not in MODALITIES:
@@ -241,8 +241,9 @@ def metrics_cmd(
     implemented = all_metrics()
     rows = [{"id": e["id"], "name": e["name"], "modality": e["modality"], "pillar": e["pillar"],
              "dimension": e["dimension"], "section": e["section"], "direction": e["direction"],
-             "computation": e["computation"], "inputs": e["inputs"], "implemented": e["id"] in implemented}
-            for e in catalog_entries().values() if not modality or e["modality"] == modality]
+             "computation": e["computation"], "inputs": e["inputs"], "implemented": e["id"] in implemented,
+             "extension": bool(e.get("extension"))}
+            for e in metric_entries().values() if not modality or e["modality"] == modality]
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

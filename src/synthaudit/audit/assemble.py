@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from synthaudit._version import __version__
 from synthaudit.catalog import DIMENSIONS, catalog_entries
+from synthaudit.metrics.registry import metric_entries
 from synthaudit.report.model import (AuditReport, GapEntry, GateEntry, InputEntry, MetricEntry, PolicyEntry,
                                      RunInfo, ScoreRow, jsonable)
 
@@ -33,7 +34,7 @@ def package_versions() -> dict[str, str]:
 
 def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
     spec = run.metric.spec
-    entry = catalog_entries()[spec.id]
+    entry = metric_entries()[spec.id]
     r = run.result
     return MetricEntry(
         id=spec.id, name=spec.name, modality=spec.modality, pillar=spec.pillar, dimension=spec.dimension,
@@ -44,7 +45,8 @@ def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
         notes=jsonable(r.notes) if r else {}, plots=jsonable(r.plots) if r else [],
         params=jsonable(inputs.params_for(spec.id, spec.default_params())), error=run.error,
         wall_time_s=round(run.wall_time_s, 6),
-        n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)))
+        n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)),
+        extension=spec.extension)
 
 
 def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry]) -> list[ScoreRow]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from synthaudit.catalog import ALL_DIMENSIONS, MODALITIES, catalog_entries
+from synthaudit.catalog import ALL_DIMENSIONS, MODALITIES
 from synthaudit.data.inputs import ROLE_FLAGS
 from synthaudit.errors import UsageError
-from synthaudit.metrics.registry import RegisteredMetric, all_metrics
+from synthaudit.metrics.registry import RegisteredMetric, all_metrics, metric_entries
 
 if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
@@ -39,14 +39,14 @@ class Plan:
 
 
 def modality_of(metric_id: str) -> str:
-    entry = catalog_entries().get(metric_id)
+    entry = metric_entries().get(metric_id)
     return entry["modality"] if entry else metric_id.split(".", 1)[0]
 
 
 def validate_selection(modality: str, metrics: Iterable[str] | None, dimensions: Iterable[str] | None) -> None:
     if modality not in MODALITIES:
         raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
-    catalog = catalog_entries()
+    catalog = metric_entries()
     for mid in metrics or ():
         if mid not in catalog:
             close = [c for c in catalog if c.split(".", 1)[-1] == mid.split(".", 1)[-1]]
@@ -70,7 +70,7 @@ def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str]
     validate_selection(modality, metrics, dimensions)
     registered = all_metrics()
     plan = Plan()
-    for mid, entry in catalog_entries().items():
+    for mid, entry in metric_entries().items():
         if entry["modality"] != modality:
             continue
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from synthaudit.catalog import catalog_entries
+from synthaudit.metrics.registry import metric_entries
 from synthaudit.data.files import read_yaml_file
 from synthaudit.errors import PolicyError
 
@@ -39,7 +39,7 @@ class GateResult:
 
 
 def split_key(key: str) -> tuple[str, str]:
-    catalog = catalog_entries()
+    catalog = metric_entries()
     if key in catalog:
         return key, "value"
     head, _, tail = key.rpartition(".")

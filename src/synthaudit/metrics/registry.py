@@ -43,6 +43,8 @@ class MetricSpec:
     target_value: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
     applies: Applicability | None = None  # returns a reason when the metric cannot run on these data
+    #: a check beyond the survey's catalog (e.g. duplicate rates); its id is ``<modality>.ext.<name>``
+    extension: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -54,6 +56,8 @@ class MetricSpec:
             problems.append(f"direction {self.direction!r}")
         if self.computation not in COMPUTATIONS:
             problems.append(f"computation {self.computation!r}")
+        if self.extension != (self.id.startswith(f"{self.modality}.ext.")):
+            problems.append("extension ids (and only they) are spelled '<modality>.ext.<name>'")
         if (self.direction == "target") != (self.target_value is not None):
             problems.append("target_value must be given exactly when direction is 'target'")
         if problems:
@@ -157,12 +161,15 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
              direction: str, range: tuple[float, float] | None, inputs: Iterable[str],
              models: Iterable[str] = ("none",), computation: str, target_value: float | None = None,
              params: dict[str, Any] | None = None, applies: Applicability | None = None,
-             registry: dict[str, RegisteredMetric] | None = None):
-    """Decorator registering a metric function (global) or a MergeableMetric/RecordMetric class."""
+             extension: bool = False, registry: dict[str, RegisteredMetric] | None = None):
+    """Decorator registering a metric function (global) or a MergeableMetric/RecordMetric class.
+
+    ``extension=True`` marks a check beyond the catalog (id ``<modality>.ext.<name>``): it runs and is
+    reported like the others, but does not count toward the survey's coverage of a dimension."""
     spec = MetricSpec(id=id, name=name, modality=modality, pillar=pillar, dimension=dimension,
                       section=section, direction=direction, range=range, inputs=tuple(inputs),
                       models=tuple(models), computation=computation, target_value=target_value,
-                      params=dict(params or {}), applies=applies)
+                      params=dict(params or {}), applies=applies, extension=extension)
     target = _REGISTRY if registry is None else registry
 
     def decorate(obj):
@@ -185,6 +192,26 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
         return obj
 
     return decorate
+
+
+def _range_text(r: tuple[float, float] | None) -> str | None:
+    return None if r is None else f"[{fmt_bound(r[0]).replace('∞', 'inf')},{fmt_bound(r[1]).replace('∞', 'inf')}]"
+
+
+def metric_entries() -> dict[str, dict[str, Any]]:
+    """Catalog entries plus the registered extension checks (same keys, ``extension: True``)."""
+    from synthaudit.catalog import catalog_entries
+
+    entries = dict(catalog_entries())
+    for mid, m in all_metrics().items():
+        if m.spec.extension:
+            s = m.spec
+            entries[mid] = {"id": mid, "name": s.name, "modality": s.modality, "pillar": s.pillar,
+                            "dimension": s.dimension, "section": s.section, "direction": s.direction,
+                            "range": _range_text(s.range), "inputs": list(s.inputs), "models": list(s.models),
+                            "computation": s.computation, "params": s.params, "extension": True,
+                            "definition": (m.impl.__doc__ or "").strip()}
+    return entries
 
 
 def all_metrics() -> dict[str, RegisteredMetric]:

@@ -66,6 +66,8 @@ class MetricEntry(_Model):
     error: Optional[str] = None
     wall_time_s: float
     n_record_scores: Optional[int] = None
+    extension: bool = Field(False, description="a check beyond the survey's catalog (id '<modality>.ext.<name>')")
+    worst: list[dict[str, Any]] = Field([], description="the worst-scoring records of a record metric")
 
 
 class GapEntry(_Model):
