@@ -207,6 +207,14 @@ def audit_text(
     prompt_field: Optional[str] = typer.Option(None, "--prompt-field", help="Field holding the prompt."),
     reference_field: Optional[str] = typer.Option(None, "--reference-field", help="Field holding the reference "
                                                   "(e.g. the original a revision should preserve)."),
+    evidence_field: Optional[str] = typer.Option(None, "--evidence-field", help="Field holding evidence snippets "
+                                                 "(a list of strings, or gold evidence ids)."),
+    samples_field: Optional[str] = typer.Option(None, "--samples-field", help="Field holding the K sampled "
+                                                "continuations of the prompt (a list of strings)."),
+    human_field: Optional[str] = typer.Option(None, "--human-field", help="Field holding human judgments, e.g. "
+                                              "{\"ais\": [1, 0], \"intent\": 1}."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="IFEval-style verifiable instructions (JSONL with "
+                                         "prompt, instruction_id_list, kwargs), joined on the prompt."),
     policy: PolicyOpt = None,
     metrics: MetricsOpt = None,
     dimensions: DimensionsOpt = None,
@@ -220,8 +228,9 @@ def audit_text(
 ) -> None:
     """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
     _run_audit("text", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, field=field,
-               prompt_field=prompt_field, reference_field=reference_field, policy=policy, seed=seed, stream=stream,
-               batch_size=batch_size, fmt=fmt, encoding=encoding)
+               prompt_field=prompt_field, reference_field=reference_field, evidence_field=evidence_field,
+               samples_field=samples_field, human_field=human_field, rules=rules, policy=policy, seed=seed,
+               stream=stream, batch_size=batch_size, fmt=fmt, encoding=encoding)
 
 
 @app.command("metrics")

@@ -22,7 +22,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
           target: str | None = None, protected: str | None = None, sensitive: str | None = None,
           schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
           generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
-          reference_field: str | None = None, na_values: Iterable[str] | None = None,
+          reference_field: str | None = None, evidence_field: str | None = None, samples_field: str | None = None,
+          human_field: str | None = None, rules: Any = None, na_values: Iterable[str] | None = None,
           policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
@@ -39,6 +40,9 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     constraints: validity constraints (YAML path, list or dict); infer_constraints: infer them from real data.
     generator_meta: generator metadata such as the DP budget (JSON/YAML path or dict).
     na_values: text markers of missing values in tabular inputs (e.g. ["?"]), besides empty cells and NA/NaN.
+    field / prompt_field / reference_field / evidence_field / samples_field / human_field: text records'
+        fields holding the text, its prompt, a reference, evidence snippets, K sampled continuations and
+        human judgments; rules: IFEval-style instructions (JSONL joined on the prompt).
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
@@ -57,7 +61,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
         from synthaudit.data.text import prepare_text
 
         inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field,
-                              reference_field=reference_field, seed=seed,
+                              reference_field=reference_field, evidence_field=evidence_field,
+                              samples_field=samples_field, human_field=human_field, rules=rules, seed=seed,
                               params=params, stream=stream, fmt=fmt, encoding=encoding)
     else:
         inputs = _prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,

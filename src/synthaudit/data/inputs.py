@@ -28,7 +28,7 @@ ROLE_FLAGS: dict[str, str] = {
     "evidence": "--evidence-field",
     "gold_answers": "--answer-field",
     "test_cases": "--tests",
-    "human_scores": "--human-scores",
+    "human_scores": "--human-field",
     "preference_pairs": "--preferences",
     "multiple_samples": "--samples-field",
     "trajectories": "--trajectories",

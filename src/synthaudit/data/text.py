@@ -66,11 +66,21 @@ def texts(batch: pd.DataFrame, field: str) -> list[str | None]:
     return [v if isinstance(v, str) else None for v in col.tolist()]
 
 
+#: optional per-record fields of a text record: the input role each provides and its CLI flag
+FIELD_ROLES = (("prompts", "--prompt-field"), ("references", "--reference-field"), ("evidence", "--evidence-field"),
+               ("multiple_samples", "--samples-field"), ("human_scores", "--human-field"))
+
+
 def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, prompt_field: str | None = None,
-                 reference_field: str | None = None,
+                 reference_field: str | None = None, evidence_field: str | None = None,
+                 samples_field: str | None = None, human_field: str | None = None, rules: Any = None,
                  seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
                  encoding: str = "utf-8") -> AuditInputs:
-    """Load the corpora and check the text field (default: 'text', or the only column there is)."""
+    """Load the corpora and check the text field (default: 'text', or the only column there is).
+
+    prompt/reference/evidence/samples/human fields name per-record fields of the synthetic records; each
+    provides one input role (``FIELD_ROLES``). ``rules``: IFEval-style verifiable instructions, a JSONL
+    file joined on the prompt, or None to use ``instruction_id_list``/``kwargs`` fields when present."""
     if synthetic is None:
         raise InputError("no synthetic data given", field="--synthetic")
     tables = {"synthetic": load_corpus(synthetic, "synthetic", fmt=fmt, encoding=encoding, stream=stream)}
@@ -90,14 +100,22 @@ def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, 
         if chosen not in cols:
             raise InputError(f"has no field {chosen!r}; fields: {', '.join(cols[:12])}", file=table.label,
                              field="--field")
-    extra = {"field": chosen}
+    extra: dict[str, Any] = {"field": chosen}
     head = tables["synthetic"].head()
-    for flag, name, role in (("--prompt-field", prompt_field, "prompts"), ("--reference-field", reference_field,
-                                                                         "references")):
+    names = dict(zip((r for r, _ in FIELD_ROLES), (prompt_field, reference_field, evidence_field, samples_field,
+                                                    human_field)))
+    for role, flag in FIELD_ROLES:
+        name = names[role]
         if name is None:
             continue
         if name not in head.columns:
             raise InputError(f"has no field {name!r}; fields: {', '.join(map(str, head.columns[:12]))}",
                              file=tables["synthetic"].label, field=flag)
         extra[role] = name  # the role is present: metrics read the field of that name
+    if rules is not None or {"instruction_id_list", "kwargs"} <= set(map(str, head.columns)):
+        from synthaudit.data.text_rules import resolve_rules
+
+        resolved = resolve_rules(rules, [str(c) for c in head.columns], tables["synthetic"].label)
+        if resolved is not None:
+            extra["rules"] = resolved
     return AuditInputs(modality="text", tables=tables, seed=seed, params=dict(params or {}), extra=extra)
