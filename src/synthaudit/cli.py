@@ -40,6 +40,21 @@ EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of t
 StreamOpt = Annotated[bool, typer.Option("--stream", help="Stream files in batches (mergeable metrics).")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Records (rows) per batch when streaming.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+# model backends (text and dialogue): a Hugging Face id or local path replaces each offline default
+EmbedderOpt = Annotated[Optional[str], typer.Option("--embedder", help="Sentence embedder (default: all-MiniLM-L6-v2, "
+                                                    "shipped offline).")]
+LMOpt = Annotated[Optional[str], typer.Option("--lm", help="Causal LM for log-probabilities (default: "
+                                              "SmolLM2-135M-Instruct, shipped offline).")]
+ToxicityOpt = Annotated[Optional[str], typer.Option("--toxicity", help="Toxicity classifier (default: "
+                                                    "alt-profanity-check).")]
+AcceptabilityOpt = Annotated[Optional[str], typer.Option("--acceptability", help="CoLA-style classifier (default: "
+                                                         "LM shuffle preference with --lm).")]
+NLIOpt = Annotated[Optional[str], typer.Option("--nli", help="NLI cross-encoder (default: few-shot entailment with "
+                                               "--lm).")]
+JudgeOpt = Annotated[Optional[str], typer.Option("--judge", help="LLM judge: a local model, or openai:MODEL with "
+                                                 "--base-url (key from $OPENAI_API_KEY).")]
+BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint for --judge "
+                                                   "openai:MODEL (vLLM, Ollama, llama.cpp server, OpenAI).")]
 
 
 @contextmanager
@@ -215,6 +230,13 @@ def audit_text(
                                               "{\"ais\": [1, 0], \"intent\": 1}."),
     rules: Optional[Path] = typer.Option(None, "--rules", help="IFEval-style verifiable instructions (JSONL with "
                                          "prompt, instruction_id_list, kwargs), joined on the prompt."),
+    embedder: EmbedderOpt = None,
+    lm: LMOpt = None,
+    toxicity: ToxicityOpt = None,
+    acceptability: AcceptabilityOpt = None,
+    nli: NLIOpt = None,
+    judge: JudgeOpt = None,
+    base_url: BaseUrlOpt = None,
     policy: PolicyOpt = None,
     metrics: MetricsOpt = None,
     dimensions: DimensionsOpt = None,
@@ -226,11 +248,14 @@ def audit_text(
     batch_size: BatchOpt = 50_000,
     quiet: QuietOpt = False,
 ) -> None:
-    """Audit generated text (survey section 2): the model-free metrics run now; model-backed ones are gaps."""
+    """Audit generated text (survey section 2): validity, fidelity, diversity, faithfulness and safety, with offline
+    models by default (each replaceable by a Hugging Face id, a local path or an OpenAI-compatible endpoint)."""
     _run_audit("text", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real, field=field,
                prompt_field=prompt_field, reference_field=reference_field, evidence_field=evidence_field,
                samples_field=samples_field, human_field=human_field, rules=rules, policy=policy, seed=seed,
-               stream=stream, batch_size=batch_size, fmt=fmt, encoding=encoding)
+               stream=stream, batch_size=batch_size, fmt=fmt, encoding=encoding,
+               models=dict(embedder=embedder, lm=lm, toxicity=toxicity, acceptability=acceptability, nli=nli,
+                           judge=judge, base_url=base_url))
 
 
 @app.command("metrics")

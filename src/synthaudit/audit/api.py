@@ -26,7 +26,7 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
           human_field: str | None = None, rules: Any = None, na_values: Iterable[str] | None = None,
           policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
-          params: dict[str, dict[str, Any]] | None = None, models: Models | None = None,
+          params: dict[str, dict[str, Any]] | None = None, models: Models | dict[str, str] | None = None,
           out: str | Path | None = None, progress: bool | None = False, stream: bool = False,
           batch_size: int = DEFAULT_BATCH_SIZE, fmt: str | None = None, delimiter: str | None = None,
           encoding: str = "utf-8", command: str | None = None) -> AuditReport:
@@ -46,6 +46,9 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
+    models: a :class:`Models`, or a dict naming backends that replace the offline defaults, e.g.
+        ``{"judge": "openai:gpt-4o-mini", "base_url": "http://localhost:8000/v1", "nli": "path/to/nli"}``
+        (keys: embedder, lm, toxicity, acceptability, nli, judge, base_url).
     """
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -70,10 +73,24 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
                                   infer_constraints=infer_constraints, generator_meta=generator_meta,
                                   na_values=na_values, seed=seed,
                                   params=params, stream=stream, fmt=fmt, delimiter=delimiter, encoding=encoding)
-    models = models or Models.default()
+    models = _models(models)
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
     runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
     return _finish(inputs, models, plan, runs, gates, policy_source, started, t0, command, out)
+
+
+def _models(models: Models | dict[str, str] | None) -> Models:
+    if isinstance(models, Models):
+        return models
+    options = {k: v for k, v in (models or {}).items() if v is not None}
+    known = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url")
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise UsageError(f"unknown model option(s) {', '.join(unknown)}; expected {', '.join(known)}")
+    if options.get("base_url") and not str(options.get("judge", "")).startswith("openai:"):
+        raise UsageError("--base-url names an OpenAI-compatible endpoint for --judge openai:MODEL",
+                         field="--base-url")
+    return Models.default(**options)
 
 
 def _prepare_tabular(**kw):

@@ -90,11 +90,11 @@ class Models:
 
         def entail() -> Any:
             from synthaudit.models.classifiers import HFNLI
-            from synthaudit.models.lm_variants import ZeroShotLMEntailment
+            from synthaudit.models.lm_variants import PromptedLMEntailment
 
-            return HFNLI(nli) if nli else ZeroShotLMEntailment(m.get("causal_lm"))
+            return HFNLI(nli) if nli else PromptedLMEntailment(m.get("causal_lm"))
 
-        m.add(ModelBackend("nli", nli or "zero-shot LM entailment (causal LM)", entail, requires=_TORCH,
+        m.add(ModelBackend("nli", nli or "few-shot LM entailment (causal LM)", entail, requires=_TORCH,
                            flag="--nli", needs=() if nli else ("causal_lm",)))
 
         def rater() -> Any:

@@ -4,9 +4,10 @@
   to which the causal LM gives a lower total log-probability than to the sentence itself (ties count
   half). A well-formed sentence beats nearly all its scrambles (score near 1); word salad beats about
   half. It is a proxy for a CoLA classifier (survey section 2.2, GAR), not the same metric.
-* entailment: **zero-shot LM entailment** -- the causal LM is asked whether the premise entails the
-  hypothesis; P(entail) = p(" yes") / (p(" yes") + p(" no")) over the two answers' log-probabilities
-  (survey section 2.3, Attr_auto). Weak small LMs give weak NLI: fix and report the model.
+* entailment: **few-shot LM entailment** -- the causal LM reads four fixed demonstrations and the pair and
+  P(entail) = p(" yes") / (p(" yes") + p(" no")) from its next-token log-probabilities (survey section
+  2.3, Attr_auto). A 135M LM is a weak NLI model (MODELS.md: no NLI model ships offline): name a real
+  NLI cross-encoder with ``--nli`` when you can; results always record which one was used.
 """
 from __future__ import annotations
 
@@ -49,22 +50,30 @@ class LMShuffleAcceptability:
         return out
 
 
-_NLI_TEMPLATE = ("Premise: {premise}\nHypothesis: {hypothesis}\n"
-                 "Does the premise entail the hypothesis? Answer yes or no.")
+#: four fixed demonstrations, then the pair; the answer is read from the LM's next-token log-probabilities
+_NLI_PROMPT = ("Decide whether the first sentence supports the second.\n\n"
+               "First: A man is playing a guitar on stage.\nSecond: A man is playing music.\nSupported: yes\n\n"
+               "First: A woman is reading a book in the library.\nSecond: A woman is swimming in the sea.\n"
+               "Supported: no\n\n"
+               "First: The store opens at nine every morning.\nSecond: The store is open in the morning.\n"
+               "Supported: yes\n\n"
+               "First: The train to Boston left at noon.\nSecond: The plane to Tokyo landed at midnight.\n"
+               "Supported: no\n\n"
+               "First: {premise}\nSecond: {hypothesis}\nSupported:")
+NLI_PROMPT_VERSION = 1
 
 
-class ZeroShotLMEntailment:
-    variant = "zero-shot-lm-entailment"
+class PromptedLMEntailment:
+    variant = "few-shot-lm-entailment"
 
     def __init__(self, lm) -> None:
         self.lm = lm
-        self.name = f"zero-shot LM entailment with {lm.name}"
+        self.name = f"few-shot LM entailment (prompt v{NLI_PROMPT_VERSION}) with {lm.name}"
 
     def entailment(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
-        prompts = [self.lm.chat_prompt([{"role": "user", "content": _NLI_TEMPLATE.format(premise=p or "",
-                                                                                         hypothesis=h or "")}])
+        prompts = [_NLI_PROMPT.format(premise=" ".join((p or "").split()), hypothesis=" ".join((h or "").split()))
                    for p, h in zip(premises, hypotheses)]
-        lp = self.lm.token_logprobs(prompts + prompts, ["yes"] * len(prompts) + ["no"] * len(prompts))
+        lp = self.lm.token_logprobs(prompts + prompts, [" yes"] * len(prompts) + [" no"] * len(prompts))
         yes = np.array([x.sum() for x in lp[:len(prompts)]])
         no = np.array([x.sum() for x in lp[len(prompts):]])
         return 1.0 / (1.0 + np.exp(no - yes))

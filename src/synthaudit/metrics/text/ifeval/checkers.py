@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from synthaudit.data.segment import SEGMENTER, split_sentences
 
@@ -233,6 +233,8 @@ def startend_quotation(text: str) -> bool:
 # words): quotes, brackets and most punctuation are tokens of their own, commas and colons split unless a digit
 # follows, clitics split off ("DON'T" -> "DO" "N'T", "JOHN's" -> "JOHN" "'s") and so do "CANNOT", "GONNA", ...
 _SPLIT = re.compile(r"""(\.{2,}|--|[;@#$%&?!*\[\](){}<>«»“”‘’„`"\u2012-\u2015]|[:,](?!\d))""")
+_OPENING_QUOTE = re.compile(r"(?i)(?<!\w)(')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)")
+_FINAL_PERIOD = re.compile(r"^(.*[^.])(\.)$")
 _CLITIC = re.compile(r"^(.*[^' ])('[sS]|'[mM]|'[dD]|'ll|'LL|'re|'RE|'ve|'VE|n't|N'T)$")
 _CONTRACTIONS = tuple(re.compile(p) for p in (
     r"(?i)\b(can)(not)\b", r"(?i)\b(d)('ye)\b", r"(?i)\b(gim)(me)\b", r"(?i)\b(gon)(na)\b",
@@ -242,7 +244,7 @@ _CONTRACTIONS = tuple(re.compile(p) for p in (
 
 def word_tokens(sentence: str) -> list[str]:
     """Treebank-style word tokens of one sentence."""
-    text = f" {sentence} "
+    text = _OPENING_QUOTE.sub(r"\1 ", f" {sentence} ")
     for pattern in _CONTRACTIONS:
         text = pattern.sub(r" \1 \2 ", text)
     out: list[str] = []
@@ -251,7 +253,8 @@ def word_tokens(sentence: str) -> list[str]:
             if piece:
                 m = _CLITIC.match(piece)
                 out.extend([m.group(1), m.group(2)] if m else [piece])
-    return out
+    final = _FINAL_PERIOD.match(out[-1]) if out else None
+    return out[:-1] + [final.group(1), "."] if final else out
 
 
 def capital_words(text: str) -> list[str]:

@@ -9,8 +9,9 @@ be deterministic.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from synthaudit.metrics.text.ifeval import checkers as c
 
@@ -20,6 +21,10 @@ COUNT, RELATION, TEXT, WORDS = "count", "relation", "text", "words"
 
 class RuleError(ValueError):
     """An unknown instruction id or malformed kwargs (the data layer adds the file and record)."""
+
+
+class UnknownInstructionError(RuleError):
+    """An instruction id IFEval does not define."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def normalize(instruction_id: str, kwargs: Any) -> dict[str, Any]:
     """The validated kwargs of one instruction (None values dropped); raises :class:`RuleError`."""
     spec = INSTRUCTIONS.get(instruction_id)
     if spec is None:
-        raise RuleError(f"unknown instruction id {instruction_id!r} (IFEval ids: {', '.join(INSTRUCTIONS)})")
+        raise UnknownInstructionError(f"unknown instruction id {instruction_id!r} (IFEval ids: {', '.join(INSTRUCTIONS)})")
     if kwargs is None:
         kwargs = {}
     if not isinstance(kwargs, Mapping):
