@@ -1,10 +1,13 @@
 """Assemble an AuditReport from a plan's runs, gaps and gate results (scorecard by pillar x dimension)."""
 from __future__ import annotations
 
+import json
 import platform
 import sys
 from importlib import metadata
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from synthaudit._version import __version__
 from synthaudit.catalog import DIMENSIONS, catalog_entries
@@ -46,7 +49,51 @@ def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
         params=jsonable(inputs.params_for(spec.id, spec.default_params())), error=run.error,
         wall_time_s=round(run.wall_time_s, 6),
         n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)),
-        extension=spec.extension)
+        extension=spec.extension, worst=worst_records(spec, r, inputs))
+
+
+WORST_K = 5
+SNIPPET_CHARS = 300
+
+
+def worst_records(spec, result, inputs: "AuditInputs", k: int = WORST_K) -> list[dict]:
+    """The k worst-scoring records of a record metric (by the metric's direction), with a snippet of each
+    when the synthetic data are in memory; they show what a filter on this metric would remove."""
+    if result is None or result.record_scores is None or spec.direction not in ("higher_better", "lower_better"):
+        return []
+    scores = np.asarray(result.record_scores, dtype=float)
+    idx = np.flatnonzero(~np.isnan(scores))
+    if idx.size == 0:
+        return []
+    order = np.argsort(scores[idx], kind="stable")
+    if spec.direction == "lower_better":
+        order = np.argsort(-scores[idx], kind="stable")
+    chosen = idx[order[:k]]
+    best = spec.range[1] if spec.direction == "higher_better" and spec.range else None
+    chosen = [i for i in chosen if best is None or scores[i] < best]  # a perfect score is not 'worst'
+    snippets = record_snippets(inputs, chosen)
+    return [{"record": int(i), "score": float(scores[i]), **({"text": snippets[j]} if snippets[j] else {})}
+            for j, i in enumerate(chosen)]
+
+
+def record_snippets(inputs: "AuditInputs", indices) -> list[str | None]:
+    """Short text of synthetic records (the text field, else the row as JSON); None when streamed."""
+    table = inputs.tables.get("synthetic")
+    if table is None or not table.materialized or not len(indices):
+        return [None] * len(indices)
+    frame = table.frame()
+    field = inputs.extra.get("field")
+    out: list[str | None] = []
+    for i in indices:
+        if i >= len(frame):
+            out.append(None)
+            continue
+        row = frame.iloc[int(i)]
+        value = row[field] if field in frame.columns else None
+        text = value if isinstance(value, str) else json.dumps(jsonable(row.to_dict()), ensure_ascii=False,
+                                                                 default=str)
+        out.append(text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS - 1] + "…")
+    return out
 
 
 def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry]) -> list[ScoreRow]:

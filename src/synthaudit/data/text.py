@@ -87,7 +87,7 @@ def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, 
     if real is not None:
         tables["real_reference"] = load_corpus(real, "real", fmt=fmt, encoding=encoding, stream=stream)
     chosen = field
-    for role, table in tables.items():
+    for table in tables.values():
         head = table.head()
         if table.materialized and len(head) == 0:
             raise InputError("has no records", file=table.label)

@@ -27,7 +27,7 @@ class LMShuffleAcceptability:
     def score(self, sentences: Sequence[str]) -> np.ndarray:
         variants: list[str] = []
         spans: list[tuple[int, int]] = []
-        for idx, s in enumerate(sentences):
+        for s in sentences:
             words = (s or "").split()
             rng = random.Random(f"{self.seed}:{s}")  # seeded by content: order-independent
             shuffles = []

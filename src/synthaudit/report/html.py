@@ -63,6 +63,8 @@ def _sections(report: AuditReport) -> list[dict[str, Any]]:
                     figures.append(plots.groups_svg(p))
                 elif p.get("kind") == "curve":
                     figures.append(plots.curve_svg(p))
+                elif p.get("kind") == "scatter":
+                    figures.append(plots.scatter_svg(p))
         if row.dimension == "fidelity":
             pm = pair_matrix(ms)
             if pm is not None and len(pm[0]) >= 2:

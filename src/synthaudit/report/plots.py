@@ -134,3 +134,19 @@ def curve_svg(payload: dict[str, Any]) -> str:
     ax.set_title(payload.get("title", ""))
     ax.legend(frameon=False, loc="upper left")
     return _svg(fig, f"{payload.get('title', 'curve')} against the ideal diagonal")
+
+
+def scatter_svg(payload: dict[str, Any]) -> str:
+    """Points per series, e.g. the 2-D projection of real vs synthetic embeddings (the embedding map)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.2, 3.4))
+    colors, markers = [REAL_COLOR, SYN_COLOR, "#5a8f29", "#8c4a9e"], ["o", "^", "s", "D"]
+    for i, series in enumerate(payload["series"]):
+        ax.scatter(series["x"], series["y"], s=7, alpha=0.55, color=colors[i % len(colors)],
+                   marker=markers[i % len(markers)], label=f"{series['label']} ({len(series['x'])})", linewidths=0)
+    ax.set_xlabel(payload.get("xlabel", ""))
+    ax.set_ylabel(payload.get("ylabel", ""))
+    ax.set_title(payload.get("title", ""))
+    ax.legend(frameon=False, markerscale=2)
+    names = ", ".join(str(s["label"]) for s in payload["series"])
+    return _svg(fig, f"{payload.get('title', 'scatter plot')}: {names}")

@@ -1,0 +1,30 @@
+"""Report features for record metrics and text: worst records per metric, the embedding-map scatter."""
+from __future__ import annotations
+
+import pandas as pd
+
+import synthaudit
+from synthaudit.report import plots
+from synthaudit.report.html import render_html
+
+
+def test_worst_records_are_the_lowest_scores_with_their_text():
+    originals = ["the cat sat on the mat", "a quick brown fox", "hello world", "données unicode — ok", "same"]
+    revisions = ["the cat sat on a mat", "completely different words here", "hello world!", "données", "same"]
+    df = pd.DataFrame({"text": revisions, "orig": originals})
+    report = synthaudit.audit("text", synthetic=df, reference_field="orig", metrics=["text.pres_lev"])
+    (m,) = report.metrics
+    assert m.n_record_scores == 5
+    scores = [w["score"] for w in m.worst]
+    assert scores == sorted(scores) and len(m.worst) == 4  # the perfect 'same' pair is not among the worst
+    assert m.worst[0]["record"] == 1 and m.worst[0]["text"] == "completely different words here"
+    assert m.worst[0]["score"] == 0.0  # distance 28 > len 17: clipped at 0
+    html = render_html(report)
+    assert "Worst records (4)" in html and "completely different words here" in html
+
+
+def test_scatter_payload_renders_an_accessible_svg():
+    svg = plots.scatter_svg({"kind": "scatter", "title": "Embedding map", "xlabel": "PC1", "ylabel": "PC2",
+                             "series": [{"label": "real", "x": [0, 1, 2], "y": [1, 0, 1]},
+                                        {"label": "synthetic", "x": [0.5], "y": [0.2]}]})
+    assert svg.startswith("<svg") and 'aria-label="Embedding map: real, synthetic"' in svg
