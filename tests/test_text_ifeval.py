@@ -174,8 +174,8 @@ def cases(iid: str, kw: dict) -> list[tuple[str, bool | None]]:
         return [(obj, True), (f"```json\n{obj}\n```", True), (f"```\n{obj}\n```", True), (f"Here: {obj}", False),
                 ("{'a': 1}", False), ("NaN", None)]
     if g == "title":
-        return [("<<A Poem of Joy>>\nbody", True), ("<<>> and << >>", None), ("<< >>", False), ("<<Broken\ntitle>>", False),
-                ("No title here", False), ("<<a>> x <<b>>", True)]
+        return [("<<A Poem of Joy>>\nbody", True), ("<<>> and << >>", None), ("<< >>", False),
+                ("<<Broken\ntitle>>", False), ("No title here", False), ("<<a>> x <<b>>", True)]
     if g == "two_responses":
         return [("First answer.\n******\nSecond answer.", True), ("Same.\n******\nSame.", False), ("Only one.", False),
                 ("A\n******\n******\nB", False), ("******\nA\n******\nB\n******", True)]
@@ -189,8 +189,8 @@ def cases(iid: str, kw: dict) -> list[tuple[str, bool | None]]:
         return [('"Quoted answer."', True), (' \n"Quoted"\n', True), ("Not quoted", False), ('"', False),
                 ("'single'", False)]
     if g == "english_capital":
-        return [(ENGLISH.upper(), True), (ENGLISH, False), ("DIES IST EIN KURZER DEUTSCHER SATZ ÜBER DAS WETTER", False),
-                ("123 !!", False)]
+        return [(ENGLISH.upper(), True), (ENGLISH, False),
+                ("DIES IST EIN KURZER DEUTSCHER SATZ ÜBER DAS WETTER", False), ("123 !!", False)]
     if g == "english_lowercase":
         return [(ENGLISH.lower(), True), (ENGLISH, False), (LANG_SAMPLES["de"].lower(), False), ("123 !!", False)]
     if g == "no_comma":
@@ -445,8 +445,8 @@ def test_rules_file_errors(tmp_path):
 
 
 def test_unicode_prompts_and_responses(tmp_path):
-    rules = [{"key": 1, "prompt": "東京について日本語で書いてください。", "instruction_id_list": ["language:response_language",
-                                                                                  "punctuation:no_comma"],
+    rules = [{"key": 1, "prompt": "東京について日本語で書いてください。",
+              "instruction_id_list": ["language:response_language", "punctuation:no_comma"],
               "kwargs": [{"language": "ja"}, {}]},
              {"key": 2, "prompt": "Напишите по-русски 🙂", "instruction_id_list": ["language:response_language"],
               "kwargs": [{"language": "ru"}]}]
@@ -467,7 +467,8 @@ def test_streamed_batches_equal_one_piece_and_name_records(tmp_path):
                                 metrics=[MID], stream=True, batch_size=2).result(MID)
     assert streamed.value == whole.value and streamed.secondary == whole.secondary
     assert streamed.breakdown == whole.breakdown
-    rows = [{"p": str(i), "text": "x", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]} for i in range(5)]
+    rows = [{"p": str(i), "text": "x", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}
+            for i in range(5)]
     rows[3]["kwargs"] = [{"bogus": 1}]
     path = write_jsonl(tmp_path / "fields.jsonl", rows)
     r = synthaudit.audit("text", synthetic=path, prompt_field="p", metrics=[MID], stream=True,

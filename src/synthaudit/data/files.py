@@ -329,11 +329,20 @@ def _iter_format(path: Path, fmt: str, delimiter: str | None, encoding: str,
         yield _flatten_nested(pd.DataFrame.from_records(obj))
 
 
+def _json_default(obj: Any) -> Any:
+    """Arrays nested in Parquet structs stay JSON lists (not their repr); other objects become text."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
 def _nested_text(value: Any) -> Any:
     if isinstance(value, np.ndarray):  # Parquet list columns
         value = value.tolist()
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
     return value
 
 

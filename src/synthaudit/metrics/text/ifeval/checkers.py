@@ -224,7 +224,7 @@ def startend_end_checker(text: str, *, end_phrase: str) -> bool:
 def startend_quotation(text: str) -> bool:
     """The whole response is wrapped in double quotation marks."""
     body = text.strip()
-    return len(body) > 0 and body[0] == '"' and body[-1] == '"'
+    return len(body) > 1 and body[0] == '"' and body[-1] == '"'
 
 
 # -- change case, punctuation -------------------------------------------------------------------------------

@@ -103,7 +103,8 @@ def normalize(instruction_id: str, kwargs: Any) -> dict[str, Any]:
     """The validated kwargs of one instruction (None values dropped); raises :class:`RuleError`."""
     spec = INSTRUCTIONS.get(instruction_id)
     if spec is None:
-        raise UnknownInstructionError(f"unknown instruction id {instruction_id!r} (IFEval ids: {', '.join(INSTRUCTIONS)})")
+        raise UnknownInstructionError(f"unknown instruction id {instruction_id!r} "
+                                      f"(IFEval ids: {', '.join(INSTRUCTIONS)})")
     if kwargs is None:
         kwargs = {}
     if not isinstance(kwargs, Mapping):
