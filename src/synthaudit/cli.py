@@ -258,6 +258,54 @@ def audit_text(
                            judge=judge, base_url=base_url))
 
 
+@audit_app.command("dialogue")
+def audit_dialogue(
+    synthetic: Path = typer.Option(..., "--synthetic", "-s", help="Generated dialogues, one record per dialogue "
+                                   "(JSONL, JSON, CSV with JSON-encoded turns, Parquet)."),
+    out: OutOpt = ...,
+    real: Optional[Path] = typer.Option(None, "--real", "-r", help="Real dialogues (trains RUBER's relatedness "
+                                        "scorer; compared with)."),
+    turns_field: Optional[str] = typer.Option(None, "--turns-field", help="Field holding the list of turns "
+                                              "(default: turns, messages or conversation)."),
+    role_field: Optional[str] = typer.Option(None, "--role-field", help="Key of a turn's role (default: role or "
+                                             "speaker)."),
+    content_field: Optional[str] = typer.Option(None, "--content-field", help="Key of a turn's text (default: "
+                                                "content, utterance or text)."),
+    user_roles: Optional[str] = typer.Option(None, "--user-roles", help="Comma-separated role names of the user."),
+    assistant_roles: Optional[str] = typer.Option(None, "--assistant-roles", help="Comma-separated role names of "
+                                                  "the assistant."),
+    reference_field: Optional[str] = typer.Option(None, "--reference-field", help="Field holding reference replies."),
+    evidence_field: Optional[str] = typer.Option(None, "--evidence-field", help="Field holding the grounding "
+                                                 "document / knowledge."),
+    human_field: Optional[str] = typer.Option(None, "--human-field", help="Field holding human overall ratings "
+                                              "(USR's regression)."),
+    embedder: EmbedderOpt = None,
+    lm: LMOpt = None,
+    toxicity: ToxicityOpt = None,
+    acceptability: AcceptabilityOpt = None,
+    judge: JudgeOpt = None,
+    base_url: BaseUrlOpt = None,
+    policy: PolicyOpt = None,
+    metrics: MetricsOpt = None,
+    dimensions: DimensionsOpt = None,
+    seed: SeedOpt = 0,
+    param: ParamOpt = None,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    stream: StreamOpt = False,
+    batch_size: BatchOpt = 50_000,
+    quiet: QuietOpt = False,
+) -> None:
+    """Audit generated dialogues (survey sections 2.2-2.3): USL-H, RUBER, USR, PMI-FAITH, TSG, NT2T."""
+    _run_audit("dialogue", out, quiet, metrics, dimensions, param, synthetic=synthetic, real=real,
+               turns_field=turns_field, role_field=role_field, content_field=content_field,
+               user_roles=_split(user_roles), assistant_roles=_split(assistant_roles),
+               reference_field=reference_field, evidence_field=evidence_field, human_field=human_field,
+               policy=policy, seed=seed, stream=stream, batch_size=batch_size, fmt=fmt, encoding=encoding,
+               models=dict(embedder=embedder, lm=lm, toxicity=toxicity, acceptability=acceptability, judge=judge,
+                           base_url=base_url))
+
+
 @app.command("metrics")
 def metrics_cmd(
     modality: Optional[str] = typer.Option(None, "--modality", "-m", help="Only this modality."),

@@ -15,7 +15,7 @@ from synthaudit.errors import UsageError
 from synthaudit.models import Models
 from synthaudit.report.model import AuditReport
 
-IMPLEMENTED_MODALITIES = ("tabular", "text")
+IMPLEMENTED_MODALITIES = ("tabular", "text", "dialogue")
 
 
 def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
@@ -23,7 +23,9 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
           schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
           generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
           reference_field: str | None = None, evidence_field: str | None = None, samples_field: str | None = None,
-          human_field: str | None = None, rules: Any = None, na_values: Iterable[str] | None = None,
+          human_field: str | None = None, rules: Any = None, turns_field: str | None = None,
+          role_field: str | None = None, content_field: str | None = None, user_roles: Any = None,
+          assistant_roles: Any = None, na_values: Iterable[str] | None = None,
           policy: Any = None,
           metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
           params: dict[str, dict[str, Any]] | None = None, models: Models | dict[str, str] | None = None,
@@ -43,6 +45,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     field / prompt_field / reference_field / evidence_field / samples_field / human_field: text records'
         fields holding the text, its prompt, a reference, evidence snippets, K sampled continuations and
         human judgments; rules: IFEval-style instructions (JSONL joined on the prompt).
+    turns_field / role_field / content_field / user_roles / assistant_roles: dialogue records (one per
+        dialogue, its turns a list of {role, content}) and which raw role names are the user and the assistant.
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
@@ -60,7 +64,15 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
                          f" (`synthaudit metrics --modality {modality}` lists its catalog)")
     params = check_params(params)
     gates, policy_source = _gates(policy)
-    if modality == "text":
+    if modality == "dialogue":
+        from synthaudit.data.dialogue import prepare_dialogue
+
+        inputs = prepare_dialogue(synthetic=synthetic, real=real, turns_field=turns_field, role_field=role_field,
+                                  content_field=content_field, user_roles=user_roles,
+                                  assistant_roles=assistant_roles, reference_field=reference_field,
+                                  evidence_field=evidence_field, human_field=human_field, seed=seed, params=params,
+                                  stream=stream, fmt=fmt, encoding=encoding)
+    elif modality == "text":
         from synthaudit.data.text import prepare_text
 
         inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field,

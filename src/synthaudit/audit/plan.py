@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from synthaudit.catalog import ALL_DIMENSIONS, MODALITIES
-from synthaudit.data.inputs import ROLE_FLAGS
+from synthaudit.data.inputs import role_flag
 from synthaudit.errors import UsageError
 from synthaudit.metrics.registry import RegisteredMetric, all_metrics, metric_entries
 
@@ -91,7 +91,7 @@ def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str]
         missing = [r for r in metric.spec.inputs if not inputs.has(r)]
         if missing:
             gap("missing_input", "needs " + ", ".join(missing),
-                " ".join(dict.fromkeys(ROLE_FLAGS.get(r, r).split(" (")[0] for r in missing)))
+                " ".join(dict.fromkeys(role_flag(r, modality).split(" (")[0] for r in missing)))
             continue
         model_reasons = [r for k in metric.spec.models if (r := models.availability(k))]
         if model_reasons:

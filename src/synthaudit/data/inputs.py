@@ -39,6 +39,18 @@ ROLE_FLAGS: dict[str, str] = {
     "environment": "--environment",
 }
 
+#: where a modality provides a role differently from the default flag
+MODALITY_ROLE_FLAGS: dict[str, dict[str, str]] = {
+    "dialogue": {"prompts": "--user-roles (dialogues whose user turns are recognised)",
+                 "references": "--reference-field", "evidence": "--evidence-field"},
+}
+
+
+def role_flag(role: str, modality: str) -> str:
+    """The CLI flag that provides ``role`` for an audit of ``modality``."""
+    return MODALITY_ROLE_FLAGS.get(modality, {}).get(role) or ROLE_FLAGS.get(role, role)
+
+
 TABLE_ROLES = ("synthetic", "real_reference", "train", "real_holdout")
 
 

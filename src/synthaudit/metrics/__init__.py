@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-_MODALITY_PACKAGES = ("synthaudit.metrics.tabular", "synthaudit.metrics.text")
+_MODALITY_PACKAGES = ("synthaudit.metrics.tabular", "synthaudit.metrics.text", "synthaudit.metrics.dialogue")
 _loaded = False
 
 

@@ -24,7 +24,7 @@ class TransformersLM:
 
     variant = "causal-lm"
 
-    def __init__(self, model: str | None = None, max_length: int = 1024, batch_tokens: int = 4096) -> None:
+    def __init__(self, model: str | None = None, max_length: int = 1024, batch_tokens: int = 2048) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -91,17 +91,29 @@ class TransformersLM:
             mask[k, :len(ids)] = 1
         dev = self.model.device
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids.to(dev), attention_mask=mask.to(dev)).logits.float()
-            logp = torch.log_softmax(logits[:, :-1], dim=-1)
-            picked = logp.gather(-1, input_ids[:, 1:].to(dev).unsqueeze(-1)).squeeze(-1).cpu().numpy()
+            logits = self.model(input_ids=input_ids.to(dev), attention_mask=mask.to(dev), use_cache=False).logits
+            logits = logits[:, :-1].float()
+            # log p(target) = logit(target) - logsumexp(logits): no full log-softmax tensor
+            target = logits.gather(-1, input_ids[:, 1:].to(dev).unsqueeze(-1)).squeeze(-1)
+            picked = (target - torch.logsumexp(logits, dim=-1)).cpu().numpy()
         res = []
         for k, (ids, n_cont) in enumerate(seqs):
             res.append(picked[k, len(ids) - 1 - n_cont:len(ids) - 1].astype(np.float64) if n_cont > 0 else np.zeros(0))
         return res
 
     def option_logprobs(self, prompt: str, options: Sequence[str]) -> np.ndarray:
-        """Total log-probability of each option continuing ``prompt`` (constrained choice)."""
-        return np.array([lp.sum() for lp in self.token_logprobs([prompt] * len(options), list(options))])
+        """Total log-probability of each option continuing ``prompt`` (constrained choice). When every option
+        is one token (e.g. the digits of a rating scale), one forward pass of the prompt serves them all."""
+        ids = [self._encode(o) for o in options]
+        if not all(len(i) == 1 for i in ids):
+            return np.array([lp.sum() for lp in self.token_logprobs([prompt] * len(options), list(options))])
+        torch = self._torch
+        prefix = (self._start() + self._encode(prompt))[-self.max_length:]
+        with torch.inference_mode():
+            logits = self.model(input_ids=torch.tensor([prefix], device=self.model.device),
+                                use_cache=False).logits[0, -1].float()
+            logp = logits - torch.logsumexp(logits, dim=-1)
+        return logp[[i[0] for i in ids]].cpu().numpy().astype(np.float64)
 
     # -- generation --------------------------------------------------------------------------------
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import json
 import math
 from collections import Counter, OrderedDict
@@ -175,23 +176,26 @@ def entailment(inputs: "AuditInputs", models: "Models", premises: Sequence[str],
 
 
 # -- worst-k lists (bounded, mergeable) -------------------------------------------------------------
+_SEQ = itertools.count()
+
+
 def push_worst(heap: list, k: int, key: float, row: dict[str, Any]) -> None:
-    """Keep the ``k`` rows with the largest ``key`` (a min-heap of (key, tiebreak, row))."""
+    """Keep the ``k`` rows with the largest ``key``; ties go to the earlier record (then sentence)."""
     if key is None or math.isnan(key):
         return
-    item = (key, -row.get("record", 0), row)
+    item = (key, -row.get("record", 0), -row.get("sentence", 0), -next(_SEQ), row)
     if len(heap) < k:
         heapq.heappush(heap, item)
-    elif item[:2] > heap[0][:2]:
+    elif item[:4] > heap[0][:4]:
         heapq.heapreplace(heap, item)
 
 
 def merge_worst(a: list, b: list, k: int) -> list:
-    return heapq.nlargest(k, a + b, key=lambda x: x[:2])
+    return heapq.nlargest(k, a + b, key=lambda x: x[:4])
 
 
 def worst_rows(heap: list) -> list[dict[str, Any]]:
-    return [row for _, _, row in sorted(heap, key=lambda x: x[:2], reverse=True)]
+    return [item[-1] for item in sorted(heap, key=lambda x: x[:4], reverse=True)]
 
 
 # -- record metrics with several per-record columns -------------------------------------------------

@@ -11,14 +11,26 @@ import pandas as pd
 from synthaudit.data.text import texts
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.text.features import (SYN, WORST_K, ColumnsMetric, column, is_blank, merge_worst, preview,
-                                              push_worst, record_error, scores_of, text_field, worst_rows)
+from synthaudit.metrics.text.features import (SYN, WORST_K, ColumnsMetric, column, digest, is_blank, memo,
+                                              merge_worst, preview, push_worst, record_error, scores_of, text_field,
+                                              worst_rows)
 
 GENERATOR_NOTE = ("the evaluator LM must differ from the generator of the texts (a model scoring its own "
                   "samples gives them optimistically low perplexity)")
 
 
 # -- perplexity ------------------------------------------------------------------------------------
+def token_logprobs(inputs, lm, docs: list[str]) -> tuple[list[np.ndarray], int]:
+    """Each text's token log-probabilities from the LM's start token (memoised for the batch) and how
+    many texts the LM truncated to its window."""
+    def compute() -> tuple[list[np.ndarray], int]:
+        before = getattr(lm, "truncated", 0)
+        lps = lm.token_logprobs([""] * len(docs), docs) if docs else []
+        return lps, getattr(lm, "truncated", 0) - before
+
+    return memo(inputs).get("token_logprobs", f"{lm.name}|{digest(docs)}", compute)
+
+
 @register(id="text.perplexity", name="Perplexity (PPL)", modality="text", pillar="trust", dimension="safety",
           section="2.3", direction="lower_better", range=(1.0, math.inf), inputs=("synthetic",), models=("causal_lm",),
           computation="mergeable", params={"evaluator_lm": {"default": "gpt2-xl"},
@@ -36,8 +48,8 @@ class Perplexity(MergeableMetric):
         agg = inputs.params_for(self.spec.id, self.spec.default_params())["aggregation"]
         if agg not in ("pooled_tokens", "mean_per_text"):
             raise ValueError(f"aggregation must be 'pooled_tokens' or 'mean_per_text', got {agg!r}")
-        return {"models": models, "field": text_field(inputs), "aggregation": agg, "nll": 0.0, "tokens": 0,
-                "records": 0, "missing": 0, "blank": 0, "truncated": 0, "ppl": [], "worst": []}
+        return {"inputs": inputs, "models": models, "field": text_field(inputs), "aggregation": agg, "nll": 0.0,
+                "tokens": 0, "records": 0, "missing": 0, "blank": 0, "truncated": 0, "ppl": [], "worst": []}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         lm = state["models"].get("causal_lm")
@@ -45,9 +57,8 @@ class Perplexity(MergeableMetric):
         idx = [i for i, d in enumerate(docs) if not is_blank(d)]
         state["missing"] += sum(d is None for d in docs)
         state["blank"] += sum(d is not None and is_blank(d) for d in docs)
-        before = getattr(lm, "truncated", 0)
-        lps = lm.token_logprobs([""] * len(idx), [docs[i] for i in idx]) if idx else []
-        state["truncated"] += getattr(lm, "truncated", 0) - before
+        lps, truncated = token_logprobs(state["inputs"], lm, [docs[i] for i in idx])
+        state["truncated"] += truncated
         ppl = np.full(len(docs), np.nan)
         for i, lp in zip(idx, lps):
             if len(lp) == 0:
