@@ -20,20 +20,6 @@ def models() -> Models:
     return Models.default()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread_when_the_cores_are_busy():
-    """On a shared 2-core machine torch's spinning intra-op threads run ~5x slower than one thread."""
-    import os
-
-    import torch
-
-    before = torch.get_num_threads()
-    if os.getloadavg()[0] >= 1.0:
-        torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def sgd() -> list[dict]:
     if not SGD.exists():

@@ -11,9 +11,9 @@ import pandas as pd
 from synthaudit.data.text import texts
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.text.features import (SYN, WORST_K, ColumnsMetric, column, digest, is_blank, memo,
-                                              merge_worst, preview, push_worst, record_error, scores_of, text_field,
-                                              worst_rows)
+from synthaudit.metrics.text.features import (SAMPLE_PARAM, SYN, WORST_K, ColumnsMetric, Sampler, column, digest,
+                                              is_blank, memo, merge_worst, preview, push_worst, record_error,
+                                              scores_of, text_field, worst_rows)
 
 GENERATOR_NOTE = ("the evaluator LM must differ from the generator of the texts (a model scoring its own "
                   "samples gives them optimistically low perplexity)")
@@ -34,7 +34,7 @@ def token_logprobs(inputs, lm, docs: list[str]) -> tuple[list[np.ndarray], int]:
 @register(id="text.perplexity", name="Perplexity (PPL)", modality="text", pillar="trust", dimension="safety",
           section="2.3", direction="lower_better", range=(1.0, math.inf), inputs=("synthetic",), models=("causal_lm",),
           computation="mergeable", params={"evaluator_lm": {"default": "gpt2-xl"},
-                                           "aggregation": {"default": "pooled_tokens"}})
+                                           "aggregation": {"default": "pooled_tokens"}, **SAMPLE_PARAM})
 class Perplexity(MergeableMetric):
     """PPL = exp(-(1/N_tok) sum_t log p(w_t | w_<t)) under a fixed causal LM, pooled over all tokens of
     the corpus (section 2.3; ``aggregation: pooled_tokens``, mergeable via summed NLL and token count).
@@ -45,16 +45,19 @@ class Perplexity(MergeableMetric):
     streams = (SYN,)
 
     def init(self, inputs, models) -> dict[str, Any]:
-        agg = inputs.params_for(self.spec.id, self.spec.default_params())["aggregation"]
+        params = inputs.params_for(self.spec.id, self.spec.default_params())
+        agg = params["aggregation"]
         if agg not in ("pooled_tokens", "mean_per_text"):
             raise ValueError(f"aggregation must be 'pooled_tokens' or 'mean_per_text', got {agg!r}")
-        return {"inputs": inputs, "models": models, "field": text_field(inputs), "aggregation": agg, "nll": 0.0,
+        return {"inputs": inputs, "models": models, "field": text_field(inputs), "aggregation": agg,
+                "sampler": Sampler(inputs, int(params["max_records"] or 0)), "nll": 0.0,
                 "tokens": 0, "records": 0, "missing": 0, "blank": 0, "truncated": 0, "ppl": [], "worst": []}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         lm = state["models"].get("causal_lm")
         docs = texts(batch, state["field"])
-        idx = [i for i, d in enumerate(docs) if not is_blank(d)]
+        kept = state["sampler"].keep(docs)
+        idx = [i for i, d in enumerate(docs) if kept[i] and not is_blank(d)]
         state["missing"] += sum(d is None for d in docs)
         state["blank"] += sum(d is not None and is_blank(d) for d in docs)
         lps, truncated = token_logprobs(state["inputs"], lm, [docs[i] for i in idx])
@@ -96,6 +99,8 @@ class Perplexity(MergeableMetric):
         if str(requested) not in str(lm.name):
             notes["evaluator_lm_differs"] = (f"the catalog's evaluator {requested!r} is not loaded offline; the "
                                              f"causal_lm backend ({lm.name}) scored the texts (choose it with --lm)")
+        if state["sampler"].note():
+            notes["sample"] = state["sampler"].note()
         if state["missing"] or state["blank"]:
             notes["excluded"] = f"{state['missing']} missing and {state['blank']} blank text(s) (no tokens)"
         if state["truncated"]:

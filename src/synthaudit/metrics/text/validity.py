@@ -10,8 +10,8 @@ from synthaudit.data.segment import SEGMENTER
 from synthaudit.data.text import texts
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.text.features import (SYN, WORST_K, merge_worst, preview, push_worst, scores_of, sentences,
-                                              text_field, worst_rows)
+from synthaudit.metrics.text.features import (SAMPLE_PARAM, SYN, WORST_K, Sampler, merge_worst, preview, push_worst,
+                                              scores_of, sentences, text_field, worst_rows)
 
 LM_PROXY_NOTE = ("the acceptability scores come from {name} ({variant}), an LM-based proxy, not the CoLA-trained "
                  "classifier of the survey; name a CoLA checkpoint with --acceptability to get GAR proper")
@@ -20,7 +20,8 @@ LM_PROXY_NOTE = ("the acceptability scores come from {name} ({variant}), an LM-b
 @register(id="text.gar", name="Grammatical Acceptability Rate (GAR)", modality="text", pillar="quality",
           dimension="validity", section="2.2", direction="higher_better", range=(0.0, 1.0), inputs=("synthetic",),
           models=("acceptability_classifier",), computation="mergeable",
-          params={"tau": {"default": 0.5}, "classifier": {"default": "RoBERTa-large fine-tuned on CoLA"}})
+          params={"tau": {"default": 0.5}, "classifier": {"default": "RoBERTa-large fine-tuned on CoLA"},
+                  **SAMPLE_PARAM})
 class GAR(MergeableMetric):
     """GAR = sum_ij 1[C_acc(u_ij) >= tau] / sum_i m_i (section 2.2): a micro-average over every sentence
     of the corpus (not a per-text mean). Sufficient statistics: (#acceptable, #sentences), plus the
@@ -32,19 +33,23 @@ class GAR(MergeableMetric):
     def init(self, inputs, models) -> dict[str, Any]:
         params = inputs.params_for(self.spec.id, self.spec.default_params())
         return {"inputs": inputs, "models": models, "tau": float(params["tau"]), "field": text_field(inputs),
-                "acceptable": 0, "sentences": 0, "records": 0, "missing": 0, "no_sentence": 0, "rates": [],
+                "sampler": Sampler(inputs, int(params["max_records"] or 0)), "acceptable": 0, "sentences": 0,
+                "records": 0, "missing": 0, "no_sentence": 0, "rates": [],
                 "worst": []}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         inputs, clf = state["inputs"], state["models"].get("acceptability_classifier")
         docs = texts(batch, state["field"])
-        sents = sentences(inputs, docs)
+        kept = state["sampler"].keep(docs)
+        sents = [ss if k else [] for ss, k in zip(sentences(inputs, docs), kept)]
         flat = [s for ss in sents for s in ss]
         scores = scores_of(inputs, "acceptability", clf, flat, clf.score)
         rates = np.full(len(docs), np.nan)
         pos = 0
         for i, (doc, ss) in enumerate(zip(docs, sents)):
             record = state["records"] + i
+            if not kept[i]:
+                continue
             if doc is None:
                 state["missing"] += 1
             elif not ss:
@@ -80,6 +85,8 @@ class GAR(MergeableMetric):
             "classifier_used": clf.name, "classifier_variant": variant, "segmenter": SEGMENTER}
         if variant != "cola-classifier":
             notes["caveat"] = LM_PROXY_NOTE.format(name=clf.name, variant=variant)
+        if state["sampler"].note():
+            notes["sample"] = state["sampler"].note()
         if state["missing"]:
             notes["missing_texts"] = f"{state['missing']} record(s) without a text (0 sentences)"
         if state["no_sentence"] - state["missing"]:
