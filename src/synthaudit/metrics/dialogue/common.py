@@ -7,6 +7,7 @@ are skipped (counted); missing and empty dialogues are counted and get no score.
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from typing import Any, Sequence
 
@@ -16,6 +17,7 @@ from synthaudit.data.dialogue import (CONTEXT_FORMAT, Dialogue, DialogueStats, R
                                       response_pairs, spec_of)
 from synthaudit.metrics.registry import RecordMetric
 from synthaudit.metrics.result import MetricResult
+from synthaudit.metrics.sampling import Sampler
 
 #: parameters every context-based metric adds to its catalog ones
 RESPONSES = {"default": "all", "options": ["all", "last"],
@@ -56,8 +58,9 @@ class DialogueMetric(RecordMetric):
     def init(self, inputs, models) -> dict[str, Any]:
         params = inputs.params_for(self.spec.id, self.spec.default_params())
         self.check(params)
+        sampler = Sampler(inputs, int(params["max_records"] or 0)) if "max_records" in params else None
         return {"inputs": inputs, "models": models, "params": params, "offset": 0, "stats": DialogueStats(),
-                "records": [], "scores": [], "rows": [], "skipped_openers": 0}
+                "records": [], "scores": [], "rows": [], "skipped_openers": 0, "sampler": sampler}
 
     def update(self, state: dict[str, Any], role: str, batch) -> dict[str, Any]:
         inputs = state["inputs"]
@@ -65,6 +68,10 @@ class DialogueMetric(RecordMetric):
         state["offset"] += len(batch)
         state["stats"].add(stats)
         state["records"].extend(state["offset"] - len(batch) + i + 1 for i in range(len(batch)))
+        if state["sampler"] is not None:  # costly judge/LM metrics: a seeded content-hash sample of dialogues
+            keys = [None if d is None else json.dumps([[t.role, t.content] for t in d.turns], ensure_ascii=False)
+                    for d in dialogues]
+            dialogues = [d if k else None for d, k in zip(dialogues, state["sampler"].keep(keys))]
         state["scores"].append(np.asarray(self.evaluate(dialogues, state), dtype=float))
         return state
 
@@ -75,7 +82,8 @@ class DialogueMetric(RecordMetric):
         return {**a, "stats": DialogueStats().add(a["stats"]).add(b["stats"]), "records": a["records"] + b["records"],
                 "scores": a["scores"] + b["scores"], "rows": a["rows"] + b["rows"],
                 "skipped_openers": a["skipped_openers"] + b["skipped_openers"],
-                "truncated": a.get("truncated", 0) + b.get("truncated", 0), "off_format": off}
+                "truncated": a.get("truncated", 0) + b.get("truncated", 0), "off_format": off,
+                "sampler": a["sampler"] + b["sampler"] if a["sampler"] is not None else None}
 
     def score(self, batch, inputs, models) -> np.ndarray:
         state = self.update(self.init(inputs, models), "synthetic", batch)
@@ -107,6 +115,8 @@ class DialogueMetric(RecordMetric):
         if "context_turns" in p:
             notes["context"] = (f"the last {p['context_turns']} preceding turn(s)" if p["context_turns"] else
                                 "all preceding turns") + f", {CONTEXT_FORMAT}"
+        if state.get("sampler") is not None and state["sampler"].note():
+            notes["sample"] = state["sampler"].note().replace(" records", " dialogues")
         if state["skipped_openers"]:
             notes["skipped_openers"] = (f"{state['skipped_openers']} assistant turn(s) open their dialogue (no "
                                         "context) and were not scored")

@@ -17,6 +17,7 @@ from synthaudit.metrics.dialogue.common import (RESPONSES, DialogueMetric, check
                                                 lm_truncations, mean_by_record, model_note)
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult, mean_or_none
+from synthaudit.metrics.sampling import sample_param
 
 UNIFORM = "uniform over the chosen likability qualities"
 QUALITIES = ("specificity", "empathy")
@@ -62,10 +63,12 @@ def weights(params: dict[str, Any]) -> tuple[list[float], list[str], list[float]
                   "beta": {"default": UNIFORM},
                   "likability_qualities": {"default": ["specificity"], "options": list(QUALITIES)},
                   "context_turns": context_param(4, "catalog choice: keeps the judge prompt inside the LM window"),
-                  "responses": RESPONSES})
+                  "responses": RESPONSES, **sample_param(25)})
 class USLH(DialogueMetric):
     """USL-H per response (section 2.2), mean over responses. An off-format judge answer leaves the
-    response undefined (counted). A response with s_U = 0 (e.g. without a sentence) scores 0 and is not
+    response undefined (counted). The judge and the acceptability proxy cost about a second per response
+    with the offline SmolLM2 on one core, so by default a seeded sample of about 25 dialogues is scored
+    (``max_records``; 0 scores every dialogue). A response with s_U = 0 (e.g. without a sentence) scores 0 and is not
     sent to the judge (multiplicative gating)."""
 
     def check(self, params: dict[str, Any]) -> None:

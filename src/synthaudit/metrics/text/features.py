@@ -27,6 +27,7 @@ from synthaudit.data.segment import split_sentences
 from synthaudit.errors import InputError
 from synthaudit.metrics.registry import RecordMetric
 from synthaudit.metrics.result import MetricResult
+from synthaudit.metrics.sampling import SAMPLE_PARAM, Sampler, stable_hash  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
@@ -70,46 +71,7 @@ def digest(items: Sequence[Any]) -> str:
     return f"{len(items)}:{h.hexdigest()}"
 
 
-def stable_hash(*parts: Any) -> int:
-    """A seeded, order-independent 64-bit hash (sampling and splits that merge across shards)."""
-    h = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8)
-    return int.from_bytes(h.digest(), "big")
-
-
 # -- texts and fields ------------------------------------------------------------------------------
-# -- sampling for the LM-heavy metrics ---------------------------------------------------------------
-#: code-only parameter of the metrics that run the causal LM per sentence or per text: how many records
-#: they score at most (0 = all). A seeded content-hash sample: independent of record order, mergeable.
-SAMPLE_PARAM = {"max_records": {"default": 2000, "note": "code default: LM-scored metrics run on a seeded "
-                                "content-hash sample of about this many records (0 = every record)"}}
-
-
-class Sampler:
-    """Keeps a record when the seeded hash of its text falls under ``rate`` (rate 1: every record)."""
-
-    def __init__(self, inputs: "AuditInputs", max_records: int, role: str = SYN) -> None:
-        table = inputs.tables.get(role)
-        total = len(table.frame()) if table is not None and table.materialized else None
-        self.rate = 1.0 if not max_records or total is None or total <= max_records else max_records / total
-        self.seed, self.total, self.max_records = inputs.seed, total, max_records
-        self.kept = self.skipped = 0
-
-    def keep(self, docs: Sequence[str | None]) -> list[bool]:
-        if self.rate >= 1.0:
-            out = [True] * len(docs)
-        else:
-            out = [stable_hash(self.seed, "sample", d) < self.rate * 2.0 ** 64 for d in docs]
-        self.kept += sum(out)
-        self.skipped += len(out) - sum(out)
-        return out
-
-    def note(self) -> str | None:
-        if self.rate >= 1.0:
-            return None
-        return (f"scored a seeded content-hash sample of {self.kept} of {self.kept + self.skipped} records "
-                f"(rate {self.rate:.4f}, about max_records={self.max_records}); other records have no score")
-
-
 def text_field(inputs: "AuditInputs") -> str:
     return inputs.extra.get("field", "text")
 

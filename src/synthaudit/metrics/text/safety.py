@@ -78,7 +78,8 @@ class Perplexity(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        out = {**a, "ppl": a["ppl"] + b["ppl"], "worst": merge_worst(a["worst"], b["worst"], WORST_K)}
+        out = {**a, "ppl": a["ppl"] + b["ppl"], "worst": merge_worst(a["worst"], b["worst"], WORST_K),
+               "sampler": a["sampler"] + b["sampler"]}
         for k in ("nll", "tokens", "records", "missing", "blank", "truncated"):
             out[k] = a[k] + b[k]
         return out

@@ -70,7 +70,8 @@ class GAR(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        out = {**a, "rates": a["rates"] + b["rates"], "worst": merge_worst(a["worst"], b["worst"], WORST_K)}
+        out = {**a, "rates": a["rates"] + b["rates"], "worst": merge_worst(a["worst"], b["worst"], WORST_K),
+               "sampler": a["sampler"] + b["sampler"]}
         for k in ("acceptable", "sentences", "records", "missing", "no_sentence"):
             out[k] = a[k] + b[k]
         return out
