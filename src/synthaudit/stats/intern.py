@@ -7,10 +7,12 @@ inputs share an id only when they are equal. Kernels are compiled with numba whe
 project dependency); without it the same functions run as plain Python (exact, much slower).
 
 Kernels process records in order and return the index of the first record they could not take because
-a table was full; the Python side grows the table and resumes there.
+a table was full; the Python side grows the table and resumes there. Tables are filled to at most 3/4 of
+their (power-of-two) slots: linear probing stays short and the slot arrays stay small enough for cache.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import numpy as np
@@ -19,16 +21,30 @@ try:  # pragma: no cover - import guard
     from numba import njit
 
     HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
+except ImportError:  # pragma: no cover - the kernels then run as plain Python (exact, slow)
     HAVE_NUMBA = False
 
     def njit(*args: Any, **kwargs: Any) -> Callable:
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
+        def plain(f: Callable) -> Callable:
+            @functools.wraps(f)
+            def run(*a: Any, **k: Any) -> Any:
+                with np.errstate(over="ignore"):  # hashes wrap around 2**64 on purpose
+                    return f(*a, **k)
+            return run
 
-FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-FNV_PRIME = np.uint64(0x100000001B3)
+        return plain(args[0]) if args and callable(args[0]) else plain
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def slots_for(entries: int) -> int:
+    """Power-of-two slot count holding ``entries`` at a load factor <= 3/4."""
+    return 1 << max(4, int(entries + entries // 3).bit_length())
+
+
+@njit(cache=True, inline="always")
+def max_load(slots):  # pragma: no cover - compiled
+    return slots.size - slots.size // 4
 EMPTY = np.int32(-1)
 
 
@@ -44,17 +60,40 @@ def mix64(h):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def bytes_hash(src, s, e):  # pragma: no cover - compiled
-    """FNV-1a over ``src[s:e]``, finalised: a content hash, identical in every process."""
-    h = FNV_OFFSET
-    for k in range(s, e):
-        h = (h ^ np.uint64(src[k])) * FNV_PRIME
-    return mix64(h)
+def head_word(src, s, e):  # pragma: no cover - compiled
+    """The first min(8, e - s) bytes of ``src[s:e]`` as a little-endian uint64 (zero-padded)."""
+    w = np.uint64(0)
+    for q in range(min(8, e - s)):
+        w |= np.uint64(src[s + q]) << np.uint64(8 * q)
+    return w
 
 
 @njit(cache=True, inline="always")
-def bt_find_or_add(h, src, s, e, slots, hashes, starts, lens, data, n, nbytes):  # pragma: no cover
-    """Id of ``src[s:e]`` in a ByteTable (added when new); returns (id, n, nbytes)."""
+def word8(src, i):  # pragma: no cover - compiled
+    """Bytes ``src[i:i+8]`` as a little-endian uint64 (a fixed-length loop the compiler unrolls)."""
+    w = np.uint64(0)
+    for q in range(8):
+        w |= np.uint64(src[i + q]) << np.uint64(8 * q)
+    return w
+
+
+@njit(cache=True, inline="always")
+def bytes_hash(src, s, e):  # pragma: no cover - compiled
+    """64-bit content hash of ``src[s:e]``, identical in every process. For at most 8 bytes it is
+    ``mix64(len * GOLDEN ^ head_word)``, which the tokeniser computes without a loop."""
+    h = np.uint64(e - s) * GOLDEN
+    i = s
+    while e - i > 8:
+        h = (h ^ word8(src, i)) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+        i += 8
+    return mix64(h ^ head_word(src, i, e))
+
+
+@njit(cache=True, inline="always")
+def bt_find_or_add(h, word, src, s, e, slots, hashes, words, starts, lens, data, n, nbytes):  # pragma: no cover
+    """Id of ``src[s:e]`` (hash ``h``, head word ``word``) in a ByteTable, added when new; returns
+    (id, n, nbytes). Strings of at most 8 bytes are compared by (length, head word), longer ones byte by byte."""
     mask = np.uint64(slots.size - 1)
     slot = np.int64(h & mask)
     length = e - s
@@ -63,19 +102,23 @@ def bt_find_or_add(h, src, s, e, slots, hashes, starts, lens, data, n, nbytes): 
         if t < 0:
             slots[slot] = n
             hashes[n] = h
+            words[n] = word
             starts[n] = nbytes
             lens[n] = length
             data[nbytes:nbytes + length] = src[s:e]
             return n, n + 1, nbytes + length
-        if hashes[t] == h and lens[t] == length:
-            ts = starts[t]
-            same = True
-            for k in range(length):
-                if data[ts + k] != src[s + k]:
-                    same = False
-                    break
-            if same:
+        if words[t] == word and lens[t] == length:
+            if length <= 8:
                 return t, n, nbytes
+            if hashes[t] == h:
+                ts = starts[t]
+                same = True
+                for k in range(8, length):
+                    if data[ts + k] != src[s + k]:
+                        same = False
+                        break
+                if same:
+                    return t, n, nbytes
         slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
 
 
@@ -116,33 +159,35 @@ def _rehash_keys(slots, keys, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _intern_slices(src, starts, ends, i0, slots, hashes, tstarts, lens, data, n, nbytes, out):  # pragma: no cover
-    max_load = slots.size // 2
+def _intern_slices(src, starts, ends, i0, slots, hashes, words, tstarts, lens, data, n, nbytes,
+                   out):  # pragma: no cover - compiled
+    limit = max_load(slots)
     i = i0
     while i < starts.size:
-        length = ends[i] - starts[i]
-        if n + 1 > max_load or n + 1 > hashes.size or nbytes + length > data.size:
+        s, e = starts[i], ends[i]
+        if n + 1 > limit or n + 1 > hashes.size or nbytes + e - s > data.size:
             break
-        h = bytes_hash(src, starts[i], ends[i])
-        out[i], n, nbytes = bt_find_or_add(h, src, starts[i], ends[i], slots, hashes, tstarts, lens, data, n, nbytes)
+        out[i], n, nbytes = bt_find_or_add(bytes_hash(src, s, e), head_word(src, s, e), src, s, e, slots, hashes,
+                                           words, tstarts, lens, data, n, nbytes)
         i += 1
     return i, n, nbytes
 
 
 @njit(cache=True)
 def _intern_keys(keys_in, i0, slots, keys, n, out):  # pragma: no cover - compiled
-    max_load = slots.size // 2
+    limit = max_load(slots)
     i = i0
-    while i < keys_in.size and n + 1 <= max_load and n + 1 <= keys.size:
+    while i < keys_in.size and n + 1 <= limit and n + 1 <= keys.size:
         out[i], n = kt_find_or_add(keys_in[i], slots, keys, n)
         i += 1
     return i, n
 
 
 def _grow(arr: np.ndarray, size: int) -> np.ndarray:
+    """``arr`` with room for ``size`` items (at least doubled; the new tail is uninitialised)."""
     if arr.size >= size:
         return arr
-    out = np.zeros(max(size, 2 * arr.size), dtype=arr.dtype)
+    out = np.empty(max(size, 2 * arr.size), dtype=arr.dtype)
     out[:arr.size] = arr
     return out
 
@@ -151,12 +196,13 @@ class ByteTable:
     """Distinct byte strings with dense ids (0, 1, ... in order of first appearance)."""
 
     def __init__(self, capacity: int = 1 << 12) -> None:
-        cap = 1 << max(4, int(capacity - 1).bit_length())
+        cap = slots_for(capacity)
         self.slots = np.full(cap, EMPTY, dtype=np.int32)
-        self.hashes = np.zeros(cap // 2, dtype=np.uint64)
-        self.starts = np.zeros(cap // 2, dtype=np.int64)
-        self.lens = np.zeros(cap // 2, dtype=np.int64)
-        self.data = np.zeros(16 * cap, dtype=np.uint8)
+        self.hashes = np.zeros(capacity, dtype=np.uint64)
+        self.words = np.zeros(capacity, dtype=np.uint64)
+        self.starts = np.zeros(capacity, dtype=np.int64)
+        self.lens = np.zeros(capacity, dtype=np.int64)
+        self.data = np.zeros(16 * capacity, dtype=np.uint8)
         self.n = 0
         self.nbytes = 0
 
@@ -164,14 +210,13 @@ class ByteTable:
         return self.n
 
     def reserve(self, entries: int, nbytes: int) -> None:
-        """Room for ``entries`` more strings of ``nbytes`` bytes in all (load factor <= 1/2)."""
+        """Room for ``entries`` more strings of ``nbytes`` bytes in all."""
         need = self.n + entries
-        if 2 * need > self.slots.size:
-            cap = 1 << int(2 * need - 1).bit_length()
-            self.slots = np.full(cap, EMPTY, dtype=np.int32)
+        if slots_for(need) > self.slots.size:
+            self.slots = np.full(slots_for(need), EMPTY, dtype=np.int32)
             _rehash_bytes(self.slots, self.hashes, self.n)
-        half = self.slots.size // 2
-        self.hashes, self.starts, self.lens = (_grow(a, half) for a in (self.hashes, self.starts, self.lens))
+        self.hashes, self.words, self.starts, self.lens = (_grow(a, need) for a in (self.hashes, self.words,
+                                                                                    self.starts, self.lens))
         self.data = _grow(self.data, self.nbytes + nbytes)
 
     def intern(self, src: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -179,8 +224,8 @@ class ByteTable:
         out = np.empty(starts.size, dtype=np.int64)
         i = 0
         while i < starts.size:
-            i, self.n, self.nbytes = _intern_slices(src, starts, ends, i, self.slots, self.hashes, self.starts,
-                                                    self.lens, self.data, self.n, self.nbytes, out)
+            i, self.n, self.nbytes = _intern_slices(src, starts, ends, i, self.slots, self.hashes, self.words,
+                                                    self.starts, self.lens, self.data, self.n, self.nbytes, out)
             if i < starts.size:
                 self.reserve(max(1, self.n), int(ends[i] - starts[i]) + self.nbytes)
         return out
@@ -199,21 +244,20 @@ class KeyTable:
     """Distinct int64 keys with dense ids (0, 1, ... in order of first appearance)."""
 
     def __init__(self, capacity: int = 1 << 12) -> None:
-        cap = 1 << max(4, int(capacity - 1).bit_length())
-        self.slots = np.full(cap, EMPTY, dtype=np.int32)
-        self.keys = np.zeros(cap // 2, dtype=np.int64)
+        self.slots = np.full(slots_for(capacity), EMPTY, dtype=np.int32)
+        self.keys = np.zeros(capacity, dtype=np.int64)
         self.n = 0
+        self.recent = 0  # entries added by the last pass (a sizing hint for the next one)
 
     def __len__(self) -> int:
         return self.n
 
     def reserve(self, entries: int) -> None:
         need = self.n + entries
-        if 2 * need > self.slots.size:
-            cap = 1 << int(2 * need - 1).bit_length()
-            self.slots = np.full(cap, EMPTY, dtype=np.int32)
+        if slots_for(need) > self.slots.size:
+            self.slots = np.full(slots_for(need), EMPTY, dtype=np.int32)
             _rehash_keys(self.slots, self.keys, self.n)
-        self.keys = _grow(self.keys, self.slots.size // 2)
+        self.keys = _grow(self.keys, need)
 
     def intern(self, keys: np.ndarray) -> np.ndarray:
         keys = np.ascontiguousarray(keys, dtype=np.int64)

@@ -1,20 +1,24 @@
 """Text diversity (survey section 2.2): type-token ratio, Distinct-n and n-gram entropy.
 
 All three pool the generated corpus (catalog default scope 'corpus'), tokenised with the offline tokeniser
-named in ``data.text.TOKENIZER`` (case-folded by default), and are mergeable: the state is n-gram counts,
-which add up across batches and shards. Records whose text is missing are counted and left out.
+named in ``data.text.TOKENIZER`` (case-folded by default), and are mergeable: the state is exact n-gram
+count tables, which add up across batches and shards. Records whose text is missing are counted and left
+out. Each batch is tokenised once for all three (``stats.ngrams.batch_tokens``); tokens and n-grams get
+exact integer ids in the audit's shared :class:`~synthaudit.stats.ngrams.Vocabulary`, so a count table is
+a dense array indexed by n-gram id.
 """
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from synthaudit.data.text import TOKENIZER, texts, tokenize
+from synthaudit.data.text import TOKENIZER
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
+from synthaudit.stats.ngrams import batch_tokens, shared_vocabulary
 
 SYN = "synthetic"
 
@@ -24,6 +28,24 @@ def _as_list(n: Any) -> list[int]:
     if not ns or any(x < 1 for x in ns):
         raise ValueError(f"n must be positive integers, got {n!r}")
     return ns
+
+
+def add_counts(a: np.ndarray, b: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Sum of two dense count tables indexed by the same ids (zero-padded; ``inplace`` reuses ``a`` when it
+    is long enough, growing it geometrically otherwise)."""
+    if a.size < b.size or not inplace:
+        out = np.zeros(max(b.size, 2 * a.size if inplace else a.size), dtype=np.int64)
+        out[:a.size] = a
+        a = out
+    a[:b.size] += b
+    return a
+
+
+def remap_counts(counts: np.ndarray, mapping: np.ndarray, size: int) -> np.ndarray:
+    """A count table moved to another vocabulary's ids (``mapping``: old id -> new id, injective)."""
+    out = np.zeros(size, dtype=np.int64)
+    out[mapping[:counts.size]] = counts
+    return out
 
 
 class NgramCounts(MergeableMetric):
@@ -38,29 +60,33 @@ class NgramCounts(MergeableMetric):
     def init(self, inputs, models) -> dict:
         params = inputs.params_for(self.spec.id, self.spec.default_params())
         ns = self.ns(params)
-        return {"field": inputs.extra.get("field", "text"), "lowercase": bool(params.get("lowercase", True)),
-                "ns": ns, "counts": {n: Counter() for n in ns}, "per_text": {n: [0.0, 0] for n in ns},
+        lowercase = bool(params.get("lowercase", True))
+        per_text = "scope" in params and _scope(params) == "per_text_mean"
+        return {"field": inputs.extra.get("field", "text"), "lowercase": lowercase, "ns": ns,
+                "vocab": shared_vocabulary(inputs, lowercase), "per_text_on": per_text,
+                "counts": {n: np.zeros(0, dtype=np.int64) for n in ns}, "per_text": {n: [0.0, 0] for n in ns},
                 "records": 0, "missing": 0, "empty": 0}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
-        for text in texts(batch, state["field"]):
-            state["records"] += 1
-            if text is None:
-                state["missing"] += 1
-                continue
-            toks = tokenize(text, state["lowercase"])
-            if not toks:
-                state["empty"] += 1
-            for n in state["ns"]:
-                grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)] if n > 1 else toks
-                state["counts"][n].update(grams)
-                if grams:  # per-text ratio of distinct to total n-grams (per_text_mean scope)
-                    state["per_text"][n][0] += len(set(grams)) / len(grams)
-                    state["per_text"][n][1] += 1
+        tb = batch_tokens(batch, state["field"], state["vocab"])
+        state["records"] += tb.n_records
+        state["missing"] += int(tb.missing.sum())
+        state["empty"] += int(((tb.lengths() == 0) & ~tb.missing).sum())
+        for n in state["ns"]:
+            state["counts"][n] = add_counts(state["counts"][n], tb.counts(n), inplace=True)
+            if state["per_text_on"]:  # per-text ratio of distinct to total n-grams (per_text_mean scope)
+                total = tb.ngram_totals(n)
+                has = total > 0
+                state["per_text"][n][0] += float(np.sum(tb.distinct_per_record(n)[has] / total[has]))
+                state["per_text"][n][1] += int(has.sum())
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, "counts": {n: a["counts"][n] + b["counts"][n] for n in a["ns"]},
+        counts_b = b["counts"]
+        if b["vocab"] is not a["vocab"]:  # states from another process: move b's ids into a's vocabulary
+            maps = a["vocab"].import_ids(b["vocab"], max(a["ns"]))
+            counts_b = {n: remap_counts(c, maps[n], a["vocab"].size(n)) for n, c in counts_b.items()}
+        return {**a, "counts": {n: add_counts(a["counts"][n], counts_b[n]) for n in a["ns"]},
                 "per_text": {n: [a["per_text"][n][0] + b["per_text"][n][0], a["per_text"][n][1] + b["per_text"][n][1]]
                              for n in a["ns"]},
                 "records": a["records"] + b["records"], "missing": a["missing"] + b["missing"],
@@ -68,7 +94,7 @@ class NgramCounts(MergeableMetric):
 
     def base_notes(self, state: dict) -> dict[str, Any]:
         notes = {"records": state["records"], "tokenizer": TOKENIZER, "lowercase": state["lowercase"],
-                 "tokens": sum(state["counts"][state["ns"][0]].values()) if state["ns"][0] == 1 else None}
+                 "tokens": int(state["counts"][1].sum()) if state["ns"][0] == 1 else None}
         if state["missing"]:
             notes["missing_texts"] = f"{state['missing']} record(s) without a text were left out"
         if state["empty"]:
@@ -81,8 +107,8 @@ def _distinct(state: dict, n: int, scope: str) -> float | None:
         total, k = state["per_text"][n]
         return total / k if k else None
     c = state["counts"][n]
-    total = sum(c.values())
-    return len(c) / total if total else None
+    total = int(c.sum())
+    return int(np.count_nonzero(c)) / total if total else None
 
 
 def _scope(params: dict) -> str:
@@ -103,8 +129,7 @@ class TTR(NgramCounts):
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         scope = _scope(inputs.params_for(self.spec.id, self.spec.default_params()))
-        c = state["counts"][1]
-        notes = {**self.base_notes(state), "scope": scope, "types": len(c),
+        notes = {**self.base_notes(state), "scope": scope, "types": int(np.count_nonzero(state["counts"][1])),
                  "caution": "TTR falls as the corpus grows: compare at equal token counts"}
         return MetricResult(value=_distinct(state, 1, scope), notes=notes)
 
@@ -120,8 +145,8 @@ class DistinctN(NgramCounts):
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         scope = _scope(inputs.params_for(self.spec.id, self.spec.default_params()))
         per_n = {n: _distinct(state, n, scope) for n in state["ns"]}
-        rows = [{"n": n, "value": v, "unique": len(state["counts"][n]), "total": sum(state["counts"][n].values())}
-                for n, v in per_n.items()]
+        rows = [{"n": n, "value": v, "unique": int(np.count_nonzero(state["counts"][n])),
+                 "total": int(state["counts"][n].sum())} for n, v in per_n.items()]
         defined = [v for v in per_n.values() if v is not None]
         return MetricResult(value=sum(defined) / len(defined) if defined else None, breakdown=rows,
                             secondary={f"distinct_{n}": v for n, v in per_n.items()},
@@ -142,13 +167,16 @@ class EntN(NgramCounts):
         if log_base is None:
             raise ValueError(f"log_base must be e, 2 or 10, got {base!r}")
         per_n: dict[int, float | None] = {}
+        distinct: dict[int, int] = {}
         for n in state["ns"]:
             c = state["counts"][n]
-            total = sum(c.values())
-            per_n[n] = (-sum((k / total) * math.log(k / total) for k in c.values()) / math.log(log_base)
-                        if total else None)
-        rows = [{"n": n, "value": v, "distinct": len(state["counts"][n]),
-                 "max_possible": math.log(len(state["counts"][n])) / math.log(log_base) if state["counts"][n] else None}
+            c = c[c > 0]
+            distinct[n] = int(c.size)
+            total = int(c.sum())
+            p = c / total if total else c.astype(float)
+            per_n[n] = float(-np.sum(p * np.log(p)) / math.log(log_base)) if total else None
+        rows = [{"n": n, "value": v, "distinct": distinct[n],
+                 "max_possible": math.log(distinct[n]) / math.log(log_base) if distinct[n] else None}
                 for n, v in per_n.items()]
         defined = [v for v in per_n.values() if v is not None]
         return MetricResult(value=sum(defined) / len(defined) if defined else None, breakdown=rows,
