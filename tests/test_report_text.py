@@ -28,3 +28,14 @@ def test_scatter_payload_renders_an_accessible_svg():
                              "series": [{"label": "real", "x": [0, 1, 2], "y": [1, 0, 1]},
                                         {"label": "synthetic", "x": [0.5], "y": [0.2]}]})
     assert svg.startswith("<svg") and 'aria-label="Embedding map: real, synthetic"' in svg
+
+
+def test_synthetic_only_length_histograms_and_lone_surrogates():
+    df = pd.DataFrame({"text": ["short one.", "a much longer text here with words", "bad \ud800 surrogate"]})
+    report = synthaudit.audit("text", synthetic=df, metrics=["text.ext.length_distribution"])
+    (m,) = report.metrics
+    assert m.status == "ok" and m.value is None and len(m.plots) == 2  # no --real: no KS, still plotted
+    assert sum(m.plots[0]["synthetic"]) == 1.0 and m.plots[0]["real"] is None
+    html = render_html(report)
+    assert 'aria-label="Histogram of Record length (characters): synthetic"' in html
+    assert len(report.inputs[0].sha256) == 64  # the fingerprint hashes lone surrogates instead of crashing

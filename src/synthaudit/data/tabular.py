@@ -458,7 +458,13 @@ class _FrameHasher:
         if not self._columns_done:
             self._h.update("\x1f".join(map(str, frame.columns)).encode("utf-8"))
             self._columns_done = True
-        self._h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        try:
+            hashed = pd.util.hash_pandas_object(frame, index=False)
+        except UnicodeEncodeError:  # lone surrogates in text: hash their escaped form instead
+            hashed = pd.util.hash_pandas_object(frame.map(
+                lambda v: v.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+                if isinstance(v, str) else v), index=False)
+        self._h.update(hashed.to_numpy().tobytes())
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()

@@ -49,13 +49,15 @@ def marginal_svg(payload: dict[str, Any]) -> str:
             x = edges.astype("datetime64[ns]")
             fig.autofmt_xdate()
         names = payload.get("labels") or {}
-        ax.stairs(payload["real"], x, label=names.get("real", "real"), color=REAL_COLOR, linewidth=1.6)
+        if payload.get("real") is not None:
+            ax.stairs(payload["real"], x, label=names.get("real", "real"), color=REAL_COLOR, linewidth=1.6)
         ax.stairs(payload["synthetic"], x, label=names.get("synthetic", "synthetic"), color=SYN_COLOR,
                   linewidth=1.6, linestyle="--")
         ax.set_ylabel("share of rows")
         if payload.get("xlabel"):
             ax.set_xlabel(payload["xlabel"])
-        alt = f"Histogram of {title}: {names.get('real', 'real')} vs {names.get('synthetic', 'synthetic')}"
+        alt = (f"Histogram of {title}: {names.get('real', 'real')} vs {names.get('synthetic', 'synthetic')}"
+               if payload.get("real") is not None else f"Histogram of {title}: {names.get('synthetic', 'synthetic')}")
     else:
         labels = [lbl if len(lbl) <= 14 else lbl[:13] + "…" for lbl in payload["labels"]]
         pos = np.arange(len(labels))

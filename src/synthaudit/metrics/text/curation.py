@@ -375,14 +375,18 @@ class LengthDistribution(MergeableMetric):
         syn = {"characters": _cat(state["chars"]), "tokens": _cat(state["tokens"])}
         rows = [{"unit": u, "data": "synthetic", **_summary(v)} for u, v in syn.items()]
         notes: dict[str, Any] = {"tokenizer": TOKENIZER, "left_out": "records without a text"}
+        bins = int(_params(self, inputs)["bins"])
         if not inputs.has("real_reference"):
             notes["value"] = "undefined: give a real reference (--real) to compare the distributions"
-            return MetricResult(value=None, breakdown=rows, notes=notes)
+            plots = [{"kind": "hist", "title": f"Record length ({unit})", "xlabel": unit, "real": None,
+                      "edges": (edges := np.histogram_bin_edges(v.astype(float), bins=bins)).tolist(),
+                      "synthetic": (np.histogram(v, edges)[0] / v.size).tolist()}
+                     for unit, v in syn.items() if v.size]
+            return MetricResult(value=None, breakdown=rows, notes=notes, plots=plots)
         real = _real_lengths(inputs, state["vocab"])
         rows += [{"unit": u, "data": "real", **_summary(v)} for u, v in real.items()]
         secondary: dict[str, float | None] = {}
         plots = []
-        bins = int(_params(self, inputs)["bins"])
         for unit in syn:
             a, b = syn[unit], real[unit]
             if a.size == 0 or b.size == 0:
