@@ -172,6 +172,9 @@ def test_local_judge_is_the_probability_weighted_digit(models):
     p = torch.softmax(logits[digit_ids], dim=0).numpy()
     assert score == pytest.approx((p @ np.arange(1, 6) - 1) / 4, abs=1e-4)
     assert judge.off_format == 0 and "sensibleness" in prompt_ids()
+    hits = judge.client.usage.cache_hits
+    assert judge.rate("sensibleness", [item]) == [score]  # the same request again: answered from the cache
+    assert judge.client.usage.cache_hits == hits + 1
 
 
 # -- the LLM client against a real socket ---------------------------------------------------------

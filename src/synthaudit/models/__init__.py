@@ -101,7 +101,7 @@ class Models:
             from synthaudit.models.judge import LLMJudge
             from synthaudit.models.llm import LLMClient
 
-            client = LLMClient(model=judge or "smollm2", base_url=base_url)
+            client = LLMClient(model=judge or lm or "smollm2", base_url=base_url)  # cache keys name the model
             if not client.remote and not judge:
                 client._local = m.get("causal_lm")  # one copy of the local LM serves both kinds
             return LLMJudge(client)

@@ -79,9 +79,8 @@ class LLMJudge:
         return out
 
     def _local(self, messages: list[dict[str, str]], lo: int, hi: int) -> float:
-        lm = self.client.local
         digits = [str(k) for k in range(lo, hi + 1)]
-        lp = lm.option_logprobs(lm.chat_prompt(messages), digits)
+        lp = np.asarray(self.client.option_logprobs(messages, digits))
         p = np.exp(lp - lp.max())
         p /= p.sum()
         return float(np.dot(p, np.arange(lo, hi + 1)))

@@ -140,6 +140,25 @@ class LLMClient:
             self.cache.put(key, {k: v for k, v in done.__dict__.items() if k != "cached"})
         return done
 
+    def option_logprobs(self, messages: Sequence[dict[str, str]], options: Sequence[str]) -> list[float]:
+        """Log-probability of each option as the local model's answer to ``messages`` (constrained choice,
+        e.g. the digits of a judge's scale); cached like chat requests."""
+        if self.remote:
+            raise LLMError("option log-probabilities need a local model; remote judges answer in text")
+        request = {"kind": "option_logprobs", "messages": list(messages), "options": list(options)}
+        key = self.cache_key(request)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.cache_hits += 1
+                return list(hit["logprobs"])
+        lm = self.local
+        values = [float(v) for v in lm.option_logprobs(lm.chat_prompt(list(messages)), list(options))]
+        self.usage.calls += 1
+        if self.cache is not None:
+            self.cache.put(key, {"logprobs": values})
+        return values
+
     def cache_key(self, request: dict) -> str:
         ident = {"backend": "openai" if self.remote else "local", "model": self.model_name,
                  "base_url": self.base_url if self.remote else None, "request": request}
