@@ -122,3 +122,23 @@ def _nearest_correlation(corr: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     fixed = (v * np.maximum(w, eps)) @ v.T
     d = np.sqrt(np.diag(fixed))
     return fixed / np.outer(d, d)
+
+
+def class_quotas(labels: pd.Series, n: int, rare_boost: float = 0.0) -> dict[Any, int]:
+    """Rows per class for ``n`` synthetic rows: shares proportional to ``p_c ** (1 - rare_boost)``.
+
+    ``rare_boost`` 0 keeps the real class proportions, 1 balances the classes, values between boost rare
+    classes part of the way (survey section 4.1: class-conditional generation for rare classes). Quotas are
+    rounded by largest remainder, so they add up to ``n``; missing labels are not a class.
+    """
+    if not 0.0 <= float(rare_boost) <= 1.0:
+        raise ValueError(f"rare_boost must lie in [0, 1], got {rare_boost}")
+    counts = labels.dropna().value_counts(sort=False)
+    if counts.empty:
+        return {}
+    weights = (counts / counts.sum()).to_numpy(dtype=float) ** (1.0 - float(rare_boost))
+    exact = weights / weights.sum() * n
+    quota = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - quota), kind="stable")[: n - int(quota.sum())]:
+        quota[i] += 1
+    return {c: int(q) for c, q in zip(counts.index, quota)}

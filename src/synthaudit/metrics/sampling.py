@@ -19,14 +19,11 @@ def stable_hash(*parts: Any) -> int:
     return int.from_bytes(h.digest(), "big")
 
 
-#: code-only parameter of the metrics that run the causal LM per sentence or per text: how many records
+#: code-only parameter of the metrics that run a model per sentence, text or dialogue: how many records
 #: they score at most (0 = all). A seeded content-hash sample: independent of record order, mergeable.
 def sample_param(default: int) -> dict[str, Any]:
     return {"max_records": {"default": default, "note": "code default: this model-scored metric runs on a seeded "
                             "content-hash sample of about this many records (0 = every record)"}}
-
-
-SAMPLE_PARAM = sample_param(2000)
 
 
 class Sampler:

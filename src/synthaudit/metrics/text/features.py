@@ -27,7 +27,7 @@ from synthaudit.data.segment import split_sentences
 from synthaudit.errors import InputError
 from synthaudit.metrics.registry import RecordMetric
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.sampling import SAMPLE_PARAM, Sampler, stable_hash  # noqa: F401 (re-exported)
+from synthaudit.metrics.sampling import Sampler, stable_hash  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs

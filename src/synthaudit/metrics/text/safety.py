@@ -11,7 +11,8 @@ import pandas as pd
 from synthaudit.data.text import texts
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.text.features import (SAMPLE_PARAM, SYN, WORST_K, ColumnsMetric, Sampler, column, digest,
+from synthaudit.metrics.sampling import sample_param
+from synthaudit.metrics.text.features import (SYN, WORST_K, ColumnsMetric, Sampler, column, digest,
                                               is_blank, memo, merge_worst, preview, push_worst, record_error,
                                               scores_of, text_field, worst_rows)
 
@@ -34,7 +35,7 @@ def token_logprobs(inputs, lm, docs: list[str]) -> tuple[list[np.ndarray], int]:
 @register(id="text.perplexity", name="Perplexity (PPL)", modality="text", pillar="trust", dimension="safety",
           section="2.3", direction="lower_better", range=(1.0, math.inf), inputs=("synthetic",), models=("causal_lm",),
           computation="mergeable", params={"evaluator_lm": {"default": "gpt2-xl"},
-                                           "aggregation": {"default": "pooled_tokens"}, **SAMPLE_PARAM})
+                                           "aggregation": {"default": "pooled_tokens"}, **sample_param(500)})
 class Perplexity(MergeableMetric):
     """PPL = exp(-(1/N_tok) sum_t log p(w_t | w_<t)) under a fixed causal LM, pooled over all tokens of
     the corpus (section 2.3; ``aggregation: pooled_tokens``, mergeable via summed NLL and token count).

@@ -10,7 +10,8 @@ from synthaudit.data.segment import SEGMENTER
 from synthaudit.data.text import texts
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.text.features import (SAMPLE_PARAM, SYN, WORST_K, Sampler, merge_worst, preview, push_worst,
+from synthaudit.metrics.sampling import sample_param
+from synthaudit.metrics.text.features import (SYN, WORST_K, Sampler, merge_worst, preview, push_worst,
                                               scores_of, sentences, text_field, worst_rows)
 
 LM_PROXY_NOTE = ("the acceptability scores come from {name} ({variant}), an LM-based proxy, not the CoLA-trained "
@@ -21,7 +22,7 @@ LM_PROXY_NOTE = ("the acceptability scores come from {name} ({variant}), an LM-b
           dimension="validity", section="2.2", direction="higher_better", range=(0.0, 1.0), inputs=("synthetic",),
           models=("acceptability_classifier",), computation="mergeable",
           params={"tau": {"default": 0.5}, "classifier": {"default": "RoBERTa-large fine-tuned on CoLA"},
-                  **SAMPLE_PARAM})
+                  **sample_param(200)})
 class GAR(MergeableMetric):
     """GAR = sum_ij 1[C_acc(u_ij) >= tau] / sum_i m_i (section 2.2): a micro-average over every sentence
     of the corpus (not a per-text mean). Sufficient statistics: (#acceptable, #sentences), plus the
