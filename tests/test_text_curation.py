@@ -340,7 +340,10 @@ def test_length_distribution_against_real_matches_scipy():
 
 def test_length_distribution_without_real_and_constant_corpus():
     res = audit(["same"] * 4 + [None], [LENGTH]).result(LENGTH)
-    assert res.value is None and "--real" in res.notes["value"] and not res.plots
+    assert res.value is None and "--real" in res.notes["value"]
+    # without --real the synthetic lengths are still plotted: one histogram per unit, all mass in one bin
+    assert [p["real"] for p in res.plots] == [None, None]
+    assert [max(p["synthetic"]) for p in res.plots] == [1.0, 1.0]
     assert res.breakdown[0]["mean"] == 4.0 and res.breakdown[1]["mean"] == 1.0
     same = synthaudit.audit("text", synthetic=["same"] * 4, real=["same"] * 3, metrics=[LENGTH])
     assert same.value(LENGTH) == 0.0

@@ -375,6 +375,20 @@ def demo_cmd(
     print_summary(report, out)
 
 
+def _mount_generation() -> None:
+    """``synthaudit generate text|tabular``, ``filter`` and ``pipeline`` (survey stage 1 and data usage)."""
+    from synthaudit.cli_curate import filter_cmd, generate_tabular_cmd, pipeline_cmd
+    from synthaudit.cli_generate import generate_app
+
+    generate_app.command("tabular")(generate_tabular_cmd)
+    app.add_typer(generate_app, name="generate")
+    app.command("filter")(filter_cmd)
+    app.command("pipeline")(pipeline_cmd)
+
+
+_mount_generation()
+
+
 def main() -> None:
     app()
 

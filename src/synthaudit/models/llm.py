@@ -10,6 +10,14 @@ Responses are cached in SQLite, keyed by backend, model, endpoint and the full r
 temperature, seed, max tokens, stop, response format): a repeated request costs no call, a changed
 parameter does. HTTP 429/5xx, timeouts and connection errors are retried with exponential backoff and
 jitter (``Retry-After`` honoured); other errors fail at once with the endpoint's message.
+
+For generation (survey section 2.1; tutorial section 3.7, hands-on): ``chat_many`` runs a batch with
+bounded concurrency on remote endpoints (local models run one request at a time: they are CPU-bound),
+returns results in input order and captures each request's failure in its :class:`Completion` instead of
+raising; ``complete`` sends a raw prompt (no chat template: Magpie's pre-query template); a JSON-schema
+``response_format`` is passed to the endpoint and, since local models and some endpoints ignore it, every
+answer is validated (``jsonschema``) and re-asked with a changed seed up to ``json_retries`` times.
+``usage`` counts calls, cache hits, retries, tokens and a cost estimate from an optional price table.
 """
 from __future__ import annotations
 
@@ -24,7 +32,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Callable, Sequence
 
 from synthaudit.models._hf import cache_dir
 
@@ -42,19 +51,67 @@ class Completion:
     completion_tokens: int = 0
     cached: bool = False
     finish_reason: str | None = None
+    data: Any = None  # the parsed JSON answer of a structured (JSON-schema) request
+    error: str | None = None  # set by ``chat_many`` when this request failed for good (text is then "")
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+_COUNTERS = ("calls", "cache_hits", "retries", "errors", "prompt_tokens", "completion_tokens",
+             "structured_retries", "structured_failures")
 
 
 @dataclass
 class Usage:
+    """What a client spent. ``price_in``/``price_out``: USD per 1M prompt/completion tokens (optional);
+    cache hits cost nothing and are not counted in the tokens."""
+
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
     errors: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    structured_retries: int = 0  # answers that failed JSON-schema validation and were asked again
+    structured_failures: int = 0  # structured requests with no valid answer after every retry
+    price_in: float | None = None
+    price_out: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def add(self, **counts: int) -> None:
+        """Thread-safe increments (``chat_many`` runs requests in threads)."""
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + int(value))
+
+    @property
+    def cost(self) -> float | None:
+        """Estimated USD cost, or None without a price table."""
+        if self.price_in is None and self.price_out is None:
+            return None
+        return (self.prompt_tokens * (self.price_in or 0.0) + self.completion_tokens * (self.price_out or 0.0)) / 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(self, name) for name in _COUNTERS}
+        if self.cost is not None:
+            out["cost_usd"] = round(self.cost, 6)
+        return out
+
+    def summary(self) -> str:
+        """One line for the end of a run, e.g. '12 calls (3 cached), 1,200 + 340 tokens, ~$0.0004'."""
+        parts = [f"{self.calls} calls ({self.cache_hits} cached)",
+                 f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens"]
+        if self.retries:
+            parts.append(f"{self.retries} retries")
+        if self.structured_retries or self.structured_failures:
+            parts.append(f"{self.structured_retries} JSON re-asks, {self.structured_failures} without valid JSON")
+        if self.errors:
+            parts.append(f"{self.errors} failed")
+        if self.cost is not None:
+            parts.append(f"est. cost ${self.cost:.4f}")
+        return ", ".join(parts)
 
 
 class ResponseCache:
@@ -123,21 +180,81 @@ class LLMClient:
 
     # -- requests ----------------------------------------------------------------------------------
     def chat(self, messages: Sequence[dict[str, str]], *, temperature: float = 0.0, max_tokens: int = 256,
-             seed: int = 0, stop: Sequence[str] = (), response_format: dict | None = None) -> Completion:
-        request = {"messages": list(messages), "temperature": float(temperature), "max_tokens": int(max_tokens),
-                   "seed": int(seed), "stop": list(stop), "response_format": response_format}
+             seed: int = 0, stop: Sequence[str] = (), response_format: dict | None = None,
+             json_retries: int = 2) -> Completion:
+        """One chat request. With a JSON-schema ``response_format`` the answer is validated and, when it is
+        not valid, asked again with seed+1, seed+2, ... (and a temperature of at least 0.7, so that a greedy
+        local model answers differently) up to ``json_retries`` times; ``Completion.data`` holds the parsed
+        JSON. Raises :class:`LLMError` when the request fails for good."""
+        schema = schema_of(response_format)
+        last = ""
+        for attempt in range(json_retries + 1 if schema is not None else 1):
+            temp = float(temperature) if attempt == 0 else max(float(temperature), 0.7)
+            request = {"messages": list(messages), "temperature": temp, "max_tokens": int(max_tokens),
+                       "seed": int(seed) + attempt, "stop": list(stop), "response_format": response_format}
+            done = self._cached(request, self._remote_chat if self.remote else self._local_chat)
+            if schema is None:
+                return done
+            data, last = parse_json_answer(done.text, schema)
+            if last is None:
+                done.data = data
+                return done
+            if attempt < json_retries:
+                self.usage.add(structured_retries=1)
+        self.usage.add(structured_failures=1)
+        raise LLMError(f"no answer matching the JSON schema after {json_retries + 1} attempts; last: {last}")
+
+    def complete(self, prompt: str, *, temperature: float = 0.0, max_tokens: int = 256, seed: int = 0,
+                 stop: Sequence[str] = ()) -> Completion:
+        """A raw completion of ``prompt`` (no chat template), cached like chat requests: local models via
+        ``TransformersLM.generate``, endpoints via ``/completions`` (vLLM, llama.cpp server, TGI)."""
+        request = {"kind": "complete", "prompt": str(prompt), "temperature": float(temperature),
+                   "max_tokens": int(max_tokens), "seed": int(seed), "stop": list(stop)}
+        return self._cached(request, self._remote_complete if self.remote else self._local_complete)
+
+    def chat_many(self, requests: Sequence[dict[str, Any]], *, concurrency: int = 4,
+                  progress: Callable[[int, Completion], None] | None = None) -> list[Completion]:
+        """Run many requests; results in input order. Each request is a dict of ``chat`` keyword arguments
+        (``messages``, ``temperature``, ...) or of ``complete`` ones (``prompt``, ...). A request that fails
+        for good gives a Completion with ``error`` set and empty text; the others go on. Remote endpoints
+        get up to ``concurrency`` requests at a time; local models run them one by one (CPU-bound).
+        ``progress(index, completion)`` is called as each request finishes."""
+        results: list[Completion | None] = [None] * len(requests)
+
+        def one(i: int) -> Completion:
+            req = dict(requests[i])
+            try:
+                out = self.complete(**req) if "prompt" in req else self.chat(**req)
+            except LLMError as exc:
+                out = Completion(text="", error=str(exc))
+            results[i] = out
+            return out
+
+        if self.remote and concurrency > 1 and len(requests) > 1:
+            with ThreadPoolExecutor(max_workers=min(int(concurrency), len(requests))) as pool:
+                futures = {pool.submit(one, i): i for i in range(len(requests))}
+                for fut in as_completed(futures):
+                    out = fut.result()
+                    if progress is not None:
+                        progress(futures[fut], out)
+        else:
+            for i in range(len(requests)):
+                out = one(i)
+                if progress is not None:
+                    progress(i, out)
+        return [r if r is not None else Completion(text="", error="not run") for r in results]
+
+    def _cached(self, request: dict, run: Callable[[dict], Completion]) -> Completion:
         key = self.cache_key(request)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                self.usage.cache_hits += 1
+                self.usage.add(cache_hits=1)
                 return Completion(**{**hit, "cached": True})
-        done = self._remote_chat(request) if self.remote else self._local_chat(request)
-        self.usage.calls += 1
-        self.usage.prompt_tokens += done.prompt_tokens
-        self.usage.completion_tokens += done.completion_tokens
+        done = run(request)
+        self.usage.add(calls=1, prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens)
         if self.cache is not None:
-            self.cache.put(key, {k: v for k, v in done.__dict__.items() if k != "cached"})
+            self.cache.put(key, {k: v for k, v in done.__dict__.items() if k not in ("cached", "data", "error")})
         return done
 
     def option_logprobs(self, messages: Sequence[dict[str, str]], options: Sequence[str]) -> list[float]:
@@ -150,11 +267,11 @@ class LLMClient:
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                self.usage.cache_hits += 1
+                self.usage.add(cache_hits=1)
                 return list(hit["logprobs"])
         lm = self.local
         values = [float(v) for v in lm.option_logprobs(lm.chat_prompt(list(messages)), list(options))]
-        self.usage.calls += 1
+        self.usage.add(calls=1)
         if self.cache is not None:
             self.cache.put(key, {"logprobs": values})
         return values
@@ -166,10 +283,23 @@ class LLMClient:
 
     def _local_chat(self, request: dict) -> Completion:
         lm = self.local
-        text, n_in, n_out = lm.generate(lm.chat_prompt(request["messages"]), max_tokens=request["max_tokens"],
-                                        temperature=request["temperature"], seed=request["seed"],
-                                        stop=request["stop"])
-        return Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out, finish_reason="stop")
+        messages = request["messages"]
+        schema = schema_of(request["response_format"])
+        if schema is None:
+            return self._local_complete({**request, "prompt": lm.chat_prompt(messages)})
+        # no endpoint constrains a local model: say what is wanted and start its answer with "{" (prefill)
+        messages = [{"role": "system", "content": _json_instruction(schema)}] + list(messages)
+        prefill = "{" if schema.get("type", "object") == "object" else ""
+        done = self._local_complete({**request, "prompt": lm.chat_prompt(messages) + prefill})
+        done.text = prefill + done.text
+        return done
+
+    def _local_complete(self, request: dict) -> Completion:
+        text, n_in, n_out = self.local.generate(request["prompt"], max_tokens=request["max_tokens"],
+                                                temperature=request["temperature"], seed=request["seed"],
+                                                stop=request["stop"])
+        return Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out,
+                          finish_reason="length" if n_out >= request["max_tokens"] else "stop")
 
     def _remote_chat(self, request: dict) -> Completion:
         body = {"model": self.model_name, "messages": request["messages"], "temperature": request["temperature"],
@@ -178,11 +308,22 @@ class LLMClient:
             body["stop"] = request["stop"]
         if request["response_format"]:
             body["response_format"] = request["response_format"]
+        url = self.base_url.rstrip("/") + "/chat/completions"
+        return _parse_chat(self._post(url, body), url)
+
+    def _remote_complete(self, request: dict) -> Completion:
+        body = {"model": self.model_name, "prompt": request["prompt"], "temperature": request["temperature"],
+                "max_tokens": request["max_tokens"], "seed": request["seed"]}
+        if request["stop"]:
+            body["stop"] = request["stop"]
+        url = self.base_url.rstrip("/") + "/completions"
+        return _parse_completion(self._post(url, body), url)
+
+    def _post(self, url: str, body: dict) -> dict:
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        url = self.base_url.rstrip("/") + "/chat/completions"
         data = json.dumps(body).encode()
         last = "no attempt"
         for attempt in range(self.max_retries + 1):
@@ -190,13 +331,12 @@ class LLMClient:
             try:
                 req = urllib.request.Request(url, data=data, headers=headers, method="POST")
                 with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    payload = json.loads(resp.read().decode("utf-8"))
-                return _parse_chat(payload, url)
+                    return json.loads(resp.read().decode("utf-8"))
             except urllib.error.HTTPError as exc:
                 detail = exc.read().decode("utf-8", "replace")[:300]
                 last = f"HTTP {exc.code}: {detail}"
                 if exc.code not in RETRY_STATUS:
-                    self.usage.errors += 1
+                    self.usage.add(errors=1)
                     raise LLMError(f"{url}: {last}") from None
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
                 wait = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
@@ -205,10 +345,15 @@ class LLMClient:
             except json.JSONDecodeError:
                 last = "the endpoint answered with malformed JSON"
             if attempt < self.max_retries:
-                self.usage.retries += 1
+                self.usage.add(retries=1)
                 time.sleep(wait if wait is not None else self.backoff * (2 ** attempt) * (0.5 + random.random()))
-        self.usage.errors += 1
+        self.usage.add(errors=1)
         raise LLMError(f"{url}: gave up after {self.max_retries + 1} attempts; last error: {last}")
+
+
+def _usage_of(payload: dict) -> tuple[int, int]:
+    usage = payload.get("usage") or {}
+    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
 
 
 def _parse_chat(payload: dict, url: str) -> Completion:
@@ -217,7 +362,75 @@ def _parse_chat(payload: dict, url: str) -> Completion:
         text = choice["message"]["content"] or ""
     except (KeyError, IndexError, TypeError):
         raise LLMError(f"{url}: the response has no choices[0].message.content") from None
-    usage = payload.get("usage") or {}
-    return Completion(text=text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                      completion_tokens=int(usage.get("completion_tokens") or 0),
-                      finish_reason=choice.get("finish_reason"))
+    n_in, n_out = _usage_of(payload)
+    return Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out, finish_reason=choice.get("finish_reason"))
+
+
+def _parse_completion(payload: dict, url: str) -> Completion:
+    try:
+        choice = payload["choices"][0]
+        text = choice["text"] or ""
+    except (KeyError, IndexError, TypeError):
+        raise LLMError(f"{url}: the response has no choices[0].text") from None
+    n_in, n_out = _usage_of(payload)
+    return Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out, finish_reason=choice.get("finish_reason"))
+
+
+# -- structured output ---------------------------------------------------------------------------------
+def json_schema_format(schema: dict, name: str = "answer") -> dict:
+    """The OpenAI ``response_format`` asking for JSON matching ``schema``."""
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+
+def schema_of(response_format: dict | None) -> dict | None:
+    """The JSON schema inside a ``response_format`` ({} for plain ``json_object``; None when there is none)."""
+    if not response_format:
+        return None
+    if response_format.get("type") == "json_schema":
+        return dict((response_format.get("json_schema") or {}).get("schema") or {})
+    if response_format.get("type") == "json_object":
+        return {"type": "object"}
+    return None
+
+
+def _json_instruction(schema: dict) -> str:
+    props = schema.get("properties") or {}
+    if props and schema.get("type", "object") == "object":
+        keys = ", ".join(f'"{k}" ({v.get("type", "any") if isinstance(v, dict) else "any"})' for k, v in props.items())
+        return f"Answer with one JSON object only, with the keys {keys}."
+    return "Answer with JSON only, matching this JSON schema: " + json.dumps(schema)
+
+
+def parse_json_answer(text: str, schema: dict) -> tuple[Any, str | None]:
+    """(parsed value, None) when ``text`` holds JSON matching ``schema``, else (None, reason). A fenced
+    code block or prose around one JSON object is tolerated: the outermost {...} (or [...]) is read."""
+    raw = text.strip()
+    if raw.startswith("```"):
+        raw = raw.strip("`").removeprefix("json").strip()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = _embedded_json(raw)
+        if value is None:
+            return None, f"not JSON: {text[:80]!r}"
+    try:
+        import jsonschema
+    except ImportError:  # without jsonschema only the required keys of an object schema are checked
+        missing = [k for k in schema.get("required", []) if not isinstance(value, dict) or k not in value]
+        return (None, f"missing keys {missing}") if missing else (value, None)
+    try:
+        jsonschema.validate(value, schema)
+    except jsonschema.ValidationError as exc:
+        return None, f"schema: {exc.message[:120]}"
+    return value, None
+
+
+def _embedded_json(text: str) -> Any:
+    for open_, close in (("{", "}"), ("[", "]")):
+        i, j = text.find(open_), text.rfind(close)
+        if 0 <= i < j:
+            try:
+                return json.loads(text[i:j + 1])
+            except json.JSONDecodeError:
+                continue
+    return None
