@@ -417,6 +417,15 @@ def test_demo_writes_report_and_data(demo_run):
     for name in csvs:
         assert len(pd.read_csv(out / "data" / name)) > 0
     assert str(Path("demo_out") / "report.html") in proc.stdout  # tells where the report is
+    # the tour: a text and a dialogue report from SmolLM2-generated records, an LLM-rows attempt, an index
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "text/report.html" in index and "dialogue/report.html" in index and "LLM rows" in index
+    for part in ("text", "dialogue"):
+        sub = read_report(out / part)
+        assert sub["modality"] == part and sub["metrics"]
+        assert all(m["status"] == "ok" for m in sub["metrics"]), [(m["id"], m["error"]) for m in sub["metrics"]]
+    generated = (out / "data" / "text_generated.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(generated) == 4 and all(json.loads(x)["model"] == "smollm2" for x in generated)
 
 
 def test_report_command_rerenders_html(demo_run):

@@ -7,26 +7,20 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from synthaudit.errors import SynthAuditError
+from synthaudit.cli_common import (EXIT_GATES, EXIT_OK, EXIT_USAGE, _check_out_dir, _parse_params,  # noqa: F401
+                                   _print_error, _split, err_console, out_console, user_errors)
 
 app = typer.Typer(help="Audit synthetic data for quality and trust (LLM Data Auditor framework).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 audit_app = typer.Typer(help="Audit a synthetic data set against real data.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-
-out_console = Console(width=None if sys.stdout.isatty() else 110)
-err_console = Console(stderr=True)
-
-EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
 # options shared by every ``audit <modality>`` command
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and report.html.")]
@@ -55,64 +49,6 @@ JudgeOpt = Annotated[Optional[str], typer.Option("--judge", help="LLM judge: a l
                                                  "--base-url (key from $OPENAI_API_KEY).")]
 BaseUrlOpt = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint for --judge "
                                                    "openai:MODEL (vLLM, Ollama, llama.cpp server, OpenAI).")]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a user's mistake into one clear message and exit status 2 (no traceback)."""
-    try:
-        yield
-    except SynthAuditError as exc:
-        _print_error(exc.render())
-        raise typer.Exit(EXIT_USAGE) from None
-    except OSError as exc:  # a path the user gave cannot be read or written (permissions, a file where a
-        # directory is expected, a full disk): name it, no traceback
-        reason = exc.strerror or str(exc)
-        _print_error(f"{exc.filename}: {reason}" if exc.filename is not None else reason)
-        raise typer.Exit(EXIT_USAGE) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        raise typer.Exit(130) from None
-
-
-def _print_error(text: str) -> None:
-    # the message is plain text: file names and values such as "['a']" must not be read as Rich markup
-    err_console.print("[bold red]error:[/] " + escape(text), highlight=False, markup=True, soft_wrap=True)
-
-
-def _check_out_dir(out: Path) -> None:
-    """Fail before the audit runs when --out cannot be the output directory."""
-    from synthaudit.errors import UsageError
-
-    if out.exists() and not out.is_dir():
-        raise UsageError("exists and is not a directory; --out expects a directory for report.json and "
-                         "report.html", file=str(out), field="--out")
-
-
-def _split(text: Optional[str]) -> Optional[list[str]]:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
-
-
-def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
-    """``--param tabular.chi2.pass_threshold=0.05`` -> {"tabular.chi2": {"pass_threshold": 0.05}}."""
-    import yaml
-
-    from synthaudit.errors import UsageError
-    from synthaudit.metrics.registry import metric_entries
-
-    out: dict[str, dict] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        metric, _, name = key.rpartition(".")
-        if not sep or metric not in metric_entries() or not name:
-            raise UsageError(f"expected METRIC_ID.PARAM=VALUE, got {item!r}", field="--param")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise UsageError(f"cannot read the value {raw!r} of {key}", field="--param",
-                             hint="quote it, e.g. --param 'tabular.chi2.pass_threshold=0.05'") from None
-        out.setdefault(metric, {})[name] = value
-    return out  # names and types are checked by synthaudit.audit.params.check_params
 
 
 def _short_good(m) -> str:
@@ -364,15 +300,25 @@ def demo_cmd(
     out: Path = typer.Option(Path("synthaudit-demo"), "--out", "-o", help="Output directory."),
     seed: int = typer.Option(0, "--seed", help="Seed for the split, the generator and the audit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    modalities: str = typer.Option("tabular,text,dialogue", "--modalities", help="Which parts of the tour to run "
+                                   "(tabular always runs)."),
 ) -> None:
-    """Offline tour: generate a synthetic table from real data shipped with scikit-learn, audit it, write the report."""
+    """Offline tour: generate and audit one small data set per modality (scikit-learn data with the copula and
+    SmolLM2 rows; SmolLM2 text and dialogues); writes one report per modality and an index page."""
     from synthaudit.demo import run_demo
+    from synthaudit.errors import UsageError
 
     with user_errors():
         _check_out_dir(out)
-        report, paths = run_demo(out, seed=seed, progress=None if not quiet else False,
+        chosen = tuple(_split(modalities) or ())
+        unknown = sorted(set(chosen) - {"tabular", "text", "dialogue"})
+        if unknown:
+            raise UsageError(f"unknown part(s) {', '.join(unknown)}; expected tabular, text, dialogue",
+                             field="--modalities")
+        report, paths = run_demo(out, seed=seed, progress=None if not quiet else False, modalities=chosen,
                                  echo=lambda text: out_console.print(escape(str(text)), highlight=False))
     print_summary(report, out)
+    out_console.print(escape(f"every report of the tour: {paths['index']}"), highlight=False)
 
 
 def _mount_generation() -> None:

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from synthaudit.cli import EXIT_OK, _parse_params, _split, err_console, out_console, user_errors
+from synthaudit.cli_common import EXIT_OK, _parse_params, _split, err_console, out_console, user_errors
 
 
 def _fmt(value: Optional[float]) -> str:

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli import err_console, user_errors
+from synthaudit.cli_common import err_console, user_errors
 
 generate_app = typer.Typer(help="Generate synthetic data with an LLM (restartable; see docs/generation.md).",
                            no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

@@ -1,6 +1,14 @@
-"""``synthaudit demo``: offline, on real data that ships with scikit-learn.
+"""``synthaudit demo``: the tutorial's hands-on tour, offline, one small data set per modality.
 
-Loads the Wisconsin breast-cancer table (569 rows: 10 'mean' cell measurements and the diagnosis),
+* **tabular** (the main report, ``OUT/report.html``): real data that ship with scikit-learn, the Gaussian
+  copula, a full audit (below); plus ``OUT/tabular_llm/``: LLM prompt-based rows from the offline SmolLM2
+  (a 135M model: most of its rows fail the schema, and the report shows it).
+* **text** (``OUT/text/``): attribute-guided instruction/response records generated with the offline
+  SmolLM2, audited against the real Self-Instruct seed tasks shipped with synthaudit.
+* **dialogue** (``OUT/dialogue/``): the same records as two-turn dialogues, audited for safety and USL-H.
+* ``OUT/index.html`` links every report with its headline numbers.
+
+The tabular part: loads the Wisconsin breast-cancer table (569 rows: 10 'mean' cell measurements and the diagnosis),
 splits it into train and holdout (seeded), fits the built-in Gaussian-copula baseline on train,
 samples a synthetic table of the same size, writes all three as CSV with a policy file, and audits
 the synthetic table against the real one (constraints inferred from the real table; no protected
@@ -35,7 +43,28 @@ def demo_tables(seed: int = 0):
     return frame.iloc[idx[:cut]].reset_index(drop=True), frame.iloc[idx[cut:]].reset_index(drop=True)
 
 
-def run_demo(out: Path, *, seed: int = 0, progress: bool | None = None, echo: Callable[[str], None] = print):
+def run_demo(out: Path, *, seed: int = 0, progress: bool | None = None, echo: Callable[[str], None] = print,
+             modalities: tuple[str, ...] = ("tabular", "text", "dialogue")):
+    """Run the tour; returns the tabular report and the paths of the files written."""
+    report, paths = run_tabular_demo(out, seed=seed, progress=progress, echo=echo)
+    entries = [("tabular (Gaussian copula)", "report.html", report)]
+    if "tabular" in modalities:
+        entries.append(_tabular_llm_demo(Path(out), paths["train"], seed, progress, echo))
+    if "text" in modalities or "dialogue" in modalities:
+        records = _text_records(Path(out), seed, echo)
+        if "text" in modalities:
+            entries.append(_text_demo(Path(out), records, seed, progress, echo))
+        if "dialogue" in modalities:
+            entries.append(_dialogue_demo(Path(out), records, seed, progress, echo))
+    index = Path(out) / "index.html"
+    index.write_text(_index_html(entries), encoding="utf-8")
+    paths["index"] = index
+    echo(f"demo: wrote {index} (every report of the tour)")
+    return report, paths
+
+
+def run_tabular_demo(out: Path, *, seed: int = 0, progress: bool | None = None,
+                     echo: Callable[[str], None] = print):
     from synthaudit.audit.api import audit
     from synthaudit.generate.tabular import GaussianCopula
 
@@ -60,3 +89,110 @@ def run_demo(out: Path, *, seed: int = 0, progress: bool | None = None, echo: Ca
                            f"--policy {paths['policy']} --out {out}")
     echo(f"demo: wrote {out / 'report.html'} and {out / 'report.json'}")
     return report, paths
+
+
+DEMO_TEXT_RECORDS = 4
+
+
+def _tabular_llm_demo(out: Path, train_csv: Path, seed: int, progress, echo):
+    """LLM prompt-based rows (CLLM style) from the offline SmolLM2, audited like the copula's."""
+    import pandas as pd
+
+    from synthaudit.audit.api import audit
+    from synthaudit.generate.tabular_llm import GenerationError, LLMTabularGenerator
+    from synthaudit.models.llm import LLMClient
+
+    sub = out / "tabular_llm"
+    sub.mkdir(parents=True, exist_ok=True)
+    train = pd.read_csv(train_csv)
+    gen = LLMTabularGenerator(LLMClient(model="smollm2"), k=3, rows_per_call=2, max_calls=2, max_tokens=160,
+                              seed=seed)
+    try:
+        rows = gen.fit(train).sample(6)
+    except GenerationError as exc:
+        echo(f"demo: LLM rows: {exc.render() if hasattr(exc, 'render') else exc}")
+        return ("tabular (LLM rows, SmolLM2)", None, f"no valid rows: {exc}")
+    rows.to_csv(sub / "synthetic.csv", index=False)
+    echo(f"demo: SmolLM2 wrote {len(rows)} valid rows in {gen.stats.calls} call(s) "
+         f"(rejected: {dict(gen.stats.rejected) or 'none'})")
+    rep = audit("tabular", synthetic=sub / "synthetic.csv", real=train_csv, seed=seed, out=sub, progress=progress,
+                metrics=["tabular.kst", "tabular.tvd", "tabular.violation_rate"], infer_constraints=True)
+    return ("tabular (LLM rows, SmolLM2)", "tabular_llm/report.html", rep)
+
+
+def _text_records(out: Path, seed: int, echo) -> Path:
+    from synthaudit.generate.runner import run_generation
+    from synthaudit.models.llm import LLMClient
+
+    path = out / "data" / "text_generated.jsonl"
+    stats = run_generation("attribute", LLMClient(model="smollm2"), n=DEMO_TEXT_RECORDS, seed=seed, out=path,
+                           max_tokens=40, resume=False)
+    echo(f"demo: SmolLM2 generated {DEMO_TEXT_RECORDS} attribute-guided instruction/response records "
+         f"({stats.summary() if hasattr(stats, 'summary') else path})")
+    return path
+
+
+def _real_text(out: Path) -> Path:
+    """Real instruction/response pairs: Self-Instruct's seed tasks (shipped with synthaudit)."""
+    import json
+
+    from synthaudit.generate.text.self_instruct import DEFAULT_SEED_TASKS, load_seed_tasks
+
+    path = out / "data" / "text_real.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for task in load_seed_tasks(DEFAULT_SEED_TASKS):
+            for inst in task.get("instances") or []:
+                if inst.get("output"):
+                    fh.write(json.dumps({"instruction": task["instruction"], "response": inst["output"]},
+                                        ensure_ascii=False) + "\n")
+    return path
+
+
+def _text_demo(out: Path, records: Path, seed: int, progress, echo):
+    from synthaudit.audit.api import audit
+
+    sub = out / "text"
+    rep = audit("text", synthetic=records, real=_real_text(out), field="response", prompt_field="instruction",
+                seed=seed, out=sub, progress=progress,
+                params={"text.gar": {"max_records": DEMO_TEXT_RECORDS}})
+    echo(f"demo: text audit written to {sub / 'report.html'}")
+    return ("text (attribute-guided, SmolLM2)", "text/report.html", rep)
+
+
+def _dialogue_demo(out: Path, records: Path, seed: int, progress, echo):
+    import json
+
+    from synthaudit.audit.api import audit
+
+    path = out / "data" / "dialogues_generated.jsonl"
+    with open(records, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as dst:
+        for line in src:
+            rec = json.loads(line)
+            turns = [{"role": "user", "content": rec["instruction"]}, {"role": "assistant", "content": rec["response"]}]
+            dst.write(json.dumps({"id": rec["id"], "turns": turns}, ensure_ascii=False) + "\n")
+    sub = out / "dialogue"
+    rep = audit("dialogue", synthetic=path, seed=seed, out=sub, progress=progress)
+    echo(f"demo: dialogue audit written to {sub / 'report.html'}")
+    return ("dialogue (the text records as two-turn dialogues)", "dialogue/report.html", rep)
+
+
+def _index_html(entries) -> str:
+    from html import escape
+
+    rows = []
+    for title, href, rep in entries:
+        if href is None:
+            rows.append(f"<tr><td>{escape(title)}</td><td colspan='3'>{escape(str(rep))}</td></tr>")
+            continue
+        ok = [m for m in rep.metrics if m.status == "ok"]
+        values = ", ".join(f"{m.id} = {m.value:.3g}" for m in ok[:6] if m.value is not None)
+        rows.append(f"<tr><td><a href='{escape(href)}'>{escape(title)}</a></td><td>{len(ok)} ran, "
+                    f"{len(rep.gaps)} gaps</td><td>{'pass' if rep.passed else 'gate failed'}</td>"
+                    f"<td>{escape(values)}</td></tr>")
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>synthaudit demo</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}td,th{padding:.3rem .6rem;"
+            "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}</style></head><body>"
+            "<h1>synthaudit demo: one report per modality</h1><p>Generated and audited offline "
+            "(scikit-learn data, the Gaussian copula, SmolLM2-135M-Instruct).</p><table><thead><tr><th>report</th>"
+            "<th>metrics</th><th>gates</th><th>headline values</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></body></html>\n")

@@ -1,0 +1,80 @@
+"""What every synthaudit command shares: consoles, exit codes, one-message user errors, option parsing.
+
+Kept apart from ``cli.py`` so that command modules (``cli_generate``, ``cli_curate``) can use it without
+importing the main app (which mounts them).
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from synthaudit.errors import SynthAuditError
+
+out_console = Console(width=None if sys.stdout.isatty() else 110)
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user's mistake into one clear message and exit status 2 (no traceback)."""
+    try:
+        yield
+    except SynthAuditError as exc:
+        _print_error(exc.render())
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:  # a path the user gave cannot be read or written (permissions, a file where a
+        # directory is expected, a full disk): name it, no traceback
+        reason = exc.strerror or str(exc)
+        _print_error(f"{exc.filename}: {reason}" if exc.filename is not None else reason)
+        raise typer.Exit(EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _print_error(text: str) -> None:
+    # the message is plain text: file names and values such as "['a']" must not be read as Rich markup
+    err_console.print("[bold red]error:[/] " + escape(text), highlight=False, markup=True, soft_wrap=True)
+
+
+def _check_out_dir(out: Path) -> None:
+    """Fail before the audit runs when --out cannot be the output directory."""
+    from synthaudit.errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError("exists and is not a directory; --out expects a directory for report.json and "
+                         "report.html", file=str(out), field="--out")
+
+
+def _split(text: Optional[str]) -> Optional[list[str]]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _parse_params(items: Optional[list[str]]) -> dict[str, dict]:
+    """``--param tabular.chi2.pass_threshold=0.05`` -> {"tabular.chi2": {"pass_threshold": 0.05}}."""
+    import yaml
+
+    from synthaudit.errors import UsageError
+    from synthaudit.metrics.registry import metric_entries
+
+    out: dict[str, dict] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        metric, _, name = key.rpartition(".")
+        if not sep or metric not in metric_entries() or not name:
+            raise UsageError(f"expected METRIC_ID.PARAM=VALUE, got {item!r}", field="--param")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise UsageError(f"cannot read the value {raw!r} of {key}", field="--param",
+                             hint="quote it, e.g. --param 'tabular.chi2.pass_threshold=0.05'") from None
+        out.setdefault(metric, {})[name] = value
+    return out  # names and types are checked by synthaudit.audit.params.check_params
