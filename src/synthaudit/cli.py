@@ -1,4 +1,4 @@
-"""The command line: ``synthaudit audit|metrics|report|demo`` (one Typer app).
+"""The command line: ``synthaudit audit|generate|filter|pipeline|gaps|pareto|metrics|report|demo`` (one Typer app).
 
 Exit status: 0 all good, 1 a policy gate failed, 2 a usage or input error (one message, no traceback).
 """
@@ -330,6 +330,10 @@ def _mount_generation() -> None:
     app.add_typer(generate_app, name="generate")
     app.command("filter")(filter_cmd)
     app.command("pipeline")(pipeline_cmd)
+    from synthaudit.cli_analysis import gaps_cmd, pareto_cmd  # survey stage 4 and section 8.3
+
+    app.command("gaps")(gaps_cmd)
+    app.command("pareto")(pareto_cmd)
 
 
 _mount_generation()

@@ -104,7 +104,7 @@ def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry])
             ids = [e["id"] for e in catalog if e["dimension"] == dim]
             if not ids:
                 continue
-            ran = [m for m in metrics if m.dimension == dim]
+            ran = [m for m in metrics if m.dimension == dim and not m.extension]  # coverage: catalog metrics only
             ok = [m for m in ran if m.status == "ok"]
             coverage = "measured" if len(ok) == len(ids) else "partial" if ok else "not_measured"
             failed_gates = sum(1 for g in gates if not g.passed and g.metric in ids)
