@@ -39,3 +39,17 @@ def test_synthetic_only_length_histograms_and_lone_surrogates():
     html = render_html(report)
     assert 'aria-label="Histogram of Record length (characters): synthetic"' in html
     assert len(report.inputs[0].sha256) == 64  # the fingerprint hashes lone surrogates instead of crashing
+
+
+def test_html_opens_with_the_coverage_matrix_beside_the_survey_table():
+    df = pd.DataFrame({"text": ["one text here.", "another text there."], "orig": ["one text", "another"]})
+    report = synthaudit.audit("text", synthetic=df, reference_field="orig",
+                              metrics=["text.ttr", "text.distinct_n", "text.pres_lev"])
+    html = render_html(report)
+    assert html.index("Coverage matrix") < html.index("Scorecard")
+    own = html[html.index('<tr class="own">'):]
+    own = own[:own.index("</tr>")]
+    # diversity: 3 of the 5 catalog metrics ran -> partial; faithfulness: 1 of 7 -> partial; safety: none
+    marks = [m.split("</td>")[0] for m in own.split('<td class="mark">')[1:]]
+    assert marks == ["×", "×", "△", "△", "×"]  # Table 2 columns: validity, fidelity, diversity, faithfulness, safety
+    assert "Table 2" in html and "Self-Instruct" in html

@@ -85,11 +85,24 @@ def render_html(report: AuditReport, *, embedded: bool = False) -> str:
     failed_gates = [g for g in (report.policy.gates if report.policy else []) if not g.passed]
     failed_metrics = [m for m in report.metrics if m.status == "failed"]
     ctx = {
-        "r": report, "sections": _sections(report), "failed_gates": failed_gates, "failed_metrics": failed_metrics,
+        "r": report, "sections": _sections(report), "coverage": _coverage(report), "failed_gates": failed_gates, "failed_metrics": failed_metrics,
         "gap_kinds": _group_gaps(report), "embedded": embedded, "max_rows": MAX_BREAKDOWN_ROWS,
         "columns_of": lambda rows: list(dict.fromkeys(k for r in rows for k in r)),
     }
     return _env().get_template("report.html.j2").render(**ctx)
+
+
+def _coverage(report: AuditReport) -> dict[str, Any] | None:
+    """This audit's coverage marks beside the survey's representative methods (Tables 2-7), when the survey
+    has a table for the modality; else this audit's marks alone."""
+    from synthaudit.analysis.gaps import MODALITY_TABLE, compare_methods, marks
+
+    if report.modality in MODALITY_TABLE:
+        return compare_methods(report)
+    own = {d: m for d, m in marks(report).items() if m != "—"}
+    return {"table": None, "caption": "Coverage of this audit", "dimensions": list(own),
+            "rows": [{"method": "this audit", "citation": None, "marks": own, "source": "audit",
+                      "covered": sum(m in ("✓", "△") for m in own.values())}], "outside_table": {}}
 
 
 def _group_gaps(report: AuditReport) -> dict[str, list]:
