@@ -1,4 +1,4 @@
-"""The command line: ``synthaudit audit|generate|filter|pipeline|gaps|pareto|metrics|report|demo`` (one Typer app).
+"""The command line: ``synthaudit audit|generate|filter|pipeline|gaps|pareto|track|metrics|report|demo``.
 
 Exit status: 0 all good, 1 a policy gate failed, 2 a usage or input error (one message, no traceback).
 """
@@ -334,6 +334,9 @@ def _mount_generation() -> None:
 
     app.command("gaps")(gaps_cmd)
     app.command("pareto")(pareto_cmd)
+    from synthaudit.cli_track import track_cmd  # survey section 8.1: model collapse over generations
+
+    app.command("track")(track_cmd)
 
 
 _mount_generation()
