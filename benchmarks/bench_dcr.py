@@ -12,7 +12,8 @@ same data; SDMetrics with ``num_rows_subsample=None, num_iterations=1`` (no subs
 the whole ``synthaudit.audit`` call, best of ``--repeat``.
 
 ``scale`` (run it in its own process, for a clean peak RSS): synthetic, train and holdout of ``--rows`` rows
-each (synthetic: Adult resampled, or ``--synthetic copula``: a Gaussian-copula sample with no exact copies), exact DCR without any query sampling (``max_query_rows=0``): three passes (synthetic -> train,
+each (synthetic: Adult resampled, or ``--synthetic copula``: a Gaussian-copula sample with no exact copies),
+exact DCR without any query sampling (``max_query_rows=0``): three passes (synthetic -> train,
 synthetic -> holdout, holdout -> train). Throughput in row pairs per second against bare NumPy/BLAS kernels
 on the same encoded rows in the same run, timed on ``--probe`` query rows against all reference rows:
 the squared-L2 GEMM identity |q|^2 + |r|^2 - 2 q.r on the dense [numbers, one-hot] matrix plus a row

@@ -57,10 +57,10 @@ def main() -> None:
         metadata = {"columns": {c: {"sdtype": "numerical" if t == "numerical" else "categorical"}
                                 for c, t in types.items()}}
 
-        def ours():
+        def ours(syn=syn, real=real):
             synthaudit.audit("tabular", synthetic=syn, real=real, metrics=FIDELITY)
 
-        def theirs():
+        def theirs(metadata=metadata, syn=syn, real=real):
             QualityReport().generate(real, syn, metadata, verbose=False)
 
         t_ours, t_theirs = best_of(ours, args.repeat), best_of(theirs, args.repeat)

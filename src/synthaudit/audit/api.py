@@ -60,7 +60,8 @@ def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdou
     dimensions = [d.strip() for d in dimensions if d.strip()] if dimensions else None
     validate_selection(modality, metrics, dimensions)
     if modality not in IMPLEMENTED_MODALITIES:
-        raise UsageError(f"the {modality} audit is not implemented yet; implemented: {', '.join(IMPLEMENTED_MODALITIES)}"
+        raise UsageError(f"the {modality} audit is not implemented yet; implemented: "
+                         f"{', '.join(IMPLEMENTED_MODALITIES)}"
                          f" (`synthaudit metrics --modality {modality}` lists its catalog)")
     params = check_params(params)
     gates, policy_source = _gates(policy)

@@ -74,7 +74,7 @@ def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str]
         if entry["modality"] != modality:
             continue
 
-        def gap(kind: str, reason: str, enable: str | None = None) -> None:
+        def gap(kind: str, reason: str, enable: str | None = None, mid: str = mid, entry: dict = entry) -> None:
             plan.gaps.append(Gap(mid, entry["name"], entry["pillar"], entry["dimension"], kind, reason, enable))
 
         if metrics is not None and mid not in metrics:

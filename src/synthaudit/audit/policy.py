@@ -85,7 +85,8 @@ def load_policy(path: str | Path) -> list[Gate]:
     return gates
 
 
-def evaluate(gates: Iterable[Gate], values: dict[str, dict[str, float | None]], status: dict[str, str]) -> list[GateResult]:
+def evaluate(gates: Iterable[Gate], values: dict[str, dict[str, float | None]],
+             status: dict[str, str]) -> list[GateResult]:
     """Check each gate against ``values[metric][field]``; ``status[metric]`` says why a value is missing."""
     out = []
     for g in gates:

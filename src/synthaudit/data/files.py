@@ -235,7 +235,8 @@ def _parse_jsonl_lines(path: Path, lines: list[tuple[int, str]]) -> list[dict]:
             raise InputError(f"line {lineno} is not valid JSON ({exc.msg} at column {exc.colno})",
                              file=str(path), row=lineno) from None
         if not isinstance(obj, dict):
-            raise InputError(f"line {lineno} is a JSON {type(obj).__name__}, expected an object with one key per column",
+            raise InputError(f"line {lineno} is a JSON {type(obj).__name__}, expected an object with one key per "
+                             "column",
                              file=str(path), row=lineno)
         records.append(obj)
     return records
@@ -371,7 +372,8 @@ def _check_columns(path: Path, frame: pd.DataFrame, sep: str) -> pd.DataFrame:
         return frame
     dupes = [c for c in frame.columns if re.fullmatch(r".+\.\d+", str(c)) and str(c).rsplit(".", 1)[0] in frame.columns]
     if dupes:
-        raise InputError(f"duplicate column names in the header: {', '.join(sorted({str(d).rsplit('.', 1)[0] for d in dupes}))}",
+        names = ", ".join(sorted({str(d).rsplit(".", 1)[0] for d in dupes}))
+        raise InputError(f"duplicate column names in the header: {names}",
                          file=str(path), row=1)
     return frame
 

@@ -295,7 +295,8 @@ def apply_spec_overrides(spec: TableSpec, doc: dict[str, Any] | None, available:
         if ctype is None:
             raise SpecError(f"unknown type {entry['type']!r}; expected one of numerical, categorical, boolean, "
                             "datetime, id", file=path, field=f"columns.{name}")
-        spec.columns[name] = ColumnSpec(name, ctype, format=entry.get("format"), inferred=False, reason="from spec file")
+        spec.columns[name] = ColumnSpec(name, ctype, format=entry.get("format"), inferred=False,
+                                        reason="from spec file")
     ignore = doc.get("ignore") or []
     if not isinstance(ignore, list):
         raise SpecError("'ignore' must be a list of column names", file=path, field="ignore")

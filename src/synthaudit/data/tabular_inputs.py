@@ -17,7 +17,8 @@ def _columns_text(cols: list) -> str:
 def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
                     target: str | None = None, protected: str | None = None, sensitive: str | None = None,
                     schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
-                    generator_meta: Any = None, na_values: Any = None, seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
+                    generator_meta: Any = None, na_values: Any = None, seed: int = 0, params: dict | None = None,
+                    stream: bool = False, fmt: str | None = None,
                     delimiter: str | None = None, encoding: str = "utf-8") -> AuditInputs:
     """Load the tables, check their columns against each other and resolve the column types.
 

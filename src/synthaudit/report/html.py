@@ -85,7 +85,8 @@ def render_html(report: AuditReport, *, embedded: bool = False) -> str:
     failed_gates = [g for g in (report.policy.gates if report.policy else []) if not g.passed]
     failed_metrics = [m for m in report.metrics if m.status == "failed"]
     ctx = {
-        "r": report, "sections": _sections(report), "coverage": _coverage(report), "failed_gates": failed_gates, "failed_metrics": failed_metrics,
+        "r": report, "sections": _sections(report), "coverage": _coverage(report), "failed_gates": failed_gates,
+        "failed_metrics": failed_metrics,
         "gap_kinds": _group_gaps(report), "embedded": embedded, "max_rows": MAX_BREAKDOWN_ROWS,
         "columns_of": lambda rows: list(dict.fromkeys(k for r in rows for k in r)),
     }

@@ -309,7 +309,9 @@ class RealDependencyConstraint(Constraint):
                 part = batch[complete]
                 dets.append(key_hash(part, list(self.determinant)))
                 pairs.append(key_hash(part, cols))
-            cat = (lambda xs: np.unique(np.concatenate(xs)) if xs else np.array([], dtype=np.uint64))
+            def cat(xs):
+                return np.unique(np.concatenate(xs)) if xs else np.array([], dtype=np.uint64)
+
             return cat(dets), cat(pairs)
 
         key = f"tabular.constraints.real_mapping[{','.join(self.determinant)}->{','.join(self.dependent)}]"
@@ -1013,7 +1015,10 @@ class ViolationState:
     def resolve_table(self, c: Constraint) -> dict[str, Any]:
         """Checks, violating rows (0-based, sorted) and, per violating row, the row it conflicts with."""
         st = self.counts[c.name]
-        cat = (lambda xs, dt: np.concatenate(xs) if xs else np.array([], dtype=dt))
+
+        def cat(xs, dt):
+            return np.concatenate(xs) if xs else np.array([], dtype=dt)
+
         keys, rows = cat(st["keys"], np.uint64), cat(st["rows"], np.int64)
         missing_rows = cat(st["missing_rows"], np.int64)
         frame = pd.DataFrame({"k": keys, "row": rows})

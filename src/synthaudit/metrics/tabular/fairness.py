@@ -1,4 +1,5 @@
-"""Tabular fairness (survey section 4.3): SPD, DIR, equalized odds, equal opportunity (TSTR), coverage gap, label-conditional shift.
+"""Tabular fairness (survey section 4.3): SPD, DIR, equalized odds, equal opportunity (TSTR), coverage gap,
+label-conditional shift.
 
 Outcome and error-rate fairness are measured in the TSTR setting: the classifier of ``tabular.tstr_auc``
 (same learner param, seed and encoding, protected attribute kept as a feature) is trained on the synthetic
@@ -7,9 +8,10 @@ value is a group of its own). Y^=1 means "the most probable class is the positiv
 for a binary model). Every value is also computed for the same learner trained on the real training table
 (TRTR, secondary ``trtr``): TSTR - TRTR is the part due to the data rather than to the model.
 
-Code-side settings (parameters of spd, dir, eo and eop, e.g. ``--param tabular.spd.positive_class=...``): ``positive_class`` (default: the minority class of the real
-training table, ties to the last in sorted order), ``include_protected`` (default True: the protected
-attribute is a feature) and ``learner`` (default: ``tabular.tstr_auc``'s learner).
+Code-side settings (parameters of spd, dir, eo and eop, e.g. ``--param tabular.spd.positive_class=...``):
+``positive_class`` (default: the minority class of the real training table, ties to the last in sorted order),
+``include_protected`` (default True: the protected attribute is a feature) and ``learner`` (default:
+``tabular.tstr_auc``'s learner).
 """
 from __future__ import annotations
 

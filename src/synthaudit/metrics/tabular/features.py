@@ -146,7 +146,8 @@ def marginal_bars(column: str, real: Counter, synthetic: Counter, k: int = 12) -
             "real": [real.get(x, 0) / nr for x in keys], "synthetic": [synthetic.get(x, 0) / ns for x in keys]}
 
 
-def marginal_hist(column: str, real: np.ndarray, synthetic: np.ndarray, bins: int = 30, is_datetime: bool = False) -> dict:
+def marginal_hist(column: str, real: np.ndarray, synthetic: np.ndarray, bins: int = 30,
+                  is_datetime: bool = False) -> dict:
     """Plot payload: real vs synthetic densities on common bins (range from both samples)."""
     both = np.concatenate([real, synthetic])
     edges = np.histogram_bin_edges(both, bins=bins) if both.size else np.linspace(0, 1, bins + 1)

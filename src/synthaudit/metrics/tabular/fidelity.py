@@ -16,8 +16,9 @@ import pandas as pd
 from synthaudit.data.tabular import ColumnType
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
-from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize, marginal_bars, marginal_hist,
-                                                  needs_columns, numeric_matrix, real_bin_edges)
+from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize,
+                                                  marginal_bars, marginal_hist, needs_columns, numeric_matrix,
+                                                  real_bin_edges)
 from synthaudit.stats.counts import count_pairs, tvd
 from synthaudit.stats.ks import ks_statistic
 from synthaudit.stats.moments import PairwiseMoments
@@ -126,7 +127,8 @@ class PearsonScore(MergeableMetric):
                 row["value"] = float(abs(rr[i, j] - rs[i, j]) / 2)
             rows.append(row)
         defined = [r["value"] for r in rows if r["value"] is not None]
-        notes = {"pairs": len(rows), "K": len(defined), "aggregate": "0.5 * mean |rho_real - rho_syn| over defined pairs",
+        notes = {"pairs": len(rows), "K": len(defined),
+                 "aggregate": "0.5 * mean |rho_real - rho_syn| over defined pairs",
                  "missing_values": "pairwise-complete rows"}
         if skipped:
             notes["skipped_pairs"] = skipped
@@ -334,5 +336,6 @@ def _support_result(curves, which: str, params: dict) -> MetricResult:
             "ylabel": "share of synthetic rows in the real support" if which == "precision"
             else "share of real rows covered"}
     return MetricResult(value=value, breakdown=rows, plots=[plot], notes=notes,
-                        secondary={"integrated_synthcity": integrated["synthcity"], "integrated_alaa": integrated["alaa"],
+                        secondary={"integrated_synthcity": integrated["synthcity"],
+                                   "integrated_alaa": integrated["alaa"],
                                    f"at_{sym}_0.9": curves.at(curve, 0.9)})

@@ -1,4 +1,5 @@
-"""Tabular privacy (survey section 4.3): DCR, real-to-synthetic proximity, membership and attribute inference, DP budget.
+"""Tabular privacy (survey section 4.3): DCR, real-to-synthetic proximity, membership and attribute inference,
+DP budget.
 
 Distance (catalog ``distance``): the one mixed-type encoding of :mod:`encoding` (ranges from the training
 table) with the exact, chunked :func:`synthaudit.stats.neighbors.knn`:
@@ -64,7 +65,8 @@ def _distance(name: str, encoder: MixedEncoder) -> tuple[int, float]:
 
 
 def query_rows(inputs, role: str, cap: int | None) -> np.ndarray:
-    """The query sample of a role: the first ``cap`` rows of :func:`features.canonical_order` (all rows when cap is None)."""
+    """The query sample of a role: the first ``cap`` rows of :func:`features.canonical_order` (all rows when
+    cap is None)."""
     order = canonical_order(inputs, role)
     return order[:cap] if cap is not None and len(order) > cap else order
 
@@ -569,7 +571,8 @@ def gain_aia(inputs, models) -> MetricResult:
         rows.append(row)
     g_mem = res.get(TRAIN, {}).get("gain")
     g_hold = res.get(HOLD, {}).get("gain")
-    secondary = {"gain_holdout": g_hold, "gain_gap": g_mem - g_hold if g_mem is not None and g_hold is not None else None,
+    secondary = {"gain_holdout": g_hold,
+                 "gain_gap": g_mem - g_hold if g_mem is not None and g_hold is not None else None,
                  "accuracy_members": res.get(TRAIN, {}).get("accuracy"),
                  "accuracy_holdout": res.get(HOLD, {}).get("accuracy")}
     notes = {"sensitive_column": col, "attacker": model_note, "features": f"{len(encoder.num_cols)} numerical and "
@@ -653,7 +656,8 @@ def dp_epsilon_delta(inputs, models) -> MetricResult:
         for k in ("accountant", "neighbouring_relation"):
             if extra[k] is None:
                 notes[f"{k}_missing"] = f"{k} not given in the metadata"
-    secondary: dict[str, float | None] = {"delta": delta, "delta_times_n_train": delta * n_train if delta is not None else None}
+    secondary: dict[str, float | None] = {"delta": delta,
+                                          "delta_times_n_train": delta * n_train if delta is not None else None}
     for k in ("steps", "sampling_rate"):
         secondary[k] = _number(extra[k], k) if extra[k] is not None else None
     breakdown = [{"field": "epsilon", "value": eps if eps is not None else "none"},
