@@ -252,7 +252,7 @@ def test_truncation_rate_scores_and_skips_blank():
     assert res.value == pytest.approx(1 / 3)
     scores = run(texts, TRUNC).record_scores
     assert np.isnan(scores[1]) and np.isnan(scores[2]) and scores[3] == 1 and scores[0] == scores[4] == 0
-    assert res.notes["heuristic"] == "synthaudit-truncation-v1"
+    assert res.notes["heuristic"] == "synthaudit-truncation-v2"
     short = audit(texts, [TRUNC], params={TRUNC: {"min_words": 20}}).value(TRUNC)
     assert short == 0.0
 
@@ -362,3 +362,17 @@ def test_all_checks_run_together_and_stream(tmp_path):
         assert whole.result(mid).status == "ok", whole.result(mid).error
         v, w = whole.value(mid), streamed.value(mid)
         assert (v is None and w is None) or math.isclose(v, w), mid
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("Courses to take:\n- Linear Algebra\n- Calculus\n- Statistics and Probability for Data Science Majors", None),
+    ("item | price\nShirts and other long garments in the store | $10", None),
+    ("def f(n):\n    for i in range(2, n):\n        if n % i == 0:\n            return False\n    return True", None),
+    ("“Quote here.”\n― Roy T. Bennett, The Light in the Heart of the book", None),
+    ("The committee met on Tuesday and decided that the new policy would apply to every", "no_terminal_punctuation"),
+    ("Short answer", None),
+])
+def test_truncation_v2_only_flags_prose_that_stops_mid_sentence(text, reason):
+    from synthaudit.stats.textchecks import truncation_reason
+
+    assert truncation_reason(text) == reason

@@ -236,7 +236,7 @@ class EmptyRate(TextRecordCheck):
           inputs=("synthetic",), models=("none",), computation="record", extension=True,
           params={"min_words": {"default": 8}})
 class TruncationRate(TextRecordCheck):
-    """Share of non-blank records that look cut off under the documented heuristic synthaudit-truncation-v1
+    """Share of non-blank records that look cut off under the documented heuristic synthaudit-truncation-v2
     (section 2.2 validity; ``stats.textchecks.truncation_reason``): an unclosed code fence, more opening than
     closing brackets, unbalanced quotes (more '“' than '”', or an odd number of '"'), a dangling last
     character (comma, dash, opening bracket), or a text of at least ``min_words`` words ending in a letter or
