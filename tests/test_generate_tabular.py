@@ -3,8 +3,6 @@ one real SmolLM2 smoke test) and the ``generate tabular`` command."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ from synthaudit.generate.adapter import ClassConditional, FitSampleAdapter, gene
 from synthaudit.generate.tabular import GaussianCopula, class_quotas
 from synthaudit.generate.tabular_llm import GenerationError, LLMTabularGenerator, coerce_row, parse_rows, table_schema
 from synthaudit.models.llm import LLMClient
+from openai_stub import JSONHandler, serve
 
 runner = CliRunner()
 
@@ -137,33 +136,20 @@ def _reply(content: str) -> dict:
             "usage": {"prompt_tokens": 10, "completion_tokens": 5}}
 
 
-class _Rows(BaseHTTPRequestHandler):
+class _Rows(JSONHandler):
     script: list = []
     hits: list = []
 
     def do_POST(self):  # noqa: N802 - http.server API
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-        type(self).hits.append(body)
-        content = self.script[min(len(self.hits) - 1, len(self.script) - 1)]
-        data = json.dumps(_reply(content)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        type(self).hits.append(self.read_json())
+        self.send_json(_reply(self.script[min(len(self.hits) - 1, len(self.script) - 1)]))
 
 
 @pytest.fixture
 def endpoint():
     _Rows.hits = []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Rows)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with serve(_Rows) as url:
+        yield url
 
 
 def _rows(*rows) -> str:

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from synthaudit.generate.text.attribute_guided import AttributeGuided, length_bu
 from synthaudit.generate.text.evol_instruct import EvolInstruct
 from synthaudit.generate.text.rouge import NoveltyIndex, lcs_length, rouge_l, rouge_tokens
 from synthaudit.models.llm import LLMClient
+from openai_stub import JSONHandler, serve
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_TASKS = REPO.parent / "shared" / "data" / "text" / "self_instruct_seed" / "seed_tasks.jsonl"
@@ -56,13 +56,13 @@ def answer(content: str, seed: int) -> str:
     return f"Answer: {_words(content + str(seed), 12 + h % 30)}."
 
 
-class _Gen(BaseHTTPRequestHandler):
+class _Gen(JSONHandler):
     delay = 0.0
     hits = 0
     lock = threading.Lock()
 
     def do_POST(self):  # noqa: N802 - http.server API
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        body = self.read_json()
         with type(self).lock:
             type(self).hits += 1
         time.sleep(self.delay)
@@ -70,25 +70,14 @@ class _Gen(BaseHTTPRequestHandler):
             choice = {"text": f"Tell me about {_words(body['prompt'] + str(body['seed']), 5)}"}
         else:
             choice = {"message": {"content": answer(body["messages"][-1]["content"], body["seed"])}}
-        data = json.dumps({"choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 5}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json({"choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
 
 
 @pytest.fixture
 def url():
     _Gen.delay, _Gen.hits = 0.0, 0
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Gen)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with serve(_Gen) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

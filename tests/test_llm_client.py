@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from synthaudit.models.llm import LLMClient, LLMError, ResponseCache, json_schema_format, parse_json_answer
+from openai_stub import JSONHandler, serve
 
 SCHEMA = {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}
 
 
-class _Server(BaseHTTPRequestHandler):
+class _Server(JSONHandler):
     """Answers ``echo <last message>`` (chat) or ``<prompt> continued`` (completions) after ``delay`` s.
     Content "fail" gets HTTP 400; "json" answers invalid JSON for seed 0 and valid JSON from seed 1 on;
     "never-json" always answers prose."""
@@ -27,7 +27,7 @@ class _Server(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server API
         cls = type(self)
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        body = self.read_json()
         with cls.lock:
             cls.hits.append({"path": self.path, "body": body})
             cls.inflight += 1
@@ -52,25 +52,14 @@ class _Server(BaseHTTPRequestHandler):
         finally:
             with cls.lock:
                 cls.inflight -= 1
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(payload, status)
 
 
 @pytest.fixture
 def url():
     _Server.hits, _Server.delay, _Server.inflight, _Server.max_inflight = [], 0.0, 0, 0
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with serve(_Server) as base:
+        yield base
 
 
 def _client(url, tmp_path, **kw):

@@ -2,13 +2,11 @@
 against a real local HTTP server (retries, errors, cache) and the judge's off-format accounting."""
 from __future__ import annotations
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from openai_stub import JSONHandler, serve
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -178,13 +176,12 @@ def test_local_judge_is_the_probability_weighted_digit(models):
 
 
 # -- the LLM client against a real socket ---------------------------------------------------------
-class _Script(BaseHTTPRequestHandler):
+class _Script(JSONHandler):
     script: list = []  # (status, body or None, delay) per request, then the last one repeats
     hits: list = []
 
     def do_POST(self):  # noqa: N802 - http.server API
-        length = int(self.headers.get("Content-Length", 0))
-        body = json.loads(self.rfile.read(length))
+        body = self.read_json()
         type(self).hits.append({"body": body, "auth": self.headers.get("Authorization")})
         status, payload, delay = self.script[min(len(self.hits) - 1, len(self.script) - 1)]
         if delay:
@@ -192,28 +189,14 @@ class _Script(BaseHTTPRequestHandler):
         if payload is None:
             payload = {"choices": [{"message": {"content": f"echo {body['messages'][-1]['content']}"},
                                     "finish_reason": "stop"}], "usage": {"prompt_tokens": 7, "completion_tokens": 3}}
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        if status == 429:
-            self.send_header("Retry-After", "0")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(payload, status, {"Retry-After": "0"} if status == 429 else None)
 
 
 @pytest.fixture
 def server():
     _Script.hits = []
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Script)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv, f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with serve(_Script) as url:
+        yield url
 
 
 def _client(url, tmp_path, **kw):
@@ -222,7 +205,7 @@ def _client(url, tmp_path, **kw):
 
 
 def test_client_retries_429_500_malformed_then_succeeds(server, tmp_path, monkeypatch):
-    srv, url = server
+    url = server
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123")
     _Script.script = [(429, {"error": "slow down"}, 0), (500, {"error": "boom"}, 0), (200, "{not json", 0),
                       (200, None, 0)]
@@ -236,7 +219,7 @@ def test_client_retries_429_500_malformed_then_succeeds(server, tmp_path, monkey
 
 def test_client_timeout_is_retried(server, tmp_path):
     _Script.script = [(200, None, 1.0), (200, None, 0)]
-    client = _client(server[1], tmp_path, timeout=0.3)
+    client = _client(server, tmp_path, timeout=0.3)
     assert client.chat([{"role": "user", "content": "slow"}]).text == "echo slow"
     assert client.usage.retries == 1
 
@@ -244,7 +227,7 @@ def test_client_timeout_is_retried(server, tmp_path):
 def test_client_gives_up_and_bad_request_fails_at_once(server, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123")
     _Script.script = [(503, {"error": "down"}, 0)]
-    client = _client(server[1], tmp_path, max_retries=2)
+    client = _client(server, tmp_path, max_retries=2)
     with pytest.raises(LLMError, match="gave up after 3 attempts") as info:
         client.chat([{"role": "user", "content": "x"}])
     assert "sk-secret" not in str(info.value) and len(_Script.hits) == 3
@@ -257,7 +240,7 @@ def test_client_gives_up_and_bad_request_fails_at_once(server, tmp_path, monkeyp
 
 def test_cache_repeat_costs_nothing_changed_parameters_do(server, tmp_path):
     _Script.script = [(200, None, 0)]
-    client = _client(server[1], tmp_path)
+    client = _client(server, tmp_path)
     msgs = [{"role": "user", "content": "cache me"}]
     client.chat(msgs)
     again = client.chat(msgs)
@@ -266,7 +249,7 @@ def test_cache_repeat_costs_nothing_changed_parameters_do(server, tmp_path):
     client.chat(msgs, seed=1)
     client.chat(msgs, max_tokens=5)
     assert len(_Script.hits) == 4
-    fresh = _client(server[1], tmp_path)  # a new process would see the same SQLite file
+    fresh = _client(server, tmp_path)  # a new process would see the same SQLite file
     assert fresh.chat(msgs).cached and len(_Script.hits) == 4
     assert "secret" not in (tmp_path / "c.sqlite").read_bytes().decode("latin-1")
 
@@ -278,7 +261,7 @@ def test_remote_judge_counts_off_format_answers(server, tmp_path):
         return (status, {"choices": [{"message": {"content": next(answers)}}]}, 0)
 
     _Script.script = [reply(), reply(), reply(), reply()]
-    judge = LLMJudge(_client(server[1], tmp_path))
+    judge = LLMJudge(_client(server, tmp_path))
     items = [{"context": f"c{i}", "response": f"r{i}"} for i in range(4)]
     scores = judge.rate("sensibleness", items)
     assert scores == [0.75, None, 0.25, None]  # 9 is off the 1-5 scale: off-format too
@@ -290,30 +273,16 @@ def test_local_model_served_over_http_through_the_same_client(models, tmp_path):
     local = LLMClient(model="smollm2", cache=False)
     local._local = models.get("causal_lm")
 
-    class Serve(BaseHTTPRequestHandler):
+    class Serve(JSONHandler):
         def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = self.read_json()
             out = local.chat(body["messages"], temperature=body["temperature"], max_tokens=body["max_tokens"],
                              seed=body["seed"])
-            data = json.dumps({"choices": [{"message": {"content": out.text}}],
-                               "usage": {"prompt_tokens": out.prompt_tokens,
-                                         "completion_tokens": out.completion_tokens}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json({"choices": [{"message": {"content": out.text}}],
+                            "usage": {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens}})
 
-        def log_message(self, *args):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Serve)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        remote = LLMClient(model="openai:smollm2", base_url=f"http://127.0.0.1:{srv.server_address[1]}/v1",
-                           cache=False)
+    with serve(Serve) as url:
+        remote = LLMClient(model="openai:smollm2", base_url=url, cache=False)
         msgs = [{"role": "user", "content": "What is the capital of France?"}]
         a, b = remote.chat(msgs, max_tokens=12), local.chat(msgs, max_tokens=12)
         assert a.text == b.text and "Paris" in a.text and a.completion_tokens == b.completion_tokens > 0
-    finally:
-        srv.shutdown()
-        srv.server_close()
