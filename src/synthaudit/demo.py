@@ -4,7 +4,7 @@
   copula, a full audit (below); plus ``OUT/tabular_llm/``: LLM prompt-based rows from the offline SmolLM2
   (a 135M model: most of its rows fail the schema, and the report shows it).
 * **text** (``OUT/text/``): attribute-guided instruction/response records generated with the offline
-  SmolLM2, audited against the real Self-Instruct seed tasks shipped with synthaudit.
+  SmolLM2, audited against the real Self-Instruct seed tasks when the shared data folder is beside the checkout.
 * **dialogue** (``OUT/dialogue/``): the same records as two-turn dialogues, audited for safety and USL-H.
 * ``OUT/index.html`` links every report with its headline numbers.
 
@@ -132,12 +132,15 @@ def _text_records(out: Path, seed: int, echo) -> Path:
     return path
 
 
-def _real_text(out: Path) -> Path:
-    """Real instruction/response pairs: Self-Instruct's seed tasks (shipped with synthaudit)."""
+def _real_text(out: Path) -> Path | None:
+    """Real instruction/response pairs: Self-Instruct's seed tasks from the shared data folder beside a source
+    checkout (None when it is not there: the fidelity metrics that need real text become gaps)."""
     import json
 
     from synthaudit.generate.text.self_instruct import DEFAULT_SEED_TASKS, load_seed_tasks
 
+    if not DEFAULT_SEED_TASKS.is_file():
+        return None
     path = out / "data" / "text_real.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
         for task in load_seed_tasks(DEFAULT_SEED_TASKS):

@@ -13,8 +13,10 @@ from synthaudit.generate.text.base import Slot, TextMethod, clean_line, draft_er
 from synthaudit.generate.text.rouge import NoveltyIndex
 from synthaudit.models.llm import LLMClient
 
-#: Self-Instruct's 175 seed tasks, shipped in the package (Apache-2.0; see generate/data/README.md)
-DEFAULT_SEED_TASKS = Path(__file__).resolve().parents[1] / "data" / "self_instruct_seed_tasks.jsonl"
+#: Self-Instruct's 175 seed tasks (Apache-2.0) in the shared data folder beside a source checkout; they are
+#: not redistributed with the package, so an installed synthaudit needs ``--seed-tasks``
+DEFAULT_SEED_TASKS = (Path(__file__).resolve().parents[5] / "shared" / "data" / "text" / "self_instruct_seed"
+                      / "seed_tasks.jsonl")
 
 
 def load_seed_tasks(path: str | Path | None = None) -> list[dict]:
@@ -22,7 +24,8 @@ def load_seed_tasks(path: str | Path | None = None) -> list[dict]:
     path = Path(path) if path else DEFAULT_SEED_TASKS
     if not path.is_file():
         raise InputError("seed task file not found", file=str(path), field="--seed-tasks",
-                         hint="JSON Lines with an 'instruction' field per line")
+                         hint="pass --seed-tasks FILE: JSON Lines with an 'instruction' field per line (e.g. "
+                              "Self-Instruct's data/seed_tasks.jsonl)")
     tasks = []
     with open(path, encoding="utf-8") as fh:
         for row, line in enumerate(fh, 1):
