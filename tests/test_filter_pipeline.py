@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from synthaudit.cli_curate import curate_app
+from synthaudit.cli.curate import curate_app
 from synthaudit.errors import UsageError
 from synthaudit.generate.filter import Check, decide, resolve_checks
 from synthaudit.generate.tabular import GaussianCopula

@@ -21,7 +21,7 @@ from synthaudit.catalog import load_gap_tables
 from synthaudit.report.model import AuditReport, GapEntry
 
 RAN = ["tabular.kst", "tabular.tvd", "tabular.beta_recall", "tabular.tstr_auc", "tabular.auc_mia"]
-SHIM = ("import typer\nfrom synthaudit.cli_analysis import gaps_cmd, pareto_cmd\n"
+SHIM = ("import typer\nfrom synthaudit.cli.analysis import gaps_cmd, pareto_cmd\n"
         "app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)\n"
         "app.command('gaps')(gaps_cmd)\napp.command('pareto')(pareto_cmd)\napp()\n")
 

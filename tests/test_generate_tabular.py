@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import synthaudit
-from synthaudit.cli_curate import curate_app
+from synthaudit.cli.generate import generate_app
 from synthaudit.errors import InputError, SynthAuditError, UsageError
 from synthaudit.generate.adapter import ClassConditional, FitSampleAdapter, generate_tabular, make_generator
 from synthaudit.generate.tabular import GaussianCopula, class_quotas
@@ -206,13 +206,13 @@ def test_llm_no_valid_rows_is_one_clear_error(endpoint):
 def test_cli_generate_tabular(tmp_path, endpoint):
     real = tmp_path / "real.csv"
     SMALL.to_csv(real, index=False)
-    res = runner.invoke(curate_app, ["generate-tabular", "--real", str(real), "--n", "20", "--out",
+    res = runner.invoke(generate_app, ["tabular", "--real", str(real), "--n", "20", "--out",
                                      str(tmp_path / "syn.jsonl"), "--quiet"])
     assert res.exit_code == 0, res.output
     syn = pd.read_json(tmp_path / "syn.jsonl", lines=True)
     assert syn.shape == (20, 4)
     _Rows.script = [_rows(GOOD, {**GOOD, "age": 31})]
-    res = runner.invoke(curate_app, ["generate-tabular", "--real", str(real), "--method", "llm", "--model",
+    res = runner.invoke(generate_app, ["tabular", "--real", str(real), "--method", "llm", "--model",
                                      "openai:test", "--base-url", endpoint, "--n", "2", "--out",
                                      str(tmp_path / "llm.csv")])
     assert res.exit_code == 0, res.output
@@ -222,7 +222,7 @@ def test_cli_generate_tabular(tmp_path, endpoint):
                       (["--out", str(tmp_path / "x.xlsx")], "output format")]:
         base = {"--real": str(real), "--out": str(tmp_path / "o.csv"), "--method": "gaussian_copula"}
         base.update(dict(zip(args[::2], args[1::2])))
-        res = runner.invoke(curate_app, ["generate-tabular", *[x for kv in base.items() for x in kv]])
+        res = runner.invoke(generate_app, ["tabular", *[x for kv in base.items() for x in kv]])
         assert res.exit_code == 2 and msg in res.output and "Traceback" not in res.output, res.output
 
 

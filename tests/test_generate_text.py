@@ -260,7 +260,7 @@ def test_sigkill_mid_run_then_resume_equals_an_uninterrupted_run(url, seed_tasks
     _Gen.delay = 0.02
     args = ["--method", "self_instruct", "--n", "30", "--seed", "7", "--model", "openai:scripted", "--base-url", url,
             "--seed-tasks", str(seed_tasks), "--batch", "4", "--concurrency", "2", "--no-cache", "--max-tokens", "24"]
-    cmd = [sys.executable, "-m", "synthaudit.cli_generate", "text", *args, "-q"]
+    cmd = [sys.executable, "-m", "synthaudit.cli.generate", "text", *args, "-q"]
     killed = tmp_path / "killed.jsonl"
     proc = subprocess.Popen([*cmd, "--out", str(killed)], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 60
@@ -286,7 +286,7 @@ def test_sigkill_mid_run_then_resume_equals_an_uninterrupted_run(url, seed_tasks
 def test_cli_usage_errors_and_summary_without_the_key(url, seed_tasks, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from synthaudit.cli_generate import generate_app
+    from synthaudit.cli.generate import generate_app
 
     runner = CliRunner()
     bad = runner.invoke(generate_app, ["text", "--method", "nope", "--out", str(tmp_path / "x.jsonl")])

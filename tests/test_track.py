@@ -22,9 +22,9 @@ from synthaudit.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 N_ROWS, N_GEN = 150, 8
-SHIM = ("import typer\nfrom synthaudit.cli_track import track_cmd\n"
+SHIM = ("import typer\nfrom synthaudit.cli.analysis import track_command\n"
         "app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)\n"
-        "app.command('track')(track_cmd)\napp.command('noop')(lambda: None)\napp()\n")
+        "app.command('track')(track_command())\napp.command('noop')(lambda: None)\napp()\n")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,20 @@ from __future__ import annotations
 from synthaudit._version import __version__
 from synthaudit.errors import InputError, PolicyError, SynthAuditError
 
-__all__ = ["__version__", "audit", "AuditReport", "InputError", "PolicyError", "SynthAuditError"]
+__all__ = ["__version__", "audit", "AuditReport", "DialogueInputs", "InputError", "PolicyError", "SynthAuditError",
+           "TabularInputs", "TextInputs"]
+
+#: the built-in modalities' typed options objects, importable as ``synthaudit.TextInputs`` etc.
+_INPUTS = {"TabularInputs": "synthaudit.modalities.tabular", "TextInputs": "synthaudit.modalities.text",
+           "DialogueInputs": "synthaudit.modalities.dialogue"}
+
+
+def __getattr__(name: str):
+    if name in _INPUTS:
+        import importlib
+
+        return getattr(importlib.import_module(_INPUTS[name]), name)
+    raise AttributeError(f"module 'synthaudit' has no attribute {name!r}")
 
 
 # The function shadows the ``synthaudit.audit`` subpackage on purpose: ``synthaudit.audit(...)`` is the API.

@@ -161,6 +161,17 @@ def compare_methods(report: AuditReport, label: str = "this audit") -> dict[str,
             "outside_table": {d: m for d, m in mine.items() if d not in dims and m in (FULL, PARTIAL)}}
 
 
+def report_coverage(report: AuditReport) -> dict[str, Any]:
+    """The coverage matrix a report shows: its marks beside the survey's representative methods (Tables 2-7)
+    when the survey has a table for the modality, else its own marks alone."""
+    if report.modality in MODALITY_TABLE:
+        return compare_methods(report)
+    own = {d: m for d, m in marks(report).items() if m != NA}
+    return {"table": None, "caption": "Coverage of this audit", "dimensions": list(own),
+            "rows": [{"method": "this audit", "citation": None, "marks": own, "source": "audit",
+                      "covered": sum(m in (FULL, PARTIAL) for m in own.values())}], "outside_table": {}}
+
+
 def parse_paper(text: str) -> dict[str, str]:
     """``"validity,fidelity:partial"`` -> {validity: ✓, fidelity: △}; unknown dimensions are a UsageError."""
     out: dict[str, str] = {}

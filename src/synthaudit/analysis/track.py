@@ -28,8 +28,6 @@ import pandas as pd
 
 from synthaudit.errors import UsageError
 
-DEFAULT_METRICS = {"tabular": ["tabular.beta_recall", "tabular.kst", "tabular.tvd", "tabular.alpha_precision"],
-                   "text": ["text.self_cos_sim", "text.distinct_n"]}
 SIGNATURES = ("shrinking_support", "vanishing_tails", "contracting_volume", "rising_self_similarity")
 #: series id -> signature (series not listed belong to "metric")
 SERIES_SIGNATURE = {"tabular.beta_recall": "shrinking_support", "coverage.category": "shrinking_support",
@@ -325,65 +323,63 @@ SIGNATURE_DIRECTIONS = {"tails.numeric": "higher_better", "tails.rare_categories
                         "nn.distance": "higher_better"}
 
 
+@dataclass
+class CollapseData:
+    """What a modality's signatures hook (``TrackSpec.signatures``) returns: the data each generation is
+    audited on (``None`` keeps the caller's), the real data, and the signature values per generation and of
+    the real data."""
+
+    generations: list[Any]
+    real: Any
+    per_generation: list[dict[str, float | None]]
+    real_values: dict[str, float | None]
+
+
 def track(generations: Sequence[Any], *, real: Any, modality: str = "tabular", labels: Sequence[str] | None = None,
           metrics: Sequence[str] | None = None, thresholds: dict[str, Threshold] | None = None, seed: int = 0,
           audit_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     """Audit each generation (a DataFrame, a data file or a report.json path) against ``real``.
 
     Returns ``{"generations", "series", "warnings", "signatures", "modality", "metrics"}``; data signatures
-    need the generation's rows, so a report.json generation has only its metric series."""
+    (the modality's ``TrackSpec.signatures`` hook) need the generation's rows, so a report.json generation
+    has only its metric series. ``audit_kwargs``: options of the modality's audit (and fmt/encoding)."""
     from synthaudit.analysis import load_report
     from synthaudit.audit.api import audit
+    from synthaudit.modalities import get_modality, modalities, resolve
 
     if len(generations) < 2:
         raise UsageError("give at least two generations (gen0 and a later one), in generation order",
                          field="GENERATIONS")
-    if modality not in DEFAULT_METRICS:
-        raise UsageError(f"track supports modalities {', '.join(DEFAULT_METRICS)}, not {modality!r}",
-                         field="--modality")
-    ids = list(metrics) if metrics else DEFAULT_METRICS[modality]
+    spec = get_modality(modality).track if modality in modalities() else None
+    if spec is None:
+        supported = [m.name for m in modalities().values() if m.track is not None]
+        raise UsageError(f"track supports modalities {', '.join(supported)}, not {modality!r}", field="--modality")
+    ids = list(metrics) if metrics else list(spec.metrics)
     labels = list(labels) if labels else [f"gen{k}" for k in range(len(generations))]
     if len(labels) != len(generations):
         raise UsageError(f"{len(labels)} labels for {len(generations)} generations", field="labels")
     thresholds = thresholds or dict(DEFAULT_THRESHOLDS)
     kw = audit_kwargs or {}
     reports = [isinstance(g, (str, Path)) and is_report(Path(g)) for g in generations]
-    frames = [None if rep or modality != "tabular" else _read(g, kw) for g, rep in zip(generations, reports)]
-    real_frame, sig = None, None
-    if modality == "tabular" and real is not None:
-        real_frame = _read(real, kw)
-        sig = _signatures(real_frame, [f for f in frames if f is not None], seed)
-    per_metric, per_sig, directions = [], [], dict(SIGNATURE_DIRECTIONS)
-    for label, gen, rep, frame in zip(labels, generations, reports, frames):
+    hook = resolve(spec.signatures)
+    data = None
+    if hook is not None and real is not None:
+        data = hook(real, [None if rep else g for g, rep in zip(generations, reports)], labels, seed, kw)
+    per_metric, directions = [], dict(SIGNATURE_DIRECTIONS)
+    for k, (gen, rep) in enumerate(zip(generations, reports)):
         if rep:
             report = load_report(Path(gen))
         else:
-            report = audit(modality, synthetic=frame if frame is not None else gen,
-                           real=real_frame if real_frame is not None else real, metrics=ids, seed=seed, **kw)
+            own = data.generations[k] if data is not None and data.generations[k] is not None else gen
+            report = audit(modality, synthetic=own, real=data.real if data is not None else real, metrics=ids,
+                           seed=seed, **kw)
         values, dirs = metric_values(report, ids)
         per_metric.append(values)
         directions.update(dirs)
-        per_sig.append(sig.of(frame, label) if sig is not None and frame is not None else {})
-    real_values = sig.real_values() if sig is not None else {}
+    per_sig = data.per_generation if data is not None else [{} for _ in generations]
+    real_values = data.real_values if data is not None else {}
     result = build_track(labels, per_metric, per_sig, real_values, directions, thresholds)
     return {"modality": modality, "metrics": ids, **result}
-
-
-def _read(obj: Any, kw: dict[str, Any]) -> pd.DataFrame:
-    if isinstance(obj, pd.DataFrame):
-        return obj
-    from synthaudit.data.files import read_file
-
-    return read_file(Path(obj), **{k: v for k, v in kw.items() if k in ("fmt", "delimiter", "encoding")})
-
-
-def _signatures(real: pd.DataFrame, frames: list[pd.DataFrame], seed: int) -> Signatures:
-    """Signatures over the real columns' inferred types; NN distances on as many rows as the smallest table."""
-    from synthaudit.data.tabular import infer_spec
-
-    spec = infer_spec(real, real.columns)
-    nn_rows = min([NN_MAX_ROWS, len(real), *(len(f) for f in frames)])
-    return Signatures(real, spec.numerical, spec.categorical, nn_rows=nn_rows, seed=seed)
 
 
 # -- output --------------------------------------------------------------------------------------------

@@ -1,10 +1,15 @@
-"""The Python API: ``synthaudit.audit(modality, synthetic=..., real=..., ...) -> AuditReport``."""
+"""The Python API: ``synthaudit.audit(modality, synthetic=..., real=..., **options) -> AuditReport``.
+
+The modality's options are its registered options object (``synthaudit.modalities``); the keywords below are
+the ones every audit shares. The steps are public for the commands that run part of an audit (``filter``):
+:func:`options_for` -> :func:`prepare_inputs` -> :func:`resolve_models` -> plan and run -> :func:`finish`.
+"""
 from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from synthaudit.audit.assemble import build_report
 from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
@@ -12,113 +17,105 @@ from synthaudit.audit.params import check_params
 from synthaudit.audit.plan import make_plan, validate_selection
 from synthaudit.audit.policy import Gate, evaluate, load_policy, parse_policy
 from synthaudit.errors import UsageError
+from synthaudit.modalities import LoadOptions, ModalityInputs, get_modality
+from synthaudit.modalities.registry import make_inputs
 from synthaudit.models import Models
 from synthaudit.report.model import AuditReport
 
-IMPLEMENTED_MODALITIES = ("tabular", "text", "dialogue")
+if TYPE_CHECKING:
+    from synthaudit.data.inputs import AuditInputs
+
+#: the model options of ``models=`` (and of the CLI flags --embedder, --lm, ...)
+MODEL_OPTIONS = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url")
 
 
-def audit(modality: str = "tabular", *, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,
-          target: str | None = None, protected: str | None = None, sensitive: str | None = None,
-          schema: Any = None, constraints: Any = None, infer_constraints: bool = False,
-          generator_meta: Any = None, field: str | None = None, prompt_field: str | None = None,
-          reference_field: str | None = None, evidence_field: str | None = None, samples_field: str | None = None,
-          human_field: str | None = None, rules: Any = None, turns_field: str | None = None,
-          role_field: str | None = None, content_field: str | None = None, user_roles: Any = None,
-          assistant_roles: Any = None, na_values: Iterable[str] | None = None,
-          policy: Any = None,
-          metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None, seed: int = 0,
-          params: dict[str, dict[str, Any]] | None = None, models: Models | dict[str, str] | None = None,
-          out: str | Path | None = None, progress: bool | None = False, stream: bool = False,
-          batch_size: int = DEFAULT_BATCH_SIZE, fmt: str | None = None, delimiter: str | None = None,
-          encoding: str = "utf-8", command: str | None = None) -> AuditReport:
+def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, real: Any = None,
+          policy: Any = None, metrics: Iterable[str] | None = None, dimensions: Iterable[str] | None = None,
+          seed: int = 0, params: dict[str, dict[str, Any]] | None = None,
+          models: Models | dict[str, str] | None = None, out: str | Path | None = None,
+          progress: bool | None = False, stream: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
+          fmt: str | None = None, encoding: str = "utf-8", command: str | None = None,
+          **options: Any) -> AuditReport:
     """Audit synthetic data against real data; returns an :class:`AuditReport` (and writes it to ``out``).
 
-    synthetic, real, holdout, train: file paths (CSV/TSV, Parquet, JSON Lines, JSON), pandas DataFrames,
-        or iterables of DataFrames (streamed; see ``stream`` for files).
-    target / protected: label and protected-attribute column names; sensitive: the column an
-        attribute-inference attacker tries to recover (default: protected).
-    schema: a table spec (YAML path or dict) overriding inferred column types (may hold 'constraints').
-    constraints: validity constraints (YAML path, list or dict); infer_constraints: infer them from real data.
-    generator_meta: generator metadata such as the DP budget (JSON/YAML path or dict).
-    na_values: text markers of missing values in tabular inputs (e.g. ["?"]), besides empty cells and NA/NaN.
-    field / prompt_field / reference_field / evidence_field / samples_field / human_field: text records'
-        fields holding the text, its prompt, a reference, evidence snippets, K sampled continuations and
-        human judgments; rules: IFEval-style instructions (JSONL joined on the prompt).
-    turns_field / role_field / content_field / user_roles / assistant_roles: dialogue records (one per
-        dialogue, its turns a list of {role, content}) and which raw role names are the user and the assistant.
+    modality: a modality name ("tabular", "text", "dialogue", ...; ``synthaudit.modalities.names()``), or a
+        typed options object such as ``TabularInputs(synthetic=..., real=..., target="y")`` that holds the data
+        and the modality's options (then give neither ``synthetic``/``real`` nor ``**options`` here).
+    synthetic, real: file paths (CSV/TSV, Parquet, JSON Lines, JSON, the modality's own formats), pandas
+        DataFrames, pyarrow Tables, Hugging Face datasets (a split, or a ``save_to_disk`` folder), or iterables
+        of DataFrames (streamed; see ``stream`` for files).
+    **options: the modality's options (``synthaudit audit <modality> --help`` lists them with their help),
+        e.g. tabular ``holdout``, ``target``, ``protected``, ``constraints``; text ``field``, ``prompt_field``,
+        ``rules``; dialogue ``turns_field``, ``user_roles``. An option of another modality, or a misspelt one,
+        is refused with the list of valid ones.
     policy: a gates YAML path or a dict ``{metric_id: {min:, max:}}``.
     metrics / dimensions: restrict what runs (others are listed as gaps, 'not selected').
     params: per-metric parameter overrides, e.g. ``{"tabular.chi2": {"pass_threshold": 0.05}}``.
     models: a :class:`Models`, or a dict naming backends that replace the offline defaults, e.g.
         ``{"judge": "openai:gpt-4o-mini", "base_url": "http://localhost:8000/v1", "nli": "path/to/nli"}``
         (keys: embedder, lm, toxicity, acceptability, nli, judge, base_url).
+    stream / batch_size / fmt / encoding: how input files are read.
     """
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
+    opts = options_for(modality, synthetic=synthetic, real=real, **options)
     metrics = [m.strip() for m in metrics if m.strip()] if metrics else None
     dimensions = [d.strip() for d in dimensions if d.strip()] if dimensions else None
-    validate_selection(modality, metrics, dimensions)
-    if modality not in IMPLEMENTED_MODALITIES:
-        raise UsageError(f"the {modality} audit is not implemented yet; implemented: "
-                         f"{', '.join(IMPLEMENTED_MODALITIES)}"
-                         f" (`synthaudit metrics --modality {modality}` lists its catalog)")
+    validate_selection(opts.modality, metrics, dimensions)
     params = check_params(params)
     gates, policy_source = _gates(policy)
-    if modality == "dialogue":
-        from synthaudit.data.dialogue import prepare_dialogue
-
-        inputs = prepare_dialogue(synthetic=synthetic, real=real, turns_field=turns_field, role_field=role_field,
-                                  content_field=content_field, user_roles=user_roles,
-                                  assistant_roles=assistant_roles, reference_field=reference_field,
-                                  evidence_field=evidence_field, human_field=human_field, seed=seed, params=params,
-                                  stream=stream, fmt=fmt, encoding=encoding)
-    elif modality == "text":
-        from synthaudit.data.text import prepare_text
-
-        inputs = prepare_text(synthetic=synthetic, real=real, field=field, prompt_field=prompt_field,
-                              reference_field=reference_field, evidence_field=evidence_field,
-                              samples_field=samples_field, human_field=human_field, rules=rules, seed=seed,
-                              params=params, stream=stream, fmt=fmt, encoding=encoding)
-    else:
-        inputs = _prepare_tabular(synthetic=synthetic, real=real, holdout=holdout, train=train, target=target,
-                                  protected=protected, sensitive=sensitive, schema=schema, constraints=constraints,
-                                  infer_constraints=infer_constraints, generator_meta=generator_meta,
-                                  na_values=na_values, seed=seed,
-                                  params=params, stream=stream, fmt=fmt, delimiter=delimiter, encoding=encoding)
-    models = _models(models)
+    inputs = prepare_inputs(opts, seed=seed, params=params, stream=stream, fmt=fmt, encoding=encoding)
+    models = resolve_models(models)
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
     runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
-    return _finish(inputs, models, plan, runs, gates, policy_source, started, t0, command, out)
+    return finish(inputs, models, plan, runs, gates=gates, policy_source=policy_source, started=started, t0=t0,
+                  command=command, out=out)
 
 
-def _models(models: Models | dict[str, str] | None) -> Models:
+def options_for(modality: str | ModalityInputs, *, synthetic: Any = None, real: Any = None,
+                **options: Any) -> ModalityInputs:
+    """The modality's options object from keywords (checked: unknown options name the valid ones)."""
+    if isinstance(modality, ModalityInputs):
+        extra = [k for k, v in (("synthetic", synthetic), ("real", real)) if v is not None] + list(options)
+        if extra:
+            raise UsageError(f"the data and options are in the {type(modality).__name__} object; do not also pass "
+                             f"{', '.join(extra)}")
+        get_modality(modality.modality)  # registered
+        return modality
+    if not isinstance(modality, str):
+        raise UsageError(f"expected a modality name or an options object such as TabularInputs, got "
+                         f"{type(modality).__name__}")
+    validate_selection(modality, None, None)
+    return make_inputs(get_modality(modality), {"synthetic": synthetic, "real": real, **options})
+
+
+def prepare_inputs(opts: ModalityInputs, *, seed: int = 0, params: dict[str, dict[str, Any]] | None = None,
+                   stream: bool = False, fmt: str | None = None, encoding: str = "utf-8") -> "AuditInputs":
+    """Load and check the inputs with the modality's ``prepare`` hook."""
+    prepare = get_modality(opts.modality).hook("prepare")
+    return prepare(opts, LoadOptions(fmt=fmt, encoding=encoding, stream=stream), seed, dict(params or {}))
+
+
+def resolve_models(models: Models | dict[str, str] | None) -> Models:
+    """A :class:`Models` from a dict of backend names (None values keep the offline defaults)."""
     if isinstance(models, Models):
         return models
     options = {k: v for k, v in (models or {}).items() if v is not None}
-    known = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url")
-    unknown = sorted(set(options) - set(known))
+    unknown = sorted(set(options) - set(MODEL_OPTIONS))
     if unknown:
-        raise UsageError(f"unknown model option(s) {', '.join(unknown)}; expected {', '.join(known)}")
+        raise UsageError(f"unknown model option(s) {', '.join(unknown)}; expected {', '.join(MODEL_OPTIONS)}")
     if options.get("base_url") and not str(options.get("judge", "")).startswith("openai:"):
         raise UsageError("--base-url names an OpenAI-compatible endpoint for --judge openai:MODEL",
                          field="--base-url")
     return Models.default(**options)
 
 
-def _prepare_tabular(**kw):
-    from synthaudit.data.tabular_inputs import prepare_tabular
-
-    inputs = prepare_tabular(**kw)
-    if inputs.constraints or inputs.infer_constraints:  # a bad constraint spec is a usage error (exit 2),
-        from synthaudit.metrics.tabular.constraints import validate_constraints  # whatever metrics run
-
-        validate_constraints(inputs)
-    return inputs
-
-
-def _finish(inputs, models, plan, runs, gates, policy_source, started, t0, command, out) -> AuditReport:
-    """Check the gates, build the report and write it."""
+def finish(inputs: "AuditInputs", models: Models, plan: Any, runs: list, *, gates: list[Gate] | None = None,
+           policy_source: str | None = None, started: datetime | None = None, t0: float | None = None,
+           command: str | None = None, out: str | Path | None = None) -> AuditReport:
+    """Check the gates, build the report and write it (when ``out`` is given)."""
+    started = started or datetime.now(timezone.utc)
+    t0 = time.perf_counter() if t0 is None else t0
     gate_results = None
     if gates is not None:
         values = {r.metric.id: {"value": r.result.value if r.result else None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from synthaudit._version import __version__
-from synthaudit.catalog import DIMENSIONS, catalog_entries
+from synthaudit.catalog import DIMENSIONS
 from synthaudit.metrics.registry import metric_entries
 from synthaudit.report.model import (AuditReport, GapEntry, GateEntry, InputEntry, MetricEntry, PolicyEntry,
                                      RunInfo, ScoreRow, jsonable)
@@ -98,7 +98,7 @@ def record_snippets(inputs: "AuditInputs", indices) -> list[str | None]:
 
 def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry]) -> list[ScoreRow]:
     rows = []
-    catalog = [e for e in catalog_entries().values() if e["modality"] == modality]
+    catalog = [e for e in metric_entries().values() if e["modality"] == modality and not e.get("extension")]
     for pillar, dims in DIMENSIONS.items():
         for dim in dims:
             ids = [e["id"] for e in catalog if e["dimension"] == dim]
@@ -135,7 +135,7 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
                        value=g.value, passed=g.passed, reason=g.reason) for g in (gate_results or [])]
     policy = PolicyEntry(source=policy_source or "inline", passed=all(g.passed for g in gates), gates=gates) \
         if gate_results is not None else None
-    return AuditReport(
+    report = AuditReport(
         modality=inputs.modality,
         run=RunInfo(synthaudit_version=__version__, python=sys.version.split()[0],
                     platform=f"{platform.system()} {platform.machine()}", packages=package_versions(),
@@ -149,3 +149,19 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         policy=policy,
         warnings=list(dict.fromkeys(inputs.warnings)),
     )
+    return add_views(report)
+
+
+def add_views(report: AuditReport) -> AuditReport:
+    """What the report draws beyond the metrics: the modality's figures and the coverage matrix (survey 8.1).
+    Also fills a report.json written by an older version before it is rendered again."""
+    from synthaudit.analysis.gaps import report_coverage
+    from synthaudit.modalities.registry import modalities
+
+    modality = modalities().get(report.modality)
+    hook = modality.hook("report_figures") if modality is not None else None
+    if hook is not None and not report.figures:
+        report.figures = jsonable(hook(report.metrics))
+    if report.coverage is None:
+        report.coverage = jsonable(report_coverage(report))
+    return report

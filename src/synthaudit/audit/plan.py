@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from synthaudit.catalog import ALL_DIMENSIONS, MODALITIES
-from synthaudit.data.inputs import role_flag
+from synthaudit.catalog import ALL_DIMENSIONS
+from synthaudit.data.inputs import ROLE_FLAGS
 from synthaudit.errors import UsageError
+from synthaudit.modalities.registry import get_modality, known_modalities, modalities
 from synthaudit.metrics.registry import RegisteredMetric, all_metrics, metric_entries
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def modality_of(metric_id: str) -> str:
 
 
 def validate_selection(modality: str, metrics: Iterable[str] | None, dimensions: Iterable[str] | None) -> None:
-    if modality not in MODALITIES:
-        raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+    if modality not in known_modalities():
+        raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(known_modalities())}")
     catalog = metric_entries()
     for mid in metrics or ():
         if mid not in catalog:
@@ -59,6 +60,13 @@ def validate_selection(modality: str, metrics: Iterable[str] | None, dimensions:
         if dim not in ALL_DIMENSIONS:
             raise UsageError(f"unknown dimension {dim!r}; expected one of {', '.join(ALL_DIMENSIONS)}",
                              field="--dimensions")
+
+
+def role_flag(role: str, modality: str) -> str:
+    """The flag that provides ``role`` for an audit of ``modality`` (the modality's options say; the catalog's
+    generic flag otherwise)."""
+    own = get_modality(modality).role_flag(role) if modality in modalities() else None
+    return own or ROLE_FLAGS.get(role, role)
 
 
 def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str] | None = None,

@@ -305,10 +305,10 @@ def _iter_format(path: Path, fmt: str, delimiter: str | None, encoding: str,
         try:
             pf = pq.ParquetFile(path)
             if batch_size is None:
-                yield _flatten_nested(pf.read().to_pandas())
+                yield arrow_to_frame(pf.read())
                 return
             for rb in pf.iter_batches(batch_size=batch_size):
-                yield _flatten_nested(rb.to_pandas())
+                yield arrow_to_frame(rb)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"not a readable Parquet file ({exc})", file=str(path)) from None
     elif fmt == "jsonl":
@@ -357,6 +357,12 @@ def _flatten_nested(frame: pd.DataFrame, *, copy: bool = False) -> pd.DataFrame:
                 frame, copy = frame.copy(), False
             frame[col] = series.map(_nested_text)
     return frame
+
+
+def arrow_to_frame(data: Any) -> pd.DataFrame:
+    """A pyarrow Table or RecordBatch as a DataFrame, nested values (lists, structs) as JSON text: how every
+    Arrow-backed input (Parquet batches, pyarrow objects, Hugging Face datasets) becomes pandas."""
+    return _flatten_nested(data.to_pandas())
 
 
 def flatten_nested(frame: pd.DataFrame) -> pd.DataFrame:

@@ -13,16 +13,16 @@ import pandas as pd
 
 from synthaudit.data.tabular import Table, TableSpec
 
-#: every input role of the catalog, with the CLI flag that provides it
+#: every input role of the catalog with a generic flag; a modality's options name its own (``Modality.role_flag``)
 ROLE_FLAGS: dict[str, str] = {
     "synthetic": "--synthetic",
     "real_reference": "--real",
-    "train": "--real (the generator's training data)",
+    "train": "--train",
     "real_holdout": "--holdout",
-    "schema": "--constraints or --infer-constraints",
+    "schema": "--schema",
     "rules": "--rules",
     "labels": "--target",
-    "protected_attribute": "--protected (or --sensitive)",
+    "protected_attribute": "--protected",
     "prompts": "--prompt-field",
     "references": "--reference-field",
     "evidence": "--evidence-field",
@@ -38,17 +38,6 @@ ROLE_FLAGS: dict[str, str] = {
     "videos": "--videos",
     "environment": "--environment",
 }
-
-#: where a modality provides a role differently from the default flag
-MODALITY_ROLE_FLAGS: dict[str, dict[str, str]] = {
-    "dialogue": {"prompts": "--user-roles (dialogues whose user turns are recognised)",
-                 "references": "--reference-field", "evidence": "--evidence-field"},
-}
-
-
-def role_flag(role: str, modality: str) -> str:
-    """The CLI flag that provides ``role`` for an audit of ``modality``."""
-    return MODALITY_ROLE_FLAGS.get(modality, {}).get(role) or ROLE_FLAGS.get(role, role)
 
 
 TABLE_ROLES = ("synthetic", "real_reference", "train", "real_holdout")

@@ -318,7 +318,7 @@ class Table:
     def __init__(self, label: str, *, frame: pd.DataFrame | None = None,
                  batch_factory: Callable[[int | None], Iterator[pd.DataFrame]] | None = None,
                  one_shot: bool = False, path: str | None = None, fmt: str | None = None,
-                 fingerprint: str | None = None) -> None:
+                 fingerprint: str | None = None, n_rows: int | None = None) -> None:
         self.label = label
         self._frame = frame
         self._factory = batch_factory
@@ -326,20 +326,31 @@ class Table:
         self.path = path
         self.format = fmt
         self._fingerprint = fingerprint
-        self._n_rows: int | None = None if frame is None else len(frame)
+        #: known up front for a frame and for Arrow-backed sources (their row count is metadata)
+        self._n_rows: int | None = n_rows if frame is None else len(frame)
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
     def from_any(cls, obj: Any, label: str, *, fmt: str | None = None, delimiter: str | None = None,
                  encoding: str = "utf-8", stream: bool = False) -> "Table":
-        """Accept a path (str/Path), a DataFrame, or an iterable of DataFrames."""
+        """Accept a path (str/Path: a data file, or a directory written by ``Dataset.save_to_disk``), a
+        DataFrame, an iterable of DataFrames, a ``pyarrow.Table`` / ``RecordBatch`` / ``RecordBatchReader``,
+        or a Hugging Face ``datasets.Dataset`` / ``IterableDataset`` (see :mod:`synthaudit.data.arrow_inputs`).
+
+        Arrow-backed inputs are read in record-batch slices, never converted whole unless ``frame()`` is
+        asked for; like files they are read into memory at once unless ``stream``."""
         if isinstance(obj, Table):
             return obj
         if isinstance(obj, pd.DataFrame):
             return cls(label, frame=files.flatten_nested(obj))  # a copy if it must change: never the user's frame
         if isinstance(obj, (str, os.PathLike)):
             path = Path(obj)
-            files.check_readable(path)
+            if path.is_dir():
+                from synthaudit.data import arrow_inputs
+
+                if arrow_inputs.disk_kind(path):
+                    return cls._from_arrow(arrow_inputs.from_disk(path), str(path), stream)
+            files.check_readable(path)  # any other directory: "is a directory, expected a data file"
             kind = files.detect_format(path, fmt)
             sha = files.file_sha256(path)
             if stream:
@@ -350,11 +361,30 @@ class Table:
                 return cls(str(path), batch_factory=factory, path=str(path), fmt=kind, fingerprint=sha)
             frame = files.read_file(path, fmt=kind, delimiter=delimiter, encoding=encoding)
             return cls(str(path), frame=frame, path=str(path), fmt=kind, fingerprint=sha)
+        from synthaudit.data import arrow_inputs  # before Iterable: Datasets iterate rows, DatasetDicts are dicts
+
+        source = arrow_inputs.from_object(obj, label)
+        if source is not None:
+            return cls._from_arrow(source, label, stream)
         if isinstance(obj, Iterable) and not isinstance(obj, (bytes, dict)):
             it = iter(obj)
             return cls(label, batch_factory=lambda n: it, one_shot=True)
-        raise InputError(f"{label}: expected a file path, a pandas DataFrame or an iterable of DataFrames, "
-                         f"got {type(obj).__name__}")
+        kind = type(obj).__name__ if type(obj).__module__ == "builtins" else \
+            f"{type(obj).__module__}.{type(obj).__qualname__}"
+        raise InputError(f"{label}: expected a file path, a pandas DataFrame, an iterable of DataFrames, a pyarrow "
+                         "Table or RecordBatch, a Hugging Face Dataset (one split) or a directory written by "
+                         f"Dataset.save_to_disk, got {kind}",
+                         hint="files: CSV/TSV, Parquet, JSON Lines or JSON")
+
+    @classmethod
+    def _from_arrow(cls, source: Any, label: str, stream: bool) -> "Table":
+        """A table over an :class:`~synthaudit.data.arrow_inputs.ArrowSource`: a re-iterable batch factory
+        (one-shot for an IterableDataset or a RecordBatchReader), materialised now unless ``stream``."""
+        table = cls(label, batch_factory=source.factory, one_shot=source.one_shot, path=source.path, fmt=source.fmt,
+                    fingerprint=source.fingerprint, n_rows=source.n_rows)
+        if not stream:
+            table.frame()
+        return table
 
     # -- access -------------------------------------------------------------------------------
     @property

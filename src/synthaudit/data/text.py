@@ -73,14 +73,14 @@ FIELD_ROLES = (("prompts", "--prompt-field"), ("references", "--reference-field"
 
 def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, prompt_field: str | None = None,
                  reference_field: str | None = None, evidence_field: str | None = None,
-                 samples_field: str | None = None, human_field: str | None = None, rules: Any = None,
-                 seed: int = 0, params: dict | None = None, stream: bool = False, fmt: str | None = None,
+                 samples_field: str | None = None, human_field: str | None = None, seed: int = 0,
+                 params: dict | None = None, stream: bool = False, fmt: str | None = None,
                  encoding: str = "utf-8") -> AuditInputs:
     """Load the corpora and check the text field (default: 'text', or the only column there is).
 
     prompt/reference/evidence/samples/human fields name per-record fields of the synthetic records; each
-    provides one input role (``FIELD_ROLES``). ``rules``: IFEval-style verifiable instructions, a JSONL
-    file joined on the prompt, or None to use ``instruction_id_list``/``kwargs`` fields when present."""
+    provides one input role (``FIELD_ROLES``). IFEval rules are attached by the text modality's preparation
+    (``synthaudit.modalities.text.prepare``)."""
     if synthetic is None:
         raise InputError("no synthetic data given", field="--synthetic")
     tables = {"synthetic": load_corpus(synthetic, "synthetic", fmt=fmt, encoding=encoding, stream=stream)}
@@ -112,10 +112,4 @@ def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, 
             raise InputError(f"has no field {name!r}; fields: {', '.join(map(str, head.columns[:12]))}",
                              file=tables["synthetic"].label, field=flag)
         extra[role] = name  # the role is present: metrics read the field of that name
-    if rules is not None or {"instruction_id_list", "kwargs"} <= set(map(str, head.columns)):
-        from synthaudit.data.text_rules import resolve_rules
-
-        resolved = resolve_rules(rules, [str(c) for c in head.columns], tables["synthetic"].label)
-        if resolved is not None:
-            extra["rules"] = resolved
     return AuditInputs(modality="text", tables=tables, seed=seed, params=dict(params or {}), extra=extra)

@@ -23,26 +23,15 @@ import pandas as pd
 
 from synthaudit.errors import InputError, UsageError
 
-#: short names of checks, per modality -> metric id (``toxicity`` on text is the filter's own check)
-ALIASES: dict[str, dict[str, str]] = {
-    "text": {"exact_duplicate": "text.ext.exact_duplicate_rate", "near_duplicate": "text.ext.near_duplicate_rate",
-             "empty": "text.ext.empty_rate", "truncation": "text.ext.truncation_rate",
-             "encoding_noise": "text.ext.encoding_noise_rate", "gar": "text.gar", "perplexity": "text.perplexity",
-             "ifeval": "text.ifeval_prompt_strict_acc", "toxicity": "text.filter.toxicity",
-             "emt": "text.expected_max_toxicity", "tp": "text.toxicity_probability"},
-    "tabular": {"validity": "tabular.violation_rate", "violations": "tabular.violation_rate",
-                "constraints": "tabular.violation_rate", "dcr": "tabular.dcr", "copy": "tabular.dcr"},
-    "dialogue": {"toxicity": "dialogue.tsg", "tsg": "dialogue.tsg", "nt2t": "dialogue.nt2t",
-                 "usl_h": "dialogue.usl_h", "pmi_faith": "dialogue.pmi_faith", "usr": "dialogue.usr"},
-}
-TEXT_TOXICITY = "text.filter.toxicity"  # scores each record's own text with the toxicity backend
-#: metrics outside the 'record' computation kind that still keep one score per record
-RECORD_SCORED = {"text.ext.exact_duplicate_rate", "text.ext.near_duplicate_rate", "text.gar", "text.perplexity",
-                 "tabular.violation_rate", "tabular.dcr", "dialogue.ruber"}
-#: thresholds where the generic default (0.5 on a [0, 1] flag or share) does not fit
-DEFAULTS: dict[str, tuple[str, float]] = {"tabular.dcr": ("min", 1e-9)}  # reject exact copies of training rows
-DEFAULT_CHECKS = {"text": ["exact_duplicate", "near_duplicate", "empty", "truncation", "encoding_noise"],
-                  "tabular": ["validity"], "dialogue": ["toxicity"]}
+def _spec(modality: str) -> Any:
+    """The modality's filter declaration (``Modality.filter``); a UsageError names the modalities that have one."""
+    from synthaudit.modalities import modalities
+
+    found = modalities().get(modality)
+    if found is None or found.filter is None:
+        supported = [m.name for m in modalities().values() if m.filter is not None]
+        raise UsageError(f"filtering supports modalities {', '.join(supported)}, not {modality!r}", field="--modality")
+    return found.filter
 
 
 @dataclass
@@ -61,31 +50,31 @@ class Check:
 
 
 def resolve_id(modality: str, name: str) -> str:
-    """A metric id from an id or a short alias (UsageError naming the choices otherwise)."""
+    """A metric id (or a custom check id) from an id or a short alias (UsageError naming the choices otherwise)."""
     from synthaudit.metrics.registry import all_metrics
 
+    fspec = _spec(modality)
     name = name.strip()
-    aliases = ALIASES.get(modality, {})
+    aliases = fspec.aliases
     mid = aliases.get(name, name)
-    if mid == TEXT_TOXICITY and modality == "text":
+    if mid in fspec.custom:
         return mid
     spec = all_metrics().get(mid)
     if spec is None or spec.spec.modality != modality:
         raise UsageError(f"unknown {modality} check {name!r}; short names: {', '.join(aliases)} (or a metric id "
                          "with per-record scores)", field="--checks")
-    if spec.spec.computation != "record" and mid not in RECORD_SCORED:
+    if spec.spec.computation != "record" and mid not in fspec.record_scored:
         raise UsageError(f"{mid} gives one value for the whole data set, not a score per record, so it cannot "
                          "filter records", field="--checks")
     return mid
 
 
-def _default(mid: str) -> tuple[str, float]:
+def _default(modality: str, mid: str) -> tuple[str, float]:
     from synthaudit.metrics.registry import all_metrics
 
-    if mid in DEFAULTS:
-        return DEFAULTS[mid]
-    if mid == TEXT_TOXICITY:
-        return "max", 0.5
+    thresholds = _spec(modality).thresholds
+    if mid in thresholds:
+        return thresholds[mid]
     spec = all_metrics()[mid].spec
     if spec.range == (0.0, 1.0) and spec.direction in ("lower_better", "higher_better"):
         return ("max", 0.5) if spec.direction == "lower_better" else ("min", 0.5)
@@ -111,8 +100,7 @@ def parse_bounds(items: list[str] | None, flag: str) -> dict[str, float]:
 def resolve_checks(modality: str, names: list[str] | None, maxes: dict[str, float] | None = None,
                    mins: dict[str, float] | None = None) -> list[Check]:
     """Checks from names (ids or aliases) and thresholds; a threshold alone also selects its check."""
-    if modality not in ALIASES:
-        raise UsageError(f"filtering supports modalities {', '.join(ALIASES)}, not {modality!r}", field="--modality")
+    fspec = _spec(modality)
     bounds: dict[str, tuple[str, float, str]] = {}
     for op, given in (("max", maxes or {}), ("min", mins or {})):
         for name, value in given.items():
@@ -120,11 +108,11 @@ def resolve_checks(modality: str, names: list[str] | None, maxes: dict[str, floa
             if mid in bounds:
                 raise UsageError(f"{mid} has both --max and --min (or two values); give one", field=f"--{op}")
             bounds[mid] = (op, value, name)
-    chosen = list(names) if names else ([] if bounds else DEFAULT_CHECKS[modality])
+    chosen = list(names) if names else ([] if bounds else list(fspec.defaults))
     checks: dict[str, Check] = {}
     for name in chosen:
         mid = resolve_id(modality, name)
-        op, value = bounds[mid][:2] if mid in bounds else _default(mid)
+        op, value = bounds[mid][:2] if mid in bounds else _default(modality, mid)
         checks[mid] = Check(mid, name, op, value)
     for mid, (op, value, name) in bounds.items():
         checks.setdefault(mid, Check(mid, name, op, value))
@@ -184,7 +172,10 @@ def read_records(path: Path, modality: str, fmt: str | None = None, delimiter: s
 
     path = Path(path)
     files.check_readable(path)
-    if modality != "tabular" and (fmt == "txt" or (fmt is None and path.suffix.lower() in (".txt", ".text"))):
+    from synthaudit.modalities import get_modality
+
+    if get_modality(modality).text_lines and (fmt == "txt" or (fmt is None and path.suffix.lower() in (".txt",
+                                                                                                       ".text"))):
         with files.opener_for(path)(path, "rt", encoding=encoding) as fh:
             return Records("txt", [line.rstrip("\r\n") for line in fh])
     fmt = files.detect_format(path, fmt)
@@ -217,28 +208,25 @@ class FilterResult:
 
 
 def check_scores(modality: str, synthetic: Any, checks: list[Check], *, seed: int = 0,
-                 params: dict | None = None, models: Any = None, out: Path | None = None,
-                 **inputs_kw: Any) -> tuple[dict[str, np.ndarray], Any]:
-    """Run the checks' metrics as one audit; per-record scores by metric id, and the audit report."""
+                 params: dict | None = None, models: Any = None, out: Path | None = None, fmt: str | None = None,
+                 encoding: str = "utf-8", **options: Any) -> tuple[dict[str, np.ndarray], Any]:
+    """Run the checks' metrics as one audit; per-record scores by metric id, and the audit report.
+
+    ``options``: the modality's options that describe the inputs (``FilterSpec.options``)."""
     from synthaudit.audit import api
     from synthaudit.audit.engine import run_plan
     from synthaudit.audit.params import check_params
     from synthaudit.audit.plan import make_plan
+    from synthaudit.modalities import resolve
 
+    fspec = _spec(modality)
+    options = filter_options(modality, options)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     params = check_params(params)
-    if modality == "text":
-        from synthaudit.data.text import prepare_text
-
-        inputs = prepare_text(synthetic=synthetic, seed=seed, params=params, **inputs_kw)
-    elif modality == "dialogue":
-        from synthaudit.data.dialogue import prepare_dialogue
-
-        inputs = prepare_dialogue(synthetic=synthetic, seed=seed, params=params, **inputs_kw)
-    else:
-        inputs = api._prepare_tabular(synthetic=synthetic, seed=seed, params=params, **inputs_kw)
-    models = api._models(models)
-    ids = [c.id for c in checks if c.id != TEXT_TOXICITY]
+    opts = api.options_for(modality, synthetic=synthetic, **options)
+    inputs = api.prepare_inputs(opts, seed=seed, params=params, fmt=fmt, encoding=encoding)
+    models = api.resolve_models(models)
+    ids = [c.id for c in checks if c.id not in fspec.custom]
     plan = make_plan(inputs, models, metrics=ids) if ids else None
     if plan is not None:
         for gap in plan.gaps:
@@ -253,24 +241,37 @@ def check_scores(modality: str, synthetic: Any, checks: list[Check], *, seed: in
         if run.result.record_scores is None:
             raise UsageError(f"{run.metric.id} returned no per-record scores on these data")
         scores[run.metric.id] = np.asarray(run.result.record_scores, dtype=float)
-    if any(c.id == TEXT_TOXICITY for c in checks):
-        scores[TEXT_TOXICITY] = _text_toxicity(inputs, models)
+    for c in checks:
+        if c.id in fspec.custom:
+            scores[c.id] = resolve(fspec.custom[c.id])(inputs, models)
     report = None
     if plan is not None:
-        report = api._finish(inputs, models, plan, runs, None, None, started, t0, "synthaudit filter", out)
+        report = api.finish(inputs, models, plan, runs, started=started, t0=t0, command="synthaudit filter", out=out)
     return scores, report
 
 
-def _text_toxicity(inputs: Any, models: Any) -> np.ndarray:
-    """Toxicity of each record's own text (survey section 2.3 scorer); NaN for a missing text."""
-    field_name = inputs.extra["field"]
-    frame = inputs.frame("synthetic")
-    texts = [v if isinstance(v, str) and v.strip() else None for v in frame[field_name].tolist()]
-    present = [i for i, t in enumerate(texts) if t is not None]
-    out = np.full(len(texts), np.nan)
-    if present:
-        out[present] = models.get("toxicity").score([texts[i] for i in present])
-    return out
+def filter_options(modality: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The given options that describe the filter's inputs; one error for options it does not take."""
+    own = _spec(modality).options
+    refused = sorted(k for k, v in options.items() if k not in own and v not in (None, False))
+    if refused:
+        _refuse(modality, refused)
+    return {k: v for k, v in options.items() if k in own}
+
+
+def _refuse(modality: str, names: list[str]) -> None:
+    """One message for options the filter of this modality does not take, naming where they apply."""
+    from synthaudit.modalities import modalities, options_of
+
+    flags = {i.name: i.flag for m in modalities().values() for i in options_of(m.inputs)}
+    owners = [m.name for m in modalities().values() if m.filter is not None and m.name != modality
+              and all(n in m.filter.options for n in names)]
+    text = f"{', '.join(flags.get(n, n) for n in names)} cannot be used to filter {modality} records"
+    if owners:
+        text += "; options that apply to " + " or ".join(f"--modality {o}" for o in owners)
+    own = _spec(modality).options
+    raise UsageError(text + (f" ({modality} filter options: {', '.join(flags.get(n, n) for n in own)})"
+                             if own else f" (the {modality} filter takes no input options)"))
 
 
 def filter_file(modality: str, synthetic: Path, checks: list[Check], out_dir: Path, *, seed: int = 0,
@@ -278,6 +279,7 @@ def filter_file(modality: str, synthetic: Path, checks: list[Check], out_dir: Pa
                 delimiter: str | None = None, encoding: str = "utf-8", **inputs_kw: Any) -> FilterResult:
     """Filter the records of ``synthetic`` into ``out_dir``/kept.<ext> and rejected.<ext> + summary.json."""
     synthetic, out_dir = Path(synthetic), Path(out_dir)
+    filter_options(modality, {**inputs_kw, "delimiter": delimiter})
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError("exists and is not a directory", file=str(out_dir), field="--out")
     records = read_records(synthetic, modality, fmt, delimiter, encoding)
@@ -288,7 +290,7 @@ def filter_file(modality: str, synthetic: Path, checks: list[Check], out_dir: Pa
     if synthetic.resolve() in (kept_path.resolve(), rej_path.resolve(), rej_path.with_suffix(".jsonl").resolve()):
         raise UsageError("--out would overwrite the input file; choose another directory", file=str(synthetic))
     kw = dict(fmt=fmt, encoding=encoding, **inputs_kw)
-    if modality == "tabular":
+    if delimiter is not None:
         kw["delimiter"] = delimiter
     out_dir.mkdir(parents=True, exist_ok=True)
     scores, report = check_scores(modality, synthetic, checks, seed=seed, params=params, models=models,

@@ -8,7 +8,6 @@ after, record counts). Config keys are documented in docs/curation_loop.md.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from pathlib import Path
@@ -52,7 +51,9 @@ def _keys(doc: Any, allowed: set[str], where: str, path: Path) -> None:
 
 
 def _generate(cfg: dict, out: Path, echo) -> Path:
-    """The synthetic records as a file: the given one, or a generator's output written to ``out``."""
+    """The synthetic records as a file: the given one, or the modality's generator's output written to ``out``."""
+    from synthaudit.modalities import get_modality
+
     gen, modality, seed = cfg["generator"], cfg.get("modality", "tabular"), int(cfg.get("seed", 0))
     if gen.get("from_file"):
         path = Path(gen["from_file"])
@@ -63,89 +64,49 @@ def _generate(cfg: dict, out: Path, echo) -> Path:
     n = int(cfg.get("n") or 0)
     if n < 1:
         raise UsageError("'n' (rows to generate) must be a positive integer", field="n")
-    client = None
-    if gen.get("method") == "llm" or modality != "tabular":
-        from synthaudit.models.llm import LLMClient
-
-        client = LLMClient(model=gen.get("model") or "smollm2", base_url=gen.get("base_url"))
-    if modality == "tabular":
-        from synthaudit.data.files import read_file
-        from synthaudit.generate.adapter import generate_tabular, make_generator, write_frame
-
-        if not cfg.get("real"):
-            raise UsageError("a tabular generator needs 'real' (the table it learns from)", field="real")
-        real = read_file(Path(cfg["real"]))
-        generator = make_generator(str(gen.get("method", "gaussian_copula")), seed=seed, target=gen.get("target"),
-                                   rare_boost=float(gen.get("rare_boost") or 0.0), client=client,
-                                   **(gen.get("params") or {}))
-        frame = generate_tabular(generator, real, n, seed)
-        path = out / "generated.csv"
-        write_frame(frame, path)
-        stats = getattr(generator, "stats", None)
-        if stats is not None:
-            (out / "generation.json").write_text(json.dumps(stats.as_dict(), indent=2), encoding="utf-8")
-    else:
-        records, rejects = _text_records(gen, client, n, seed)
-        path = out / "generated.jsonl"
-        _write_jsonl(path, records)
-        if rejects:
-            _write_jsonl(out / "generation_rejects.jsonl", rejects)
-        if not records:
-            raise InputError(f"the {gen.get('method')} generator produced no records ({len(rejects)} rejected; see "
-                             f"{out / 'generation_rejects.jsonl'})")
+    hook = get_modality(modality).hook("pipeline_generator")
+    if hook is None:
+        raise UsageError(f"the {modality} modality has no built-in generator; give generator: {{from_file: PATH}}",
+                         field="generator")
+    path = hook(gen, cfg, out, n, seed)
     echo(f"pipeline: generated {path}")
     return path
 
 
-def _text_records(gen: dict, client: Any, n: int, seed: int) -> tuple[list[dict], list[dict]]:
-    """Records from ``synthaudit.generate.text.METHODS[method](client, n, seed, **params)`` (rejects apart)."""
-    try:
-        from synthaudit.generate.text import METHODS, is_reject
-    except ImportError:
-        raise UsageError("text generation needs synthaudit.generate.text, which is not available in this "
-                         "installation; give generator: {from_file: PATH} instead") from None
-    method = gen.get("method")
-    if method not in METHODS:
-        raise UsageError(f"unknown text generator {method!r}; expected one of {', '.join(METHODS)} (or from_file)",
-                         field="generator.method")
-    records: list[dict] = []
-    rejects: list[dict] = []
-    for rec in METHODS[method](client, n, seed, **(gen.get("params") or {})):
-        (rejects if is_reject(rec) else records).append(rec)
-    return records, rejects
+def llm_client(gen: dict) -> Any:
+    """The LLM client a generator config names (default: the offline SmolLM2)."""
+    from synthaudit.models.llm import LLMClient
+
+    return LLMClient(model=gen.get("model") or "smollm2", base_url=gen.get("base_url"))
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+#: keywords of ``synthaudit.audit`` that the config's ``audit`` mapping may set besides the modality's options
+AUDIT_KEYWORDS = ("real", "policy", "metrics", "dimensions", "seed", "params", "models", "stream", "batch_size",
+                  "fmt", "encoding")
 
 
-def _audit_options(cfg: dict) -> dict[str, Any]:
-    from synthaudit.audit.api import audit
+def _audit_options(cfg: dict, modality: str) -> dict[str, Any]:
+    from synthaudit.modalities import get_modality
 
     opts = dict(cfg.get("audit") or {})
-    allowed = set(inspect.signature(audit).parameters) - {"modality", "synthetic", "out", "command", "progress"}
+    allowed = set(AUDIT_KEYWORDS) | set(get_modality(modality).inputs.option_names()) - {"synthetic"}
     unknown = sorted(set(opts) - allowed)
     if unknown:
-        raise UsageError(f"unknown audit option(s) {', '.join(unknown)}; see synthaudit.audit()", field="audit")
+        raise UsageError(f"unknown audit option(s) {', '.join(unknown)}; a {modality} audit takes "
+                         f"{', '.join(sorted(allowed))}", field="audit")
     for key in ("real", "holdout"):
-        if cfg.get(key) and key not in opts:
+        if cfg.get(key) and key not in opts and key in allowed:
             opts[key] = cfg[key]
     opts.setdefault("seed", int(cfg.get("seed", 0)))
     return opts
 
 
 def _inputs_kw(modality: str, opts: dict) -> dict[str, Any]:
-    """The audit options that also describe the inputs of the filter's checks."""
-    if modality == "text":
-        from synthaudit.data.text import prepare_text as prep
-    elif modality == "dialogue":
-        from synthaudit.data.dialogue import prepare_dialogue as prep
-    else:
-        from synthaudit.data.tabular_inputs import prepare_tabular as prep
-    names = set(inspect.signature(prep).parameters) - {"synthetic", "seed", "params", "fmt", "encoding", "delimiter"}
-    return {k: v for k, v in opts.items() if k in names}
+    """The audit options that also describe the inputs of the filter's checks (``FilterSpec.options``)."""
+    from synthaudit.modalities import get_modality
+
+    spec = get_modality(modality).filter
+    return {k: v for k, v in opts.items() if spec is not None and k in spec.options}
 
 
 def run_pipeline(cfg: dict[str, Any], out: Path, *, echo=print) -> dict[str, Any]:
@@ -153,15 +114,18 @@ def run_pipeline(cfg: dict[str, Any], out: Path, *, echo=print) -> dict[str, Any
     from synthaudit.audit.api import audit
     from synthaudit.generate.filter import filter_file, resolve_checks
 
+    from synthaudit.modalities import modalities
+
     modality = cfg.get("modality", "tabular")
-    if modality not in ("tabular", "text", "dialogue"):
-        raise UsageError(f"pipeline modality must be tabular, text or dialogue, not {modality!r}", field="modality")
+    supported = [m.name for m in modalities().values() if m.filter is not None]
+    if modality not in supported:
+        raise UsageError(f"pipeline modality must be {', '.join(supported)}, not {modality!r}", field="modality")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError("exists and is not a directory", file=str(out), field="--out")
     fcfg = cfg.get("filter") or {}
     checks = resolve_checks(modality, fcfg.get("checks"), fcfg.get("max"), fcfg.get("min"))
-    opts = _audit_options(cfg)
+    opts = _audit_options(cfg, modality)
     if opts.get("metrics"):  # the filter's metrics are audited too, so their change shows
         opts["metrics"] = list(dict.fromkeys([*opts["metrics"], *(c.id for c in checks if "filter" not in c.id)]))
     out.mkdir(parents=True, exist_ok=True)

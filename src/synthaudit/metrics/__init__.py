@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import importlib
 
-_MODALITY_PACKAGES = ("synthaudit.metrics.tabular", "synthaudit.metrics.text", "synthaudit.metrics.dialogue")
 _loaded = False
 
 
 def load_all() -> None:
-    """Import every modality package so that its metrics register themselves."""
+    """Import the metric package of every registered modality so that its metrics register themselves."""
     global _loaded
     if _loaded:
         return
-    for name in _MODALITY_PACKAGES:
-        importlib.import_module(name)
     _loaded = True
+    from synthaudit.modalities.registry import modalities
+
+    for modality in modalities().values():
+        importlib.import_module(modality.metrics)

@@ -49,7 +49,10 @@ class MetricSpec:
     def __post_init__(self) -> None:
         problems = []
         if self.modality not in MODALITIES:
-            problems.append(f"modality {self.modality!r}")
+            from synthaudit.modalities.registry import modalities
+
+            if self.modality not in modalities():
+                problems.append(f"modality {self.modality!r} (neither in the catalog nor registered)")
         if self.pillar not in DIMENSIONS or self.dimension not in DIMENSIONS[self.pillar]:
             problems.append(f"pillar/dimension {self.pillar}/{self.dimension}")
         if self.direction not in DIRECTIONS:
@@ -199,17 +202,18 @@ def _range_text(r: tuple[float, float] | None) -> str | None:
 
 
 def metric_entries() -> dict[str, dict[str, Any]]:
-    """Catalog entries plus the registered extension checks (same keys, ``extension: True``)."""
+    """Catalog entries plus the registered extension checks (same keys, ``extension: True``) and the metrics of
+    plugin modalities the catalog does not have (their own catalog)."""
     from synthaudit.catalog import catalog_entries
 
     entries = dict(catalog_entries())
     for mid, m in all_metrics().items():
-        if m.spec.extension:
+        if m.spec.extension or (m.spec.modality not in MODALITIES and mid not in entries):
             s = m.spec
             entries[mid] = {"id": mid, "name": s.name, "modality": s.modality, "pillar": s.pillar,
                             "dimension": s.dimension, "section": s.section, "direction": s.direction,
                             "range": _range_text(s.range), "inputs": list(s.inputs), "models": list(s.models),
-                            "computation": s.computation, "params": s.params, "extension": True,
+                            "computation": s.computation, "params": s.params, "extension": s.extension,
                             "definition": (m.impl.__doc__ or "").strip()}
     return entries
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from synthaudit.report import plots
-from synthaudit.report.model import AuditReport, MetricEntry
+from synthaudit.report.model import AuditReport
 
 MAX_BREAKDOWN_ROWS = 200
 
@@ -34,19 +33,9 @@ def fmt_value(v: Any) -> str:
     return str(v)
 
 
-def pair_matrix(metrics: list[MetricEntry]) -> tuple[list[str], np.ndarray] | None:
-    """One column x column matrix from every breakdown with column_1/column_2/value rows."""
-    rows = [(r["column_1"], r["column_2"], r.get("value")) for m in metrics if m.status == "ok"
-            for r in m.breakdown if "column_1" in r and "column_2" in r]
-    if not rows:
-        return None
-    cols = list(dict.fromkeys([c for a, b, _ in rows for c in (a, b)]))
-    index = {c: i for i, c in enumerate(cols)}
-    mat = np.full((len(cols), len(cols)), np.nan)
-    for a, b, v in rows:
-        if v is not None:
-            mat[index[a], index[b]] = mat[index[b], index[a]] = v
-    return cols, mat
+#: plot spec kind -> drawing function (metric plots and modality figures alike)
+DRAW = {"hist": plots.marginal_svg, "bars": plots.marginal_svg, "groups": plots.groups_svg,
+        "curve": plots.curve_svg, "scatter": plots.scatter_svg, "heatmap": plots.heatmap_svg}
 
 
 def _sections(report: AuditReport) -> list[dict[str, Any]]:
@@ -54,22 +43,9 @@ def _sections(report: AuditReport) -> list[dict[str, Any]]:
     for row in report.scorecard:
         ms = [m for m in report.metrics if m.dimension == row.dimension]
         gaps = [g for g in report.gaps if g.dimension == row.dimension]
-        figures = []
-        for m in ms:
-            for p in m.plots:
-                if p.get("kind") in ("hist", "bars"):
-                    figures.append(plots.marginal_svg(p))
-                elif p.get("kind") == "groups":
-                    figures.append(plots.groups_svg(p))
-                elif p.get("kind") == "curve":
-                    figures.append(plots.curve_svg(p))
-                elif p.get("kind") == "scatter":
-                    figures.append(plots.scatter_svg(p))
-        if row.dimension == "fidelity":
-            pm = pair_matrix(ms)
-            if pm is not None and len(pm[0]) >= 2:
-                figures.insert(0, plots.pair_heatmap_svg(pm[0], pm[1], "Pairwise differences "
-                                                          "(|Δρ|/2 for numerical pairs, contingency TVD otherwise)"))
+        specs = [f for f in report.figures if f.get("dimension") == row.dimension]
+        specs += [p for m in ms for p in m.plots]
+        figures = [DRAW[p["kind"]](p) for p in specs if p.get("kind") in DRAW]
         out.append({"row": row, "metrics": ms, "gaps": gaps, "figures": figures})
     return out
 
@@ -85,25 +61,12 @@ def render_html(report: AuditReport, *, embedded: bool = False) -> str:
     failed_gates = [g for g in (report.policy.gates if report.policy else []) if not g.passed]
     failed_metrics = [m for m in report.metrics if m.status == "failed"]
     ctx = {
-        "r": report, "sections": _sections(report), "coverage": _coverage(report), "failed_gates": failed_gates,
+        "r": report, "sections": _sections(report), "coverage": report.coverage, "failed_gates": failed_gates,
         "failed_metrics": failed_metrics,
         "gap_kinds": _group_gaps(report), "embedded": embedded, "max_rows": MAX_BREAKDOWN_ROWS,
         "columns_of": lambda rows: list(dict.fromkeys(k for r in rows for k in r)),
     }
     return _env().get_template("report.html.j2").render(**ctx)
-
-
-def _coverage(report: AuditReport) -> dict[str, Any] | None:
-    """This audit's coverage marks beside the survey's representative methods (Tables 2-7), when the survey
-    has a table for the modality; else this audit's marks alone."""
-    from synthaudit.analysis.gaps import MODALITY_TABLE, compare_methods, marks
-
-    if report.modality in MODALITY_TABLE:
-        return compare_methods(report)
-    own = {d: m for d, m in marks(report).items() if m != "—"}
-    return {"table": None, "caption": "Coverage of this audit", "dimensions": list(own),
-            "rows": [{"method": "this audit", "citation": None, "marks": own, "source": "audit",
-                      "covered": sum(m in ("✓", "△") for m in own.values())}], "outside_table": {}}
 
 
 def _group_gaps(report: AuditReport) -> dict[str, list]:

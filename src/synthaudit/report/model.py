@@ -143,6 +143,10 @@ class AuditReport(_Model):
     gaps: list[GapEntry]
     policy: Optional[PolicyEntry] = None
     warnings: list[str] = []
+    coverage: Optional[dict[str, Any]] = Field(None, description="this audit's coverage marks beside the survey's "
+                                               "representative methods (computed by the gap analysis)")
+    figures: list[dict[str, Any]] = Field([], description="the modality's report figures (plot specs with a "
+                                          "'dimension'), drawn beside that dimension's metrics")
 
     # -- convenience --------------------------------------------------------------------------
     def result(self, metric_id: str) -> MetricEntry:

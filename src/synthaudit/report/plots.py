@@ -89,6 +89,12 @@ def pair_heatmap_svg(columns: list[str], matrix: np.ndarray, title: str) -> str:
     return _svg(fig, f"{title}: {k} columns; darker cells differ more")
 
 
+def heatmap_svg(payload: dict[str, Any]) -> str:
+    """A figure spec ``{"kind": "heatmap", "labels": [...], "matrix": [[...]], "title": ...}`` (None = blank)."""
+    matrix = np.array([[np.nan if v is None else v for v in row] for row in payload["matrix"]], dtype=float)
+    return pair_heatmap_svg(list(payload["labels"]), matrix, payload.get("title", ""))
+
+
 def bar_svg(labels: list[str], values: list[float], title: str, xlabel: str) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.6, 0.35 * len(labels) + 0.9))

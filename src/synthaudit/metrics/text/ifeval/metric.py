@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthaudit.data.text import texts
-from synthaudit.data.text_rules import rules_for_batch
+from synthaudit.metrics.text.ifeval.rules import rules_for_batch
 from synthaudit.metrics.registry import RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 from synthaudit.metrics.text.ifeval import checkers

@@ -1,7 +1,7 @@
 """What every synthaudit command shares: consoles, exit codes, one-message user errors, option parsing.
 
-Kept apart from ``cli.py`` so that command modules (``cli_generate``, ``cli_curate``) can use it without
-importing the main app (which mounts them).
+Every command module (and a modality's own commands, such as ``generate text``) uses it without importing the
+app that mounts them.
 """
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""``synthaudit generate text``: make instruction/response data with an LLM (survey stage 1, "generation";
-tutorial section 3.7, hands-on). The lead mounts ``generate_app`` as ``synthaudit generate``; it also runs
-alone as ``python -m synthaudit.cli_generate text ...``.
+"""``synthaudit generate text``: instruction/response data made with an LLM (survey stage 1, "generation";
+tutorial section 3.7, hands-on). Mounted by the CLI from the text modality's ``generate_command`` hook.
 
 Exit status: 0 done, 2 a usage or input error (one message, no traceback), 130 interrupted (the output so far
 is kept; run the same command again to resume).
@@ -12,18 +11,9 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli_common import err_console, user_errors
-
-generate_app = typer.Typer(help="Generate synthetic data with an LLM (restartable; see docs/generation.md).",
-                           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+from synthaudit.cli.common import err_console, user_errors
 
 
-@generate_app.callback()
-def _group() -> None:
-    """Generate synthetic data."""
-
-
-@generate_app.command("text")
 def generate_text(
     method: str = typer.Option(..., "--method", "-m", help="self_instruct, evol_instruct, magpie or attribute."),
     n: int = typer.Option(20, "--n", help="Records to accept (rejects do not count)."),
@@ -99,7 +89,3 @@ def generate_text(
     if not quiet:
         err_console.print(stats.summary(), highlight=False)
         err_console.print("usage: " + client.usage.summary(), highlight=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    generate_app()

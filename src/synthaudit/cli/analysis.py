@@ -1,9 +1,9 @@
-"""``synthaudit gaps`` (survey section 8.1, Tables 2-7) and ``synthaudit pareto`` (section 8.3).
-
-Mounted by ``cli.py``: ``app.command("gaps")(gaps_cmd)`` and ``app.command("pareto")(pareto_cmd)``.
+"""Commands over audits: ``synthaudit gaps`` (survey section 8.1, Tables 2-7), ``synthaudit pareto`` (section
+8.3) and ``synthaudit track`` (section 8.1: model collapse over generations).
 """
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -13,7 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from synthaudit.cli_common import _split, out_console, user_errors
+from synthaudit.cli.common import _check_out_dir, _split, out_console, user_errors
+from synthaudit.cli.options import command, option_value, param
 
 ReportsArg = Annotated[Optional[list[Path]], typer.Argument(help="report.json files (or their folders).",
                                                             show_default=False)]
@@ -162,3 +163,120 @@ def pareto_cmd(
 
 def names_of(result: dict[str, Any]) -> list[str]:
     return result["front"] or ["no run has every metric"]
+
+
+def track_command():
+    """``track``: the options of every modality with a track declaration (its audit options, from the options
+    object), each in the modality's help panel."""
+    from synthaudit.cli.curate import union_options
+    from synthaudit.modalities import modalities
+
+    mods = [m for m in modalities().values() if m.track is not None]
+    own, infos = union_options(mods, lambda m: [n for n in m.inputs.option_names() if n not in ("synthetic",
+                                                                                                 "real")])
+    generations = inspect.Parameter(
+        "generations", inspect.Parameter.KEYWORD_ONLY, annotation=list[Path],
+        default=typer.Argument(..., help="Generations in order (gen0 first): data files or report.json files of "
+                               "earlier audits.", show_default=False))
+    params = [
+        generations,
+        param("out", Path, ..., "--out", help="Directory for track.json and track.html."),
+        param("real", Optional[Path], None, "--real", help="The real data every generation is compared with "
+              "(needed unless every generation is a report.json)."),
+        param("modality", str, "tabular", "--modality", help=f"{', '.join(m.name for m in mods)}."),
+        param("metrics", Optional[str], None, "--metrics", help="Comma-separated metric ids (default: " + "; ".join(
+            f"{m.name}: {', '.join(i.split('.', 1)[1] for i in m.track.metrics)}" for m in mods) + ")."),
+        param("thresholds", Optional[Path], None, "--thresholds", help="YAML: signature or series id -> {drop, "
+              "baseline: gen0|real, relative, consecutive, min_step}."),
+        param("labels", Optional[str], None, "--labels", help="Comma-separated generation names (default: gen0, "
+              "gen1, ...)."),
+        param("seed", int, 0, "--seed", help="Seed of every audit and sample."),
+        param("as_json", bool, False, "--json", help="Print track.json instead of tables."),
+        *own,
+    ]
+
+    def body(*, generations: list[Path], out: Path, real: Optional[Path], modality: str, metrics: Optional[str],
+             thresholds: Optional[Path], labels: Optional[str], seed: int, as_json: bool, **rest: Any) -> None:
+        from synthaudit.analysis import track as tr
+        from synthaudit.data.files import read_yaml_file
+        from synthaudit.errors import InputError, UsageError
+
+        with user_errors():
+            _check_out_dir(out)
+            for path in [*generations, *([real] if real is not None else [])]:
+                if not path.exists():
+                    raise InputError("file not found", file=str(path))
+            if real is None and not all(tr.is_report(p) for p in generations):
+                raise UsageError("--real is needed to audit data files", field="--real")
+            if real is not None and tr.is_report(real):
+                raise UsageError("--real expects the real data, not a report.json", file=str(real), field="--real")
+            names = _split(labels) or [f"gen{k}" for k in range(len(generations))]
+            if len(names) != len(generations):
+                raise UsageError(f"{len(names)} labels for {len(generations)} generations", field="--labels")
+            if len(set(names)) != len(names):
+                raise UsageError("a label is given twice", field="--labels")
+            th = tr.parse_thresholds(read_yaml_file(thresholds, InputError, "a thresholds YAML file"),
+                                     str(thresholds)) if thresholds is not None else None
+            options = {n: option_value(i, rest[n]) for n, i in infos.items() if rest[n] not in (None, False)}
+            result = tr.track(generations, real=real, modality=modality, labels=names, metrics=_split(metrics),
+                              thresholds=th, seed=seed, audit_kwargs=options)
+            paths = tr.write(result, out)
+        if as_json:
+            from synthaudit.report.model import jsonable
+
+            sys.stdout.write(json.dumps(jsonable(result), indent=2, ensure_ascii=False) + "\n")
+            return
+        _print_track(result, paths)
+
+    return command(body, params, "Audit each generation against the same real data; warn on collapse signatures "
+                   "(survey 8.1).", name="track")
+
+
+MAX_COLUMNS = 6  # generations in the terminal table (gen0 and the latest); track.json / track.html have all
+
+
+def _fmt3(v: Any) -> str:
+    return "—" if v is None else f"{v:.3g}"
+
+
+def _print_track(result: dict[str, Any], paths: dict[str, Path]) -> None:
+    labels = result["generations"]
+    first = {w["series"]: w for w in result["warnings"]}
+    t = RichTable(title="Collapse signatures over generations (survey 8.1)", title_justify="left")
+    t.add_column("series", no_wrap=True)
+    n = len(labels)
+    shown = list(range(n)) if n <= MAX_COLUMNS else [0, *range(n - MAX_COLUMNS + 1, n)]
+    cols = [labels[k] for k in shown]
+    if n > MAX_COLUMNS:
+        cols.insert(1, "…")
+    for col in (*cols, "real", "Δ last"):
+        t.add_column(escape(col), justify="right")
+    t.add_column("warns at")
+    group = None
+    for s in result["series"]:
+        if s["signature"] != group:
+            group = s["signature"]
+            t.add_row(f"[bold]{escape(group.replace('_', ' '))}[/]", end_section=False)
+        w = first.get(s["id"])
+        vals = [_fmt3(s["values"][k]) for k in shown]
+        if n > MAX_COLUMNS:
+            vals.insert(1, "…")
+        t.add_row(*(escape(c) for c in (f" {s['id']}", *vals, _fmt3(s["real"]),
+                                        _fmt3(s["derivative"][-1]), w["label"] if w else "")))
+    out_console.print(t)
+    if n > MAX_COLUMNS:
+        out_console.print(escape(f"{n - len(shown)} middle generations elided; every one is in track.html"),
+                          highlight=False)
+    if result["warnings"]:
+        out_console.print("\n[bold]Warnings[/]")
+        for w in result["warnings"]:
+            out_console.print(escape(f"  {w['message']}"), highlight=False, soft_wrap=True)
+    else:
+        out_console.print("\nno collapse signature fired")
+    out_console.print(escape(f"track: {paths['json']} · {paths['html']}"), highlight=False)
+
+
+def mount(app: typer.Typer) -> None:
+    app.command("gaps")(gaps_cmd)
+    app.command("pareto")(pareto_cmd)
+    app.command("track")(track_command())

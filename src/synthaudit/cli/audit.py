@@ -1,0 +1,120 @@
+"""``synthaudit audit <modality>``: one command per registered modality, its options from the options object."""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from synthaudit.cli.common import EXIT_GATES, EXIT_OK, _check_out_dir, _parse_params, _split, out_console, user_errors
+from synthaudit.cli.options import command, model_params, option_param, option_value, param
+
+audit_app = typer.Typer(help="Audit a synthetic data set against real data.", no_args_is_help=True)
+
+
+def common_params() -> list:
+    """Options every ``audit <modality>`` command shares (after the modality's own)."""
+    return [
+        param("policy", Optional[Path], None, "--policy", help="Gates YAML: metric id -> {min, max}."),
+        param("metrics", Optional[str], None, "--metrics", help="Comma-separated metric ids to run."),
+        param("dimensions", Optional[str], None, "--dimensions", help="Comma-separated dimensions to run."),
+        param("seed", int, 0, "--seed", help="Seed for every random choice."),
+        param("param", Optional[list[str]], None, "--param", help="Metric parameter, METRIC_ID.PARAM=VALUE."),
+        param("fmt", Optional[str], None, "--format", help="Input format if the extension does not tell."),
+        param("encoding", str, "utf-8", "--encoding", help="Text encoding of the input files."),
+        param("stream", bool, False, "--stream", help="Stream files in batches (mergeable metrics)."),
+        param("batch_size", int, 50_000, "--batch-size", min=1, help="Records (rows) per batch when streaming."),
+        param("quiet", bool, False, "--quiet", "-q", help="No progress bar and no summary."),
+    ]
+
+
+def out_param(help: str = "Output directory for report.json and report.html."):
+    return param("out", Path, ..., "--out", "-o", help=help)
+
+
+def _short_good(m) -> str:
+    """What good looks like, in a few characters: ↓ lower is better (best), ↑ higher, → target."""
+    lo, _, hi = (m.range or "[,]")[1:-1].partition(",")
+    if m.direction == "lower_better":
+        return f"↓ best {lo}"
+    if m.direction == "higher_better":
+        return f"↑ best {hi.replace('inf', '∞')}"
+    if m.direction == "target":
+        return f"→ {m.target_value:g}"
+    return "vs baseline"
+
+
+def print_summary(report, out_dir: Optional[Path]) -> None:
+    t = RichTable(title=f"synthaudit: {report.modality} audit", show_lines=False)
+    for col in ("metric", "dimension", "value", "good", "time (s)"):
+        t.add_column(col, overflow="fold", no_wrap=col == "metric")
+    for m in report.metrics:
+        value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
+        t.add_row(m.id, m.dimension, value, escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
+                  f"{m.wall_time_s:.2f}")
+    out_console.print(t)
+    by_kind: dict[str, int] = {}
+    for g in report.gaps:
+        by_kind[g.kind] = by_kind.get(g.kind, 0) + 1
+    if by_kind:
+        out_console.print("gaps: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in by_kind.items()))
+    enable = [g for g in report.gaps if g.kind == "missing_input"]
+    for g in enable[:6]:
+        out_console.print(f"  [dim]{g.id}[/]: {escape(g.reason)} -> pass {escape(str(g.enable))}")
+    for w in report.warnings[:10]:
+        out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)  # warnings quote user data
+    if report.policy:
+        for g in report.policy.gates:
+            mark = "[green]pass[/]" if g.passed else "[bold red]FAIL[/]"
+            out_console.print(f"gate {escape(g.gate)}: {mark} ({escape(g.reason)})", highlight=False)
+    if out_dir is not None:
+        out_console.print(escape(f"report: {out_dir / 'report.html'}  (data: {out_dir / 'report.json'})"),
+                          highlight=False)
+
+
+def run_audit(modality: str, out: Path, quiet: bool, metrics: Optional[str], dimensions: Optional[str],
+              param: Optional[list[str]], **options: Any) -> None:
+    """Shared body of the ``audit <modality>`` commands: checks, audit, summary, exit status."""
+    from synthaudit.errors import UsageError
+
+    with user_errors():
+        if metrics and dimensions:
+            raise UsageError("give --metrics or --dimensions, not both")
+        _check_out_dir(out)
+        from synthaudit.audit.api import audit
+
+        report = audit(modality, metrics=_split(metrics), dimensions=_split(dimensions), params=_parse_params(param),
+                       out=out, progress=None if not quiet else False,
+                       command="synthaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]), **options)
+    if not quiet:
+        print_summary(report, out)
+    raise typer.Exit(EXIT_OK if report.passed else EXIT_GATES)
+
+
+def audit_command(modality: Any):
+    """The ``audit <name>`` command of a registered modality."""
+    infos = modality.options()
+    own = [option_param(i, required=i.name == "synthetic") for i in infos]
+    params = [*own[:2], out_param(), *own[2:], *model_params(modality.model_options), *common_params()]
+
+    def body(**values: Any) -> None:
+        given = {i.name: values.pop(i.name) for i in infos}  # not given: the options object's default
+        options = {i.name: option_value(i, v) for i in infos if (v := given[i.name]) is not None}
+        if modality.model_options:
+            options["models"] = {n: values.pop(n) for n in modality.model_options}
+        run_audit(modality.name, values.pop("out"), values.pop("quiet"), values.pop("metrics"),
+                  values.pop("dimensions"), values.pop("param"), **options, **values)
+
+    return command(body, params, modality.summary, name=f"audit_{modality.name}")
+
+
+def mount(app: typer.Typer) -> None:
+    from synthaudit.modalities import modalities
+
+    for modality in modalities().values():
+        audit_app.command(modality.name)(audit_command(modality))
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,70 @@
+"""``synthaudit metrics`` (the catalog, with what is implemented) and ``synthaudit report`` (re-render HTML)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from synthaudit.cli.common import out_console, user_errors
+
+
+def metrics_cmd(
+    modality: Optional[str] = typer.Option(None, "--modality", "-m", help="Only this modality."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per catalog entry)."),
+) -> None:
+    """List the whole metric catalog with which metrics are implemented."""
+    from synthaudit.errors import UsageError
+    from synthaudit.metrics.registry import all_metrics, metric_entries
+    from synthaudit.modalities.registry import known_modalities
+
+    with user_errors():
+        if modality and modality not in known_modalities():
+            raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(known_modalities())}",
+                             field="--modality")
+    implemented = all_metrics()
+    rows = [{"id": e["id"], "name": e["name"], "modality": e["modality"], "pillar": e["pillar"],
+             "dimension": e["dimension"], "section": e["section"], "direction": e["direction"],
+             "computation": e["computation"], "inputs": e["inputs"], "implemented": e["id"] in implemented,
+             "extension": bool(e.get("extension"))}
+            for e in metric_entries().values() if not modality or e["modality"] == modality]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    t = RichTable(title=f"metric catalog ({sum(r['implemented'] for r in rows)} of {len(rows)} implemented)")
+    for col in ("id", "dimension", "§", "direction", "implemented"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["id"], r["dimension"], r["section"], r["direction"], "yes" if r["implemented"] else "—")
+    out_console.print(t)
+
+
+def report_cmd(
+    report_json: Path = typer.Argument(..., help="A report.json written by `synthaudit audit`."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Where to write the HTML (default: beside the JSON)."),
+) -> None:
+    """Re-render report.html from a report.json."""
+    from synthaudit.audit.assemble import add_views
+    from synthaudit.errors import InputError
+    from synthaudit.report.html import render_html
+    from synthaudit.report.model import AuditReport
+
+    with user_errors():
+        if not report_json.exists():
+            raise InputError("file not found", file=str(report_json))
+        try:
+            report = AuditReport.from_json(report_json.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"not a synthaudit report ({str(exc).splitlines()[0]})", file=str(report_json)) from None
+        add_views(report)  # figures and coverage of a report.json written before they were stored
+        target = html or report_json.with_suffix(".html")
+        target.write_text(render_html(report), encoding="utf-8")
+    out_console.print(escape(f"report: {target}"), highlight=False)
+
+
+def mount(app: typer.Typer) -> None:
+    app.command("metrics")(metrics_cmd)
+    app.command("report")(report_cmd)

@@ -1,0 +1,72 @@
+"""Command-line options written once: Typer parameters built from a modality's options object.
+
+``synthaudit audit <modality>``, ``filter`` and ``track`` take their modality options from the fields of the
+registered options classes (their help text, flag, kind), so a modality adds its flags by declaring them.
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+import typer
+
+from synthaudit.modalities.base import OptionInfo
+
+#: CLI type of each option kind; list options are comma-separated text
+_TYPES: dict[str, Any] = {"data": Optional[Path], "file": Optional[Path], "config": Optional[Path],
+                          "str": Optional[str], "bool": bool, "int": Optional[int], "float": Optional[float],
+                          "list": Optional[str]}
+
+#: model options (``synthaudit.audit(models=...)``) as CLI flags
+MODEL_HELP = {
+    "embedder": ("--embedder", "Sentence embedder (default: all-MiniLM-L6-v2, shipped offline)."),
+    "lm": ("--lm", "Causal LM for log-probabilities (default: SmolLM2-135M-Instruct, shipped offline)."),
+    "toxicity": ("--toxicity", "Toxicity classifier (default: alt-profanity-check)."),
+    "acceptability": ("--acceptability", "CoLA-style classifier (default: LM shuffle preference with --lm)."),
+    "nli": ("--nli", "NLI cross-encoder (default: few-shot entailment with --lm)."),
+    "judge": ("--judge", "LLM judge: a local model, or openai:MODEL with --base-url (key from $OPENAI_API_KEY)."),
+    "base_url": ("--base-url", "OpenAI-compatible endpoint for --judge openai:MODEL (vLLM, Ollama, llama.cpp "
+                               "server, OpenAI)."),
+}
+
+
+def param(name: str, annotation: Any, default: Any, *decls: str, help: str, panel: str | None = None,
+          **extra: Any) -> inspect.Parameter:
+    """One keyword parameter of a generated command."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                             default=typer.Option(default, *decls, help=help, rich_help_panel=panel, **extra))
+
+
+def option_param(info: OptionInfo, *, required: bool = False, panel: str | None = None,
+                 help: str | None = None) -> inspect.Parameter:
+    """A Typer option for one field of an options object."""
+    decls = [info.flag] + ([info.short] if info.short else [])
+    default: Any = ... if required else (False if info.kind == "bool" else None)
+    annotation = Path if required and info.kind in ("data", "file", "config") else _TYPES[info.kind]
+    return param(info.name, annotation, default, *decls, help=help or info.help, panel=panel)
+
+
+def model_params(names: Iterable[str], panel: str | None = "Models") -> list[inspect.Parameter]:
+    return [param(n, Optional[str], None, MODEL_HELP[n][0], help=MODEL_HELP[n][1], panel=panel) for n in names]
+
+
+def option_value(info: OptionInfo, value: Any) -> Any:
+    """A CLI value as the options object takes it (comma-separated lists split)."""
+    if info.kind == "list" and isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+def command(body: Callable[..., Any], params: list[inspect.Parameter], doc: str,
+            name: str = "command") -> Callable[..., Any]:
+    """A function Typer can mount: ``params`` as its signature, calling ``body(**values)``."""
+    def run(**values: Any) -> Any:
+        return body(**values)
+
+    # Typer reads parameters from the signature and types from the annotations
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__doc__ = doc
+    run.__name__ = run.__qualname__ = name
+    return run
