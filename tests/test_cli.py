@@ -425,7 +425,18 @@ def test_demo_writes_report_and_data(demo_run):
         assert sub["modality"] == part and sub["metrics"]
         assert all(m["status"] == "ok" for m in sub["metrics"]), [(m["id"], m["error"]) for m in sub["metrics"]]
     generated = (out / "data" / "text_generated.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(generated) == 4 and all(json.loads(x)["model"] == "smollm2" for x in generated)
+    assert len(generated) >= 100 and all(json.loads(x)["model"] == "smollm2" for x in generated)
+    dialogues = (out / "data" / "dialogues_generated.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(dialogues) >= 30 and all(len(json.loads(x)["turns"]) == 4 for x in dialogues)
+    # each section shows a flawed variant beside the good one, and the index says what catches it
+    for flawed in ("tabular_leaky", "text_flawed", "dialogue_flawed"):
+        assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
+    assert index.count("look at") >= 3
+    # fairness runs on the main report (sex is the protected attribute)
+    assert metric_status(report)["tabular.spd"] == "ok"
+    # LLM rows: schema-constrained decoding gives valid rows from the small offline model
+    llm = read_report(out / "tabular_llm")
+    assert llm["inputs"][0]["rows"] >= 8
 
 
 def test_report_command_rerenders_html(demo_run):

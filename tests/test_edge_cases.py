@@ -1,6 +1,9 @@
 """A synthetic table with NaNs, a constant column, an unseen category, a datetime column and unicode
 values audits to completion, reports what it could not compute, and matches the references where
-both are defined (scipy ks_2samp, SDMetrics KSComplement / TVComplement / CorrelationSimilarity)."""
+both are defined (scipy ks_2samp, SDMetrics KSComplement / TVComplement / CorrelationSimilarity).
+
+SDMetrics 0.32 needs pandas<3: its values are computed on the same tables by tests/references/make_references.py
+in a separate environment and read from tests/references/edge_cases.json."""
 from __future__ import annotations
 
 import hashlib
@@ -8,30 +11,24 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
+from references.inputs import messy_wine, pair_key, reference_values
 from scipy import stats
-from sdmetrics.column_pairs import CorrelationSimilarity
-from sdmetrics.single_column import KSComplement, TVComplement
 
 import synthaudit
-from conftest import copula_synthetic
-
-REGIONS = ["Île-de-France", "São Paulo", "東京", "Zürich", "Kraków"]
 
 
 @pytest.fixture(scope="module")
 def messy(wine_module):
-    rng = np.random.default_rng(11)
-    real = wine_module.copy()
-    real["region"] = rng.choice(REGIONS, size=len(real))
-    real["harvest"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, len(real)), unit="D")
-    real["const_num"] = 7.5
-    real["const_cat"] = "même"
-    syn = copula_synthetic(real, seed=2)
-    syn.loc[syn.sample(15, random_state=1).index, "alcohol"] = np.nan
-    syn.loc[syn.sample(9, random_state=2).index, "class"] = np.nan
-    syn.loc[syn.sample(6, random_state=3).index, "region"] = "Atlantis ☃"
-    syn.loc[syn.sample(4, random_state=4).index, "harvest"] = pd.NaT
-    return real, syn
+    """wine + unicode region, datetime, constant columns; synthetic = a perturbed copy (not synthaudit's
+    copula: the committed SDMetrics values must not change with it) with NaNs, an unseen category, NaTs."""
+    return messy_wine(wine_module)
+
+
+@pytest.fixture(scope="module")
+def sdm(messy):
+    """SDMetrics 0.32's values on ``messy`` (tests/references/edge_cases.json)."""
+    real, syn = messy
+    return reference_values("edge_cases", real=real, synthetic=syn)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +60,7 @@ def test_all_metrics_complete(report):
     assert types["const_num"] == "numerical" and types["const_cat"] == "categorical"
 
 
-def test_kst_with_nan_and_datetime_matches_references(messy, report):
+def test_kst_with_nan_and_datetime_matches_references(messy, report, sdm):
     real, syn = messy
     rows = by(report.result("tabular.kst"))
     assert rows["alcohol"]["missing_synthetic"] == pytest.approx(15 / len(syn))
@@ -72,16 +69,16 @@ def test_kst_with_nan_and_datetime_matches_references(messy, report):
         if col == "harvest":  # datetimes compare as timestamps (SDMetrics: pd.to_numeric)
             r, s = r.astype("int64"), s.astype("int64")
         assert rows[col]["value"] == pytest.approx(stats.ks_2samp(r, s).statistic, abs=1e-12), col
-        assert rows[col]["value"] == pytest.approx(1 - KSComplement.compute(real[col], syn[col]), abs=1e-9), col
+        assert rows[col]["value"] == pytest.approx(1 - sdm["KSComplement"][col], abs=1e-9), col  # 1 - KSComplement
     assert rows["const_num"]["value"] == 0.0  # both constant at the same value
 
 
-def test_tvd_reports_unseen_unicode_category(messy, report):
+def test_tvd_reports_unseen_unicode_category(messy, report, sdm):
     real, syn = messy
     rows = by(report.result("tabular.tvd"))
     assert rows["region"]["unseen_in_real"] == 1 and rows["region"]["unseen_examples"] == ["Atlantis ☃"]
     tol = 1e-8  # SDMetrics regularises unseen categories by 1e-6 of a count
-    assert rows["region"]["value"] == pytest.approx(1 - TVComplement.compute(real["region"], syn["region"]), abs=tol)
+    assert rows["region"]["value"] == pytest.approx(1 - sdm["TVComplement"]["region"], abs=tol)  # 1 - TVComplement
     assert rows["const_cat"]["value"] == 0.0
     # class has missing values in synthetic data only: missing is a category of its own
     fr = real["class"].value_counts(normalize=True)
@@ -92,8 +89,7 @@ def test_tvd_reports_unseen_unicode_category(messy, report):
     assert rows["class"]["missing_synthetic"] == pytest.approx(9 / len(syn))
 
 
-def test_pearson_skips_constant_pairs_and_matches_sdmetrics_elsewhere(messy, report):
-    real, syn = messy
+def test_pearson_skips_constant_pairs_and_matches_sdmetrics_elsewhere(messy, report, sdm):
     res = report.result("tabular.pearson_score")
     skipped = [r for r in res.breakdown if r["value"] is None]
     assert skipped and all("const_num" in (r["column_1"], r["column_2"]) for r in skipped)
@@ -103,7 +99,7 @@ def test_pearson_skips_constant_pairs_and_matches_sdmetrics_elsewhere(messy, rep
     for r in res.breakdown:
         if r["value"] is not None:
             a, b = r["column_1"], r["column_2"]
-            sim = CorrelationSimilarity.compute(real[[a, b]], syn[[a, b]], coefficient="Pearson")
+            sim = sdm["CorrelationSimilarity"][pair_key(a, b)]  # SDMetrics: 1 - |rho_r - rho_s| / 2
             assert r["value"] == pytest.approx(1 - sim, abs=1e-12), (a, b)
 
 

@@ -175,3 +175,20 @@ def test_local_model_structured_output_retries_until_valid(tmp_path):
     retried = client.usage.structured_retries
     assert retried >= 1 and client.usage.cache_hits == 1  # attempt 0 came from the cache
     assert client.usage.calls == 1 + retried
+
+
+def test_a_closed_port_fails_fast_for_every_request():
+    """Nothing listens: two attempts, then every later request to that endpoint fails at once (no retry storm)."""
+    import socket
+    import time
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    client = LLMClient(model="openai:x", base_url=f"http://127.0.0.1:{port}/v1", cache=False, backoff=0.05)
+    t0 = time.perf_counter()
+    outs = client.chat_many([{"messages": [{"role": "user", "content": "hi"}]}] * 20, concurrency=1)
+    assert time.perf_counter() - t0 < 5
+    assert all(not o.ok and "connection refused" in o.error or "cannot connect" in o.error for o in outs)
+    assert client.usage.retries <= 2

@@ -31,7 +31,9 @@ def test_scatter_payload_renders_an_accessible_svg():
 
 
 def test_synthetic_only_length_histograms_and_lone_surrogates():
-    df = pd.DataFrame({"text": ["short one.", "a much longer text here with words", "bad \ud800 surrogate"]})
+    # object dtype: pandas 3's default str dtype refuses lone surrogates
+    df = pd.DataFrame({"text": pd.Series(["short one.", "a much longer text here with words", "bad \ud800 surrogate"],
+                                         dtype=object)})
     report = synthaudit.audit("text", synthetic=df, metrics=["text.ext.length_distribution"])
     (m,) = report.metrics
     assert m.status == "ok" and m.value is None and len(m.plots) == 2  # no --real: no KS, still plotted

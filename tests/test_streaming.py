@@ -38,8 +38,8 @@ def test_stream_of_chunks_equals_one_piece(tables):
                                 batch_size=211)
     for mid in MERGEABLE:
         assert streamed.value(mid) == pytest.approx(whole.value(mid), rel=1e-12, abs=1e-14), mid
-        assert streamed.result(mid).breakdown == pytest.approx(whole.result(mid).breakdown) or \
-            _same_breakdown(streamed.result(mid).breakdown, whole.result(mid).breakdown), mid
+        # field by field: pytest >= 9.2's approx refuses a list of dicts
+        assert _same_breakdown(streamed.result(mid).breakdown, whole.result(mid).breakdown), mid
     rows = {i.role: i.rows for i in streamed.inputs}
     assert rows["synthetic"] == len(syn) and rows["real_reference"] == len(real)
 

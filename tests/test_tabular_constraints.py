@@ -9,6 +9,9 @@ Every count below is worked out by hand in the comments. SDMetrics references (0
     comparison is on violation counts: violations = (1 - adherence) * n_synthetic.
   * KeyUniqueness(real, syn): a duplicate beyond the first, or an all-missing key, is a violation; that is
     synthaudit's unique with allow_missing: false.
+SDMetrics 0.32 needs pandas<3: its values are computed on the same tables (tests/references/inputs.py) by
+tests/references/make_references.py in a separate environment and read from
+tests/references/tabular_constraints.json.
 """
 from __future__ import annotations
 
@@ -22,10 +25,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sdmetrics.single_column import BoundaryAdherence, CategoryAdherence, KeyUniqueness
+from references.inputs import adult_constraints, keys_table, reference_values
 
 import synthaudit
-from conftest import copula_synthetic
 from synthaudit.data.tabular_inputs import prepare_tabular
 from synthaudit.errors import SpecError, UsageError
 from synthaudit.metrics.registry import all_metrics
@@ -102,8 +104,8 @@ def test_not_null_one_and_several_columns():
 
 
 def test_unique_single_and_composite_keys_match_key_uniqueness():
-    syn = pd.DataFrame({"k": ["a", "b", "a", "c", "a", None], "p": [1, 1, 1, 2, 2, 2],
-                        "q": ["x", "y", "x", "x", "x", "z"]})
+    syn = keys_table()  # k: a, b, a, c, a, None; p: 1, 1, 1, 2, 2, 2; q: x, y, x, x, x, z
+    sdm = reference_values("tabular_constraints", keys=syn)["keys"]  # SDMetrics' KeyUniqueness
     res = compute(syn, [{"name": "k", "type": "unique", "columns": ["k"]},
                         {"name": "k_strict", "type": "unique", "column": "k", "allow_missing": False},
                         {"name": "pq", "type": "unique", "columns": ["p", "q"]}])
@@ -112,8 +114,8 @@ def test_unique_single_and_composite_keys_match_key_uniqueness():
     assert counts(res) == {"k": (5, 2), "k_strict": (6, 3), "pq": (6, 2)}
     assert by_name(res)["k"]["examples"] == [{"row": 3, "values": {"k": "a"}, "duplicate_of": 1},
                                              {"row": 5, "values": {"k": "a"}, "duplicate_of": 1}]
-    assert by_name(res)["k_strict"]["rate"] == pytest.approx(1 - KeyUniqueness.compute(syn["k"], syn["k"]))
-    assert by_name(res)["pq"]["rate"] == pytest.approx(1 - KeyUniqueness.compute(syn[["p", "q"]], syn[["p", "q"]]))
+    assert by_name(res)["k_strict"]["rate"] == pytest.approx(1 - sdm["KeyUniqueness(k)"])
+    assert by_name(res)["pq"]["rate"] == pytest.approx(1 - sdm["KeyUniqueness(p,q)"])
 
 
 def test_regex_is_a_full_match_and_unicode():
@@ -364,18 +366,17 @@ def test_merge_of_shards_equals_one_piece(stream_table):
 
 @pytest.fixture(scope="module")
 def adult(adult_train):
-    """Real = 4,000 Adult rows with an id; synthetic = a copula sample (3,000 rows) with planted violations:
-    30 ages of 150, 20 sex values 'Unknown', 25 repeated ids."""
-    real = adult_train.sample(4000, random_state=0).reset_index(drop=True)
-    syn = copula_synthetic(real, seed=1, n=3000)
-    real["id"] = np.arange(len(real))
-    syn["id"] = np.arange(len(syn))
-    rng = np.random.default_rng(0)
-    rows = rng.permutation(np.arange(200, len(syn)))
-    syn.loc[rows[:30], "age"] = 150
-    syn.loc[rows[30:50], "sex"] = "Unknown"
-    syn.loc[100:124, "id"] = np.arange(25)
-    return real, syn
+    """Real = 4,000 Adult rows with an id; synthetic = 3,000 perturbed rows drawn from them (not synthaudit's
+    copula: the committed SDMetrics values must not change with it) with planted violations: 30 ages of 150,
+    20 sex values 'Unknown', 25 repeated ids."""
+    return adult_constraints(adult_train)
+
+
+@pytest.fixture(scope="module")
+def sdm(adult):
+    """SDMetrics 0.32's adherence values on ``adult`` (tests/references/tabular_constraints.json)."""
+    real, syn = adult
+    return reference_values("tabular_constraints", adult_real=real, adult_synthetic=syn)["adult"]
 
 
 ADULT_CONSTRAINTS = [
@@ -401,19 +402,18 @@ def test_adult_real_table_satisfies_its_constraints(adult):
     assert by_name(res)["edu_fd"]["checks"] == len(real)  # education <-> education_num holds in real Adult
 
 
-def test_adult_synthetic_against_hand_counts_and_sdmetrics(adult):
+def test_adult_synthetic_against_hand_counts_and_sdmetrics(adult, sdm):
     real, syn = adult
     res = compute(syn, ADULT_CONSTRAINTS, real=real)
     rows, n = by_name(res), len(syn)
-    assert rows["age_range"]["violations"] == 30  # the copula samples inside the real range; 30 planted
-    assert rows["age_range"]["rate"] == pytest.approx(1 - BoundaryAdherence.compute(
-        real["age"], syn["age"], range_min=17, range_max=90), abs=1e-12)
+    assert rows["age_range"]["violations"] == 30  # the perturbation stays inside the real range; 30 planted
+    assert rows["age_range"]["rate"] == pytest.approx(1 - sdm["BoundaryAdherence(age, 17, 90)"], abs=1e-12)
     assert rows["sex_values"]["violations"] == 20
-    adherence = CategoryAdherence.compute(real["sex"], syn["sex"])
+    adherence = sdm["CategoryAdherence(sex)"]
     assert rows["sex_values"]["rate"] == pytest.approx(1 - adherence, abs=1e-12)
     assert rows["id_unique"]["violations"] == 25
-    assert rows["id_unique"]["rate"] == pytest.approx(1 - KeyUniqueness.compute(real["id"], syn["id"]), abs=1e-12)
-    # the copula does not keep education -> education_num; counted by hand with the majority rule
+    assert rows["id_unique"]["rate"] == pytest.approx(1 - sdm["KeyUniqueness(id)"], abs=1e-12)
+    # the perturbation does not keep education -> education_num; counted by hand with the majority rule
     assert rows["edu_fd"]["violations"] == _fd_violations(syn, "education", "education_num") > 100
     assert rows["edu_num_fd"]["violations"] == _fd_violations(syn, "education_num", "education") > 100
     pairs = set(zip(real["education"], real["education_num"].astype(float)))
@@ -425,24 +425,24 @@ def test_adult_synthetic_against_hand_counts_and_sdmetrics(adult):
     assert res.value == pytest.approx(total / (6 * n))  # no missing values in these columns: 6 checks per row
 
 
-def test_adult_inferred_constraints_match_sdmetrics(adult):
+def test_adult_inferred_constraints_match_sdmetrics(adult, sdm):
     real, syn = adult
     res = compute(syn, real=real, infer=True)
     rows, n = by_name(res), len(syn)
     assert all(r["inferred"] for r in res.breakdown) and len(res.notes["inferred_constraints"]) == len(rows)
     numeric = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week", "id"]
     for col in numeric:
-        expected = round((1 - BoundaryAdherence.compute(real[col], syn[col])) * n)
+        expected = round((1 - sdm["BoundaryAdherence"][col]) * n)
         assert rows[f"inferred range({col})"]["violations"] == expected, col
     assert rows["inferred range(age)"]["violations"] == 30
     compared = 0
     for col in ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex",
                 "native_country", "income"]:
-        expected = round((1 - CategoryAdherence.compute(real[col], syn[col])) * n)  # missing: valid, counted
+        expected = round((1 - sdm["CategoryAdherence"][col]) * n)  # missing: valid, counted
         assert rows[f"inferred allowed({col})"]["violations"] == expected, col
         compared += real[col].isna().any()
     assert compared == 3  # workclass, occupation, native_country: missing values compared as counts
-    assert rows["inferred unique(id)"]["violations"] == round((1 - KeyUniqueness.compute(real["id"], syn["id"])) * n)
+    assert rows["inferred unique(id)"]["violations"] == round((1 - sdm["KeyUniqueness(id)"]) * n)
     assert "inferred dependency(education -> education_num)" in rows
 
 
@@ -475,7 +475,8 @@ def test_inferred_unique_and_compare_and_combination_with_user_constraints():
     real = pd.DataFrame({"id": np.arange(n), "start": start, "end": start + pd.to_timedelta(np.arange(n) % 7, "D"),
                          "x": np.linspace(0, 1, n)})
     syn = real.copy()
-    syn.loc[3, ["start", "end"]] = syn.loc[3, ["end", "start"]].to_numpy()  # end before start (3 % 7 = 3 days)
+    # end before start (3 % 7 = 3 days); a copy: under pandas 3 to_numpy() can be a view of the frame being set
+    syn.loc[3, ["start", "end"]] = syn.loc[3, ["end", "start"]].to_numpy().copy()
     syn.loc[10, "id"] = 11
     res = compute(syn, [{"name": "x_range", "type": "range", "column": "x", "min": 0, "max": 0.5}], real=real,
                   infer=True)

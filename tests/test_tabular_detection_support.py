@@ -5,32 +5,32 @@ seeds it with synthaudit's seed so both see identical folds; SDMetrics reports 1
 which is synthaudit's secondary ``sdmetrics_score``); sklearn.metrics.roc_auc_score; SDMetrics
 CategoryCoverage and RangeCoverage. alpha-precision and beta-recall have no installable reference here
 (synthcity needs torch and downloads): hand-worked fixtures.
+SDMetrics 0.32 needs pandas<3: its values are computed on the same tables (tests/references/inputs.py) by
+tests/references/make_references.py in a separate environment and read from
+tests/references/tabular_detection_support.json.
 """
 from __future__ import annotations
-
-import functools
 
 import numpy as np
 import pandas as pd
 import pytest
+from references.inputs import coverage_pair, detection_pair, reference_values
 
 import synthaudit
-from conftest import copula_synthetic
 
 ALPHAS = np.linspace(0, 1, 30)
 
 
 @pytest.mark.parametrize("dataset", ["cancer", "wine"])
-def test_det_score_matches_sdmetrics_logistic_detection_on_the_same_folds(dataset, request, monkeypatch):
-    from sklearn.model_selection import StratifiedKFold
-    from sdmetrics.single_table import LogisticDetection
-    import sdmetrics.single_table.detection.base as sd_base
-
-    real = request.getfixturevalue(dataset)
-    syn = copula_synthetic(real, seed=4)
-    seed = 7
-    monkeypatch.setattr(sd_base, "StratifiedKFold", functools.partial(StratifiedKFold, random_state=seed))
-    theirs = LogisticDetection.compute(real, syn)
+def test_det_score_matches_sdmetrics_logistic_detection_on_the_same_folds(dataset, request):
+    # synthetic = a perturbed copy (not synthaudit's copula: the committed value must not change with it).
+    # NOTE: det_score splits the rows in a seeded content order (canonical_order), SDMetrics in input order, so
+    # the folds differ; this input is undetectable (every fold AUC <= 0.5, both scores 1.0, as with the copula
+    # before). Fed in synthaudit's order, SDMetrics matches exactly also on detectable inputs.
+    real, syn = detection_pair(dataset, request.getfixturevalue(dataset))
+    seed = 7  # make_references.py gives SDMetrics' StratifiedKFold random_state=7
+    inputs = {f"{dataset}_real": real, f"{dataset}_synthetic": syn}
+    theirs = reference_values("tabular_detection_support", **inputs)["LogisticDetection"][dataset]
     rep = synthaudit.audit("tabular", synthetic=syn, real=real, seed=seed, metrics=["tabular.det_score"])
     res = rep.result("tabular.det_score")
     # the same design (numbers + one-hot, robust-scaled: min-max scaling first does not change it) and folds;
@@ -107,16 +107,13 @@ def test_alpha_beta_copy_is_near_perfect_and_collapse_loses_recall(cancer):
 
 
 def test_coverage_matches_sdmetrics(adult_train):
-    from sdmetrics.single_column import CategoryCoverage, RangeCoverage
-
-    real = adult_train.sample(3000, random_state=0).reset_index(drop=True)
-    syn = copula_synthetic(real, seed=2, n=300)  # small sample: rare categories go missing
+    real, syn = coverage_pair(adult_train)  # 300 perturbed rows of 3,000 real ones: rare categories go missing
+    sdm = reference_values("tabular_detection_support", coverage_real=real, coverage_synthetic=syn)["coverage"]
     rep = synthaudit.audit("tabular", synthetic=syn, real=real, metrics=["tabular.beta_recall"])
     rows = [r for r in rep.result("tabular.beta_recall").breakdown if "kind" in r]
     n_checked = 0
     for r in rows:
-        ref = (CategoryCoverage if r["kind"] == "category" else RangeCoverage).compute(real[r["column"]],
-                                                                                    syn[r["column"]])
+        ref = sdm[r["column"]]  # SDMetrics' CategoryCoverage (categories) or RangeCoverage (numbers)
         assert r["coverage"] == pytest.approx(ref, abs=1e-12), r["column"]
         n_checked += 1
     assert n_checked == 15

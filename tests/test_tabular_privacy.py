@@ -15,15 +15,19 @@ Conventions converted here:
     SynthEval's NNDR (ratio of the 1st to the 2nd neighbour distance) is not a survey metric, and its 'mia'
     is an unseeded LightGBM classifier reporting precision/recall/F1, not an AUC over an attack score:
     neither is compared.
+SDMetrics 0.32 needs pandas<3: the SDMetrics and SynthEval values are computed on the same tables
+(tests/references/inputs.py) by tests/references/make_references.py in a separate environment and read from
+tests/references/tabular_privacy.json; SynthEval (in the test extra) is also recomputed here when importable.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import copula_synthetic
+from references.inputs import privacy_tables, reference_values
 from sklearn.metrics import roc_auc_score
 
 import synthaudit
@@ -48,27 +52,21 @@ def run(metric_id: str, synthetic, train, holdout, **kw):
 
 # ---------------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def adult_clean(adult_train):
-    return adult_train.dropna().reset_index(drop=True)
+def sdm_tables(adult_train):
+    """train 1,000 / holdout 800 / synthetic 600 perturbed train rows (not synthaudit's copula: the committed
+    reference values must not change with it) + 4 rows copied from both train and holdout (ties); numbers
+    clipped to the training ranges, holdout given the same ranges by anchor rows."""
+    train, hold, syn, meta = privacy_tables(adult_train)
+    lo, hi = train[NUM].min(), train[NUM].max()
+    assert (hold[NUM].min() == lo).all() and (hold[NUM].max() == hi).all() and not syn.isna().any().any()
+    return train, hold, syn, meta
 
 
 @pytest.fixture(scope="module")
-def sdm_tables(adult_clean):
-    """train 1,000 / holdout 800 / synthetic 600 copula rows + 4 rows copied from both train and holdout
-    (ties); numbers clipped to the training ranges, holdout given the same ranges by anchor rows."""
-    perm = np.random.default_rng(0).permutation(len(adult_clean))
-    train = adult_clean.iloc[perm[:1000]].reset_index(drop=True)
-    hold = adult_clean.iloc[perm[1000:1800]].reset_index(drop=True)
-    lo, hi = train[NUM].min(), train[NUM].max()
-    hold[NUM] = hold[NUM].clip(lo, hi, axis=1)
-    anchors = pd.concat([train.loc[[train[c].idxmin(), train[c].idxmax()]] for c in NUM])
-    hold = pd.concat([hold.iloc[:len(hold) - len(anchors)], anchors], ignore_index=True)
-    syn = copula_synthetic(train, seed=1, n=600)
-    syn[NUM] = syn[NUM].clip(lo, hi, axis=1)
-    syn = pd.concat([syn, anchors.iloc[:4]], ignore_index=True)
-    assert (hold[NUM].min() == lo).all() and (hold[NUM].max() == hi).all() and not syn.isna().any().any()
-    meta = {"columns": {c: {"sdtype": "numerical" if c in NUM else "categorical"} for c in train.columns}}
-    return train, hold, syn, meta
+def sdm(sdm_tables):
+    """SDMetrics 0.32's and SynthEval 1.7.3's values on ``sdm_tables`` (tests/references/tabular_privacy.json)."""
+    train, hold, syn, _ = sdm_tables
+    return reference_values("tabular_privacy", train=train, holdout=hold, synthetic=syn)
 
 
 @pytest.fixture(scope="module")
@@ -84,22 +82,12 @@ def audit_privacy(syn, train, hold, **kw):
 
 
 # ---------------------------------------------------------------------------------------------- SDMetrics
-def test_gower_dcr_matches_sdmetrics_dcr_overfitting_protection(sdm_tables, monkeypatch):
-    from sdmetrics.single_table import DCROverfittingProtection
-    from sdmetrics.single_table.privacy import dcr_overfitting_protection as dop
-
+def test_gower_dcr_matches_sdmetrics_dcr_overfitting_protection(sdm_tables, sdm):
     train, hold, syn, meta = sdm_tables
-    captured = []
-    original = dop.calculate_dcr
-
-    def record(**kw):
-        captured.append(original(**kw))
-        return captured[-1]
-
-    monkeypatch.setattr(dop, "calculate_dcr", record)
-    ref = DCROverfittingProtection.compute_breakdown(train, syn, hold, meta, None, num_rows_subsample=None,
-                                                     num_iterations=1)
-    sd_train, sd_hold = (c.to_numpy() for c in captured)
+    # DCROverfittingProtection.compute_breakdown(train, syn, hold, meta, None, num_rows_subsample=None,
+    # num_iterations=1), with the two dcr_utils.calculate_dcr results it computes on the way
+    ref = sdm["DCROverfittingProtection"]
+    sd_train, sd_hold = np.array(ref["dcr_synthetic_to_train"]), np.array(ref["dcr_synthetic_to_holdout"])
     res = run("tabular.dcr", syn, train, hold, params={"tabular.dcr": {"distance": "gower"}})
     np.testing.assert_allclose(res.record_scores, sd_train, rtol=0, atol=1e-12)  # per synthetic row
     hold_row = res.breakdown[2]
@@ -108,7 +96,7 @@ def test_gower_dcr_matches_sdmetrics_dcr_overfitting_protection(sdm_tables, monk
     assert hold_row["p50"] == pytest.approx(np.median(sd_hold), abs=1e-12)
     ties = res.secondary["share_ties"]
     assert ties == pytest.approx(np.mean(sd_train == sd_hold)) and ties >= 4 / len(syn)  # the anchor copies
-    closer = ref["synthetic_data_percentages"]["closer_to_training"]
+    closer = ref["closer_to_training"]
     # SDMetrics compares against all 1,000 train and 800 holdout rows: synthaudit's share_unbalanced; the
     # headline value compares equally many rows of each (see test_unequal_sizes_are_balanced)
     unbalanced = res.secondary["share_unbalanced"]
@@ -117,11 +105,9 @@ def test_gower_dcr_matches_sdmetrics_dcr_overfitting_protection(sdm_tables, monk
     assert res.secondary["exact_copy_rate"] == pytest.approx(4 / len(syn))
 
 
-def test_holdout_baseline_matches_sdmetrics_calculate_dcr(sdm_tables):
-    from sdmetrics.single_table.privacy.dcr_utils import calculate_dcr
-
+def test_holdout_baseline_matches_sdmetrics_calculate_dcr(sdm_tables, sdm):
     train, hold, syn, meta = sdm_tables
-    ref = calculate_dcr(dataset=hold, reference_dataset=train, metadata=meta).to_numpy()
+    ref = np.array(sdm["calculate_dcr_holdout_to_train"])  # calculate_dcr(dataset=hold, reference_dataset=train)
     res = run("tabular.dcr", syn, train, hold, params={"tabular.dcr": {"distance": "gower"}})
     base = res.breakdown[1]
     assert base["distribution"].startswith("holdout -> train") and base["n"] == len(hold)
@@ -135,19 +121,18 @@ def test_holdout_baseline_matches_sdmetrics_calculate_dcr(sdm_tables):
 
 
 # ---------------------------------------------------------------------------------------------- SynthEval
-def test_gower_dcr_matches_syntheval(sdm_tables, tmp_path, monkeypatch):
-    from syntheval.metrics.privacy.metric_distance_closest_record import (
-        MedianDistanceToClosestRecord,
-    )
-    from syntheval.utils.nn_distance import _knn_distance
-
-    monkeypatch.chdir(tmp_path)
+def test_gower_dcr_matches_syntheval(sdm_tables, sdm):
     train, hold, syn, _ = sdm_tables
-    cat = [c for c in train.columns if c not in NUM]
-    metric = MedianDistanceToClosestRecord(train.copy(), syn.copy(), None, cat_cols=cat, num_cols=NUM,
-                                           nn_dist="gower", do_preprocessing=True, verbose=False, plot_figures=False)
-    per_row = _knn_distance(metric.synt_data.copy(), metric.real_data.copy(), cat, 1, "gower")[0]
-    mdcr = metric.evaluate()["mDCR"]
+    # MedianDistanceToClosestRecord(train, syn, cat_cols, num_cols=NUM, nn_dist="gower", do_preprocessing=True):
+    # the per-row distances of its _knn_distance and its mDCR
+    ref = sdm["syntheval_MedianDistanceToClosestRecord"]
+    per_row, mdcr = np.array(ref["per_row"]), ref["mDCR"]
+    if importlib.util.find_spec("syntheval") is not None:  # the committed values are SynthEval's here too
+        from references.make_references import syntheval_dcr
+
+        live = syntheval_dcr(train, syn)
+        np.testing.assert_allclose(live["per_row"], per_row, rtol=0, atol=1e-12)
+        assert live["mDCR"] == pytest.approx(mdcr, rel=1e-12)
     inputs = prepare_tabular(synthetic=syn, real=train, holdout=hold, params={"tabular.dcr": {"distance": "gower"}})
     res = get("tabular.dcr").run(inputs, Models.default())
     np.testing.assert_allclose(res.record_scores, per_row, rtol=0, atol=1e-12)
@@ -417,13 +402,11 @@ def test_unequal_sizes_are_balanced(adult_splits):
     assert "1500 rows of each" in fresh.notes["balance"]
 
 
-def test_synthetic_median_matches_sdmetrics_dcr_baseline_protection(sdm_tables):
+def test_synthetic_median_matches_sdmetrics_dcr_baseline_protection(sdm_tables, sdm):
     """DCRBaselineProtection compares the synthetic rows' median DCR with that of uniformly random rows (its
     own baseline, not a holdout); the comparable part is the synthetic median (Gower distance)."""
-    from sdmetrics.single_table import DCRBaselineProtection
-
     train, hold, syn, meta = sdm_tables
-    ref = DCRBaselineProtection.compute_breakdown(train, syn, meta, None, num_rows_subsample=None, num_iterations=1)
+    # DCRBaselineProtection.compute_breakdown(train, syn, meta, None, num_rows_subsample=None, num_iterations=1)
+    ref = sdm["DCRBaselineProtection"]["median_DCR_to_real_data.synthetic_data"]
     res = run("tabular.dcr", syn, train, hold, params={"tabular.dcr": {"distance": "gower"}})
-    assert res.secondary["synthetic_p50"] == pytest.approx(ref["median_DCR_to_real_data"]["synthetic_data"],
-                                                           abs=1e-12)
+    assert res.secondary["synthetic_p50"] == pytest.approx(ref, abs=1e-12)

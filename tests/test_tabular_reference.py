@@ -12,15 +12,17 @@ CorrelationSimilarity, ContingencySimilarity). Conventions converted here:
   * ContingencySimilarity bins continuous columns with numpy.histogram_bin_edges on the real column and
     open outer edges (discretize_column); synthaudit uses the same equal-width-on-real binning, so the
     mixed pairs are compared with continuous_column_names=[numerical column] and 10 bins.
+SDMetrics 0.32 needs pandas<3: its values are computed on the same tables (tests/references/inputs.py) by
+tests/references/make_references.py in a separate environment and read from
+tests/references/tabular_reference.json; scipy is called here.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from references.inputs import adult_perturbed, adult_split, pair_key, reference_values
 from scipy import stats
-from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
-from sdmetrics.single_column import KSComplement, TVComplement
 
 import synthaudit
 from conftest import copula_synthetic
@@ -30,10 +32,9 @@ IDS = ["tabular.kst", "tabular.tvd", "tabular.pearson_score", "tabular.contingen
 
 @pytest.fixture(scope="module")
 def adult_pair(adult_train, adult_test):
-    """Real = 4,000 Adult training rows; synthetic = a copula sample (3,000 rows) from them."""
-    real = adult_train.sample(4000, random_state=0).reset_index(drop=True)
-    syn = copula_synthetic(real, seed=1, n=3000)
-    return real, syn
+    """Real = 4,000 Adult training rows; synthetic = 3,000 perturbed rows drawn from them (not synthaudit's
+    copula: the committed SDMetrics values must not change with it)."""
+    return adult_perturbed(adult_train)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +46,15 @@ def adult_report(adult_pair):
 @pytest.fixture(scope="module")
 def adult_split_report(adult_train, adult_test):
     """Real = Adult train sample; 'synthetic' = Adult test sample (a second real sample)."""
-    real = adult_train.sample(5000, random_state=1).reset_index(drop=True)
-    other = adult_test.sample(3000, random_state=2).reset_index(drop=True)
+    real, other = adult_split(adult_train, adult_test)
     return real, other, synthaudit.audit("tabular", synthetic=other, real=real)
+
+
+@pytest.fixture(scope="module")
+def sdm(adult_pair, adult_split_report):
+    """SDMetrics 0.32's values on both pairs (tests/references/tabular_reference.json), by ``which``."""
+    return reference_values("tabular_reference", perturbed_real=adult_pair[0], perturbed_synthetic=adult_pair[1],
+                            split_real=adult_split_report[0], split_synthetic=adult_split_report[1])
 
 
 def rows_by(result, *keys):
@@ -61,22 +68,22 @@ def test_adult_types_are_inferred_as_documented(adult_report):
     assert types["income"] == "categorical" and types["native_country"] == "categorical"
 
 
-@pytest.mark.parametrize("which", ["copula", "split"])
-def test_kst_matches_scipy_and_sdmetrics(which, adult_pair, adult_report, adult_split_report):
-    real, syn, report = (*adult_pair, adult_report) if which == "copula" else adult_split_report
+@pytest.mark.parametrize("which", ["perturbed", "split"])
+def test_kst_matches_scipy_and_sdmetrics(which, adult_pair, adult_report, adult_split_report, sdm):
+    real, syn, report = (*adult_pair, adult_report) if which == "perturbed" else adult_split_report
     res = report.result("tabular.kst")
     rows = rows_by(res, "column")
     assert len(rows) == 6
     for col, row in rows.items():
         ref = stats.ks_2samp(real[col].dropna(), syn[col].dropna()).statistic
         assert row["value"] == pytest.approx(ref, abs=1e-12), col
-        assert row["value"] == pytest.approx(1 - KSComplement.compute(real[col], syn[col]), abs=1e-9), col
+        assert row["value"] == pytest.approx(1 - sdm[which]["KSComplement"][col], abs=1e-9), col
     assert res.value == pytest.approx(np.mean([r["value"] for r in rows.values()]), abs=1e-12)
 
 
-@pytest.mark.parametrize("which", ["copula", "split"])
-def test_tvd_matches_sdmetrics(which, adult_pair, adult_report, adult_split_report):
-    real, syn, report = (*adult_pair, adult_report) if which == "copula" else adult_split_report
+@pytest.mark.parametrize("which", ["perturbed", "split"])
+def test_tvd_matches_sdmetrics(which, adult_pair, adult_report, adult_split_report, sdm):
+    real, syn, report = (*adult_pair, adult_report) if which == "perturbed" else adult_split_report
     res = report.result("tabular.tvd")
     rows = rows_by(res, "column")
     assert len(rows) == 9
@@ -87,7 +94,7 @@ def test_tvd_matches_sdmetrics(which, adult_pair, adult_report, adult_split_repo
             sub = synthaudit.audit("tabular", synthetic=syn[[col]].dropna(), real=real[[col]].dropna(),
                                    metrics=["tabular.tvd"])
             tol = 1e-8 if set(syn[col].dropna()) - set(real[col].dropna()) else 1e-12
-            assert sub.value("tabular.tvd") == pytest.approx(1 - TVComplement.compute(real[col], syn[col]), abs=tol)
+            assert sub.value("tabular.tvd") == pytest.approx(1 - sdm[which]["TVComplement"][col], abs=tol)
             # ... and the with-missing value by hand: missing is one more category
             fr = real[col].astype(object).fillna("<NA>").value_counts(normalize=True)
             fs = syn[col].astype(object).fillna("<NA>").value_counts(normalize=True)
@@ -97,19 +104,19 @@ def test_tvd_matches_sdmetrics(which, adult_pair, adult_report, adult_split_repo
             checked_missing += 1
         else:
             tol = 1e-8 if set(syn[col]) - set(real[col]) else 1e-12
-            assert row["value"] == pytest.approx(1 - TVComplement.compute(real[col], syn[col]), abs=tol), col
+            assert row["value"] == pytest.approx(1 - sdm[which]["TVComplement"][col], abs=tol), col
     assert checked_missing >= 2  # workclass, occupation, native_country have '?' -> missing
     assert res.value == pytest.approx(np.mean([r["value"] for r in rows.values()]), abs=1e-12)
 
 
-@pytest.mark.parametrize("which", ["copula", "split"])
-def test_pearson_score_matches_sdmetrics_and_scipy(which, adult_pair, adult_report, adult_split_report):
-    real, syn, report = (*adult_pair, adult_report) if which == "copula" else adult_split_report
+@pytest.mark.parametrize("which", ["perturbed", "split"])
+def test_pearson_score_matches_sdmetrics_and_scipy(which, adult_pair, adult_report, adult_split_report, sdm):
+    real, syn, report = (*adult_pair, adult_report) if which == "perturbed" else adult_split_report
     res = report.result("tabular.pearson_score")
     rows = rows_by(res, "column_1", "column_2")
     assert len(rows) == 15  # 6 numerical columns -> K = 15 pairs
     for (a, b), row in rows.items():
-        sim = CorrelationSimilarity.compute(real[[a, b]], syn[[a, b]], coefficient="Pearson")
+        sim = sdm[which]["CorrelationSimilarity"][pair_key(a, b)]
         assert row["value"] == pytest.approx(1 - sim, abs=1e-12), (a, b)
         rr = real[[a, b]].dropna()
         assert row["real"] == pytest.approx(stats.pearsonr(rr[a], rr[b]).statistic, abs=1e-12)
@@ -117,17 +124,16 @@ def test_pearson_score_matches_sdmetrics_and_scipy(which, adult_pair, adult_repo
     assert res.value == pytest.approx(np.mean([r["value"] for r in rows.values()]), abs=1e-12)
 
 
-@pytest.mark.parametrize("which", ["copula", "split"])
-def test_contingency_score_matches_sdmetrics(which, adult_pair, adult_report, adult_split_report):
-    real, syn, report = (*adult_pair, adult_report) if which == "copula" else adult_split_report
+@pytest.mark.parametrize("which", ["perturbed", "split"])
+def test_contingency_score_matches_sdmetrics(which, adult_pair, adult_report, adult_split_report, sdm):
+    report = adult_report if which == "perturbed" else adult_split_report[2]
     res = report.result("tabular.contingency_score")
     rows = rows_by(res, "column_1", "column_2")
     numerical = {"age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"}
     assert len(rows) == 36 + 9 * 6  # categorical pairs + categorical x numerical pairs
     for (a, b), row in rows.items():
-        cont = [b] if b in numerical else None
-        sim = ContingencySimilarity.compute(real[[a, b]], syn[[a, b]], continuous_column_names=cont,
-                                            num_discrete_bins=10)
+        assert a not in numerical  # SDMetrics was given continuous_column_names=[b] if b is numerical
+        sim = sdm[which]["ContingencySimilarity"][pair_key(a, b)]
         assert row["value"] == pytest.approx(1 - sim, abs=1e-12), (a, b)
     assert res.value == pytest.approx(np.mean([r["value"] for r in rows.values()]), abs=1e-12)
 
@@ -151,11 +157,19 @@ def test_chi2_matches_scipy_chisquare(adult_split_report):
         assert row["statistic"] == pytest.approx(ref.statistic, rel=1e-10), col
         assert row["value"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300), col
         assert row["df"] == len(f_obs) - 1
+        # passing: the two-sample test of homogeneity on real vs synthetic counts (the pooled bucket has no real row)
+        real_counts = np.append(r.to_numpy(float), 0.0) if unseen else r.to_numpy(float)
+        two = stats.chi2_contingency(np.vstack([real_counts, f_obs]), correction=False)
+        assert row["p_two_sample"] == pytest.approx(two.pvalue, rel=1e-9, abs=1e-300), col
+        assert row["passed"] == (two.pvalue >= res.params["alpha"]), col
         n_checked += 1
     assert n_checked == 9
     assert res.value == pytest.approx(np.mean([r["value"] for r in rows.values()]), abs=1e-12)
     threshold = res.params["pass_threshold"]
-    assert res.secondary["share_passing"] == pytest.approx(np.mean([r["value"] >= threshold for r in rows.values()]))
+    assert res.secondary["share_above_pass_threshold"] == pytest.approx(
+        np.mean([r["value"] >= threshold for r in rows.values()]))
+    assert res.params["alpha"] == 0.05
+    assert res.secondary["share_passing"] == pytest.approx(np.mean([r["passed"] for r in rows.values()]))
 
 
 def test_chi2_unseen_category_is_reported_and_finite():

@@ -72,7 +72,7 @@ def test_fit_agrees_with_an_independent_sklearn_pipeline(adult):
     from sklearn.preprocessing import OrdinalEncoder
 
     real, hold, syn = adult
-    cats = [c for c in real.columns if real[c].dtype == object and c != "income"]
+    cats = [c for c in real.columns if not pd.api.types.is_numeric_dtype(real[c]) and c != "income"]  # object or str
     nums = [c for c in real.columns if c not in cats and c != "income"]
     enc = make_column_transformer((OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
                                                   encoded_missing_value=-2), cats), ("passthrough", nums))

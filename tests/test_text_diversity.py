@@ -245,7 +245,7 @@ def test_count_tables_equal_brute_force_counters_on_random_unicode():
     inputs = prepare_text(synthetic=texts, params={"text.distinct_n": {"n": ns}})
     impl = all_metrics()["text.distinct_n"].impl
     state = impl.init(inputs, None)
-    frame = pd.DataFrame({"text": texts})
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype=object)})  # pandas 3's str dtype refuses lone surrogates
     for start in range(0, len(texts), 211):
         state = impl.update(state, "synthetic", frame.iloc[start:start + 211])
     ref, _ = reference_counts(texts, ns)

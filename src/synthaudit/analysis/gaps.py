@@ -23,22 +23,43 @@ _SIZE_PARAMS = ("max_query_rows", "max_rows", "max_records", "sample_size")
 
 
 def sample_note(m: MetricEntry) -> str | None:
-    """Why a metric's value rests on a subsample (from its notes), or None when it used every record."""
+    """Why a metric's value rests on a subsample (from its notes), or None when it used every record.
+
+    A metric is sampled only when it really used fewer records than it had:
+
+    * ``sample_size`` and ``population`` (numbers), when a metric states them, decide alone;
+    * a ``sample`` / ``sampled`` note is written only when a sampler dropped records; ``<side>_sampled_rows``
+      (a number) likewise;
+    * otherwise a note counts when it says "N ... of M" with N < M about a sample, unless every side was cut to
+      the smallest of the sizes it names (members and non-members balanced to equal sizes: a design of the
+      metric, not a sample that a larger cap would avoid). A sample of a figure (the embedding map's points) or
+      the words "seeded sample" alone do not make the value sampled.
+    """
+    size, population = m.notes.get("sample_size"), m.notes.get("population")
+    if _is_number(size) and _is_number(population):
+        return f"sample_size {size:g} of {population:g}" if size < population else None
     for key in ("sample", "sampled"):
         if m.notes.get(key):
             return f"{key}: {m.notes[key]}"
-    size, population = m.notes.get("sample_size"), m.notes.get("population")
-    if isinstance(size, (int, float)) and isinstance(population, (int, float)) and size < population:
-        return f"sample_size {size:g} of {population:g}"
+    for key, value in m.notes.items():
+        if key.endswith("_sampled_rows") and _is_number(value):
+            return f"{key}: {value:g}"
     for key, text in m.notes.items():
         if not isinstance(text, str) or "sample" not in text.lower():
             continue
-        if "seeded sample of" in text:
-            return f"{key}: {text}"
-        for a, b in _OF.findall(text):
-            if int(a.replace(",", "")) < int(b.replace(",", "")):
-                return f"{key}: {text}"
+        pairs = [(int(a.replace(",", "")), int(b.replace(",", ""))) for a, b in _OF.findall(text)]
+        cut = [(n, total) for n, total in pairs if n < total]
+        if not cut:
+            continue
+        smallest = min(total for _, total in pairs)
+        if all(n == smallest for n, _ in pairs):
+            continue  # balanced to the smaller side: every record of that side was used
+        return f"{key}: {text}"
     return None
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _catalog_ok(report: AuditReport, dim: str) -> list[MetricEntry]:

@@ -6,6 +6,7 @@ distance to ``target_value`` (smaller is better); ``report_only`` metrics have n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from synthaudit.errors import UsageError
@@ -95,6 +96,7 @@ def pareto(reports: Sequence[AuditReport], labels: Sequence[str], metric_ids: Se
             included.append(len(runs))
         runs.append(run)
     costs = [runs[i]["costs"] for i in included]
+    warnings = [w for w in [real_data_warning(reports, labels)] if w]
     front, dominated_by = non_dominated(costs)
     for k, i in enumerate(included):
         run = runs[i]
@@ -106,7 +108,42 @@ def pareto(reports: Sequence[AuditReport], labels: Sequence[str], metric_ids: Se
             run["tied_with"] = [runs[included[j]]["label"] for j in front if j != k and costs[j] == costs[k]]
     return {"metrics": [{"id": o.id, "direction": o.direction, "target_value": o.target_value,
                          "better": o.describe()} for o in objs],
-            "runs": runs, "front": [runs[included[k]]["label"] for k in front]}
+            "runs": runs, "front": [runs[included[k]]["label"] for k in front], "warnings": warnings}
+
+
+#: input roles that hold real data: runs compared on a front must share them
+REAL_ROLES = ("real_reference", "train", "real_holdout")
+ROLE_NAMES = {"real_reference": "real", "train": "train", "real_holdout": "holdout"}
+
+
+def real_inputs(report: AuditReport) -> dict[str, tuple[str, str]]:
+    """role -> (identity, description) of the report's real inputs; identity is the sha256, else the source."""
+    out = {}
+    for i in report.inputs:
+        if i.role in REAL_ROLES:
+            ident = i.sha256 or f"source:{i.source}"
+            name = Path(i.source).name or i.source  # the hash identifies the data; the name is for the reader
+            out[i.role] = (ident, f"{name} sha {i.sha256[:8]}…" if i.sha256 else i.source)
+    return out
+
+
+def real_data_warning(reports: Sequence[AuditReport], labels: Sequence[str]) -> str | None:
+    """A warning when two runs used different real data for a role both have (by sha256, else by source):
+    their metrics measure distance to different references and do not rank against each other."""
+    seen = [real_inputs(r) for r in reports]
+    differ = any(a[role][0] != b[role][0] for i, a in enumerate(seen) for b in seen[i + 1:]
+                 for role in a.keys() & b.keys())
+    if not differ:
+        return None
+
+    def describe(inputs: dict[str, tuple[str, str]]) -> str:
+        roles: dict[tuple[str, str], list[str]] = {}  # train is often the reference itself: one entry
+        for role, key in inputs.items():
+            roles.setdefault(key, []).append(ROLE_NAMES[role])
+        return ", ".join(f"{'/'.join(r)} {desc}" for (_, desc), r in roles.items()) or "no real data"
+
+    runs = "; ".join(f"{label} ({describe(s)})" for label, s in zip(labels, seen))
+    return f"runs compared on different real data: {runs}; their metrics are not comparable"
 
 
 def front_svg(result: dict[str, Any]) -> str:

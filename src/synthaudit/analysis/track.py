@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from synthaudit.errors import UsageError
+from synthaudit.errors import InputError, UsageError
 
 SIGNATURES = ("shrinking_support", "vanishing_tails", "contracting_volume", "rising_self_similarity")
 #: series id -> signature (series not listed belong to "metric")
@@ -144,8 +144,16 @@ def rare_categories_present(real: pd.Series, gen: pd.Series, share: float = RARE
     return float(rare[[c in present for c in rare.index]].sum()), float(rare.sum())
 
 
+def _numbers(data: pd.Series | pd.DataFrame) -> np.ndarray:
+    """Numbers as floats; text, inf and -inf as missing (NaN), as the audit's column types read them."""
+    num = data.apply(pd.to_numeric, errors="coerce") if isinstance(data, pd.DataFrame) else \
+        pd.to_numeric(data, errors="coerce")
+    x = np.asarray(num, dtype=float)
+    return np.where(np.isfinite(x), x, np.nan)
+
+
 def _standardised(frame: pd.DataFrame, cols: list[str], mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    x = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    x = _numbers(frame[cols]).reshape(len(frame), len(cols))
     x = (x - mean) / std
     return x[~np.isnan(x).any(axis=1)]
 
@@ -168,8 +176,8 @@ class Signatures:
     def __init__(self, real: pd.DataFrame, numeric: list[str], categorical: list[str], *, nn_rows: int,
                  seed: int = 0) -> None:
         self.real, self.categorical, self.seed, self.nn_rows = real, categorical, seed, nn_rows
-        x = real[numeric].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        std = np.nanstd(x, axis=0) if len(numeric) else np.zeros(0)
+        x = _numbers(real[numeric]).reshape(len(real), len(numeric))
+        std = np.nanstd(x, axis=0) if len(numeric) and len(real) else np.zeros(len(numeric))
         self.numeric = [c for c, s in zip(numeric, std) if s > 0 and np.isfinite(s)]
         keep = [i for i, c in enumerate(numeric) if c in self.numeric]
         self.mean, self.std = np.nanmean(x[:, keep], axis=0), std[keep]
@@ -178,9 +186,7 @@ class Signatures:
 
     def _compute(self, frame: pd.DataFrame, x: np.ndarray) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
-        tails = [tail_share(self.real[c].pipe(pd.to_numeric, errors="coerce").to_numpy(dtype=float),
-                            frame[c].pipe(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
-                 for c in self.numeric]
+        tails = [tail_share(_numbers(self.real[c]), _numbers(frame[c])) for c in self.numeric]
         tails = [t for t in tails if t is not None]
         out["tails.numeric"] = float(np.mean(tails)) if tails else None
         counts = [rare_categories_present(self.real[c], frame[c]) for c in self.categorical]
@@ -195,12 +201,13 @@ class Signatures:
         out["nn.distance"] = mean_nn_distance(x, self.nn_rows, self.seed) if x.shape[1] else None
         return out
 
-    def of(self, frame: pd.DataFrame, label: str = "generation") -> dict[str, float | None]:
-        """The signatures of one generation (``volume.ratio`` relative to the real covariance)."""
+    def of(self, frame: pd.DataFrame, label: str = "generation", file: str | None = None) -> dict[str, float | None]:
+        """The signatures of one generation (``volume.ratio`` relative to the real covariance); ``file``: where
+        the generation was read from, named in errors."""
         missing = [c for c in [*self.numeric, *self.categorical] if c not in frame.columns]
         if missing:
-            raise UsageError(f"{label} lacks real column(s) {', '.join(missing[:5])}",
-                             hint="every generation needs the real data's columns")
+            raise (InputError if file else UsageError)(f"{label} lacks real column(s) {', '.join(missing[:5])}",
+                                                       file=file, hint="every generation needs the real data's columns")
         out = self._compute(frame, _standardised(frame, self.numeric, self.mean, self.std))
         ref, ld = self.reference["volume.logdet"], out.pop("volume.logdet")
         d = len(self.numeric)
@@ -289,15 +296,18 @@ def build_track(labels: list[str], metric_values: list[dict[str, float | None]],
 # -- inputs --------------------------------------------------------------------------------------------
 
 def is_report(path: Path) -> bool:
-    """A report.json (or a folder holding one), as opposed to a data file."""
+    """A report.json (or a folder holding one), as opposed to a data file (a .json file that is not a report,
+    or cannot be read, is left to the data loaders, which name the problem)."""
+    from synthaudit.data.files import read_json_file
+
     path = Path(path)
     if path.is_dir():
-        return True
+        return (path / "report.json").is_file()
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        head = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        head = read_json_file(path)
+    except InputError:
         return False
     return isinstance(head, dict) and "schema_version" in head and "metrics" in head
 
@@ -337,7 +347,7 @@ class CollapseData:
 
 def track(generations: Sequence[Any], *, real: Any, modality: str = "tabular", labels: Sequence[str] | None = None,
           metrics: Sequence[str] | None = None, thresholds: dict[str, Threshold] | None = None, seed: int = 0,
-          audit_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+          audit_kwargs: dict[str, Any] | None = None, progress: bool | None = False) -> dict[str, Any]:
     """Audit each generation (a DataFrame, a data file or a report.json path) against ``real``.
 
     Returns ``{"generations", "series", "warnings", "signatures", "modality", "metrics"}``; data signatures
@@ -365,14 +375,21 @@ def track(generations: Sequence[Any], *, real: Any, modality: str = "tabular", l
     data = None
     if hook is not None and real is not None:
         data = hook(real, [None if rep else g for g, rep in zip(generations, reports)], labels, seed, kw)
-    per_metric, directions = [], dict(SIGNATURE_DIRECTIONS)
+    # every input is read and checked before the first audit runs: an empty or malformed generation is one
+    # error naming its file, not a failure after the earlier generations' audits
+    loaded = [load_report(Path(gen)) if rep else None for gen, rep in zip(generations, reports)]
+    ref = data.real if data is not None else real
     for k, (gen, rep) in enumerate(zip(generations, reports)):
-        if rep:
-            report = load_report(Path(gen))
-        else:
+        if not rep:
             own = data.generations[k] if data is not None and data.generations[k] is not None else gen
-            report = audit(modality, synthetic=own, real=data.real if data is not None else real, metrics=ids,
-                           seed=seed, **kw)
+            tables = _prepared_tables(modality, own, ref, seed, kw)
+            loaded[k], ref = tables["synthetic"], tables.get("real_reference", ref)  # each file is read once
+    per_metric, directions = [], dict(SIGNATURE_DIRECTIONS)
+    for k, rep in enumerate(reports):
+        if rep:
+            report = loaded[k]
+        else:
+            report = audit(modality, synthetic=loaded[k], real=ref, metrics=ids, seed=seed, **kw)
         values, dirs = metric_values(report, ids)
         per_metric.append(values)
         directions.update(dirs)
@@ -380,6 +397,21 @@ def track(generations: Sequence[Any], *, real: Any, modality: str = "tabular", l
     real_values = data.real_values if data is not None else {}
     result = build_track(labels, per_metric, per_sig, real_values, directions, thresholds)
     return {"modality": modality, "metrics": ids, **result}
+
+
+_LOAD_KEYS = ("fmt", "encoding", "stream")
+_AUDIT_KEYS = ("policy", "dimensions", "params", "models", "out", "progress", "batch_size", "command")
+
+
+def _prepared_tables(modality: str, synthetic: Any, real: Any, seed: int, kw: dict[str, Any]) -> dict[str, Any]:
+    """The tables of one generation's audit, read and checked by the modality's preparation (as the audit will):
+    loaded :class:`~synthaudit.data.tabular.Table` objects, which the audit takes as they are."""
+    from synthaudit.audit.api import options_for, prepare_inputs
+
+    options = {k: v for k, v in kw.items() if k not in _LOAD_KEYS + _AUDIT_KEYS}
+    opts = options_for(modality, synthetic=synthetic, real=real, **options)
+    inputs = prepare_inputs(opts, seed=seed, params=kw.get("params"), **{k: kw[k] for k in _LOAD_KEYS if k in kw})
+    return inputs.tables
 
 
 # -- output --------------------------------------------------------------------------------------------

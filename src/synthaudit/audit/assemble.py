@@ -47,7 +47,7 @@ def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
         secondary=jsonable(r.secondary) if r else {}, breakdown=jsonable(r.breakdown) if r else [],
         notes=jsonable(r.notes) if r else {}, plots=jsonable(r.plots) if r else [],
         params=jsonable(inputs.params_for(spec.id, spec.default_params())), error=run.error,
-        wall_time_s=round(run.wall_time_s, 6),
+        wall_time_s=round(run.wall_time_s, 6), cpu_time_s=round(run.cpu_time_s, 6),
         n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)),
         extension=spec.extension, worst=worst_records(spec, r, inputs))
 
@@ -69,8 +69,8 @@ def worst_records(spec, result, inputs: "AuditInputs", k: int = WORST_K) -> list
     if spec.direction == "lower_better":
         order = np.argsort(-scores[idx], kind="stable")
     chosen = idx[order[:k]]
-    best = spec.range[1] if spec.direction == "higher_better" and spec.range else None
-    chosen = [i for i in chosen if best is None or scores[i] < best]  # a perfect score is not 'worst'
+    best = (spec.range[1] if spec.direction == "higher_better" else spec.range[0]) if spec.range else None
+    chosen = [i for i in chosen if best is None or scores[i] != best]  # a perfect score is not 'worst'
     snippets = record_snippets(inputs, chosen)
     return [{"record": int(i), "score": float(scores[i]), **({"text": snippets[j]} if snippets[j] else {})}
             for j, i in enumerate(chosen)]
@@ -127,6 +127,15 @@ def input_entries(inputs: "AuditInputs") -> list[InputEntry]:
     return out
 
 
+def models_used(models: "Models", plan: "Plan", runs: list["MetricRun"]) -> dict[str, str]:
+    """The model backends of this audit: the kinds the planned and run metrics declare (their spec's
+    ``models``), and any kind that was loaded (a backend built on another one loads it); not every backend
+    configured (a tabular audit lists no text model)."""
+    kinds = {k for metric in [*plan.run, *(r.metric for r in runs)] for k in metric.spec.models if k != "none"}
+    kinds |= {k for k in models.backends if models.loaded(k)}
+    return {k: v for k, v in models.describe().items() if k in kinds}
+
+
 def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs: list["MetricRun"],
                  gate_results: list["GateResult"] | None, policy_source: str | None, started: str, finished: str,
                  duration: float, command: str | None = None) -> AuditReport:
@@ -140,7 +149,7 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         run=RunInfo(synthaudit_version=__version__, python=sys.version.split()[0],
                     platform=f"{platform.system()} {platform.machine()}", packages=package_versions(),
                     started_at=started, finished_at=finished, duration_s=round(duration, 3), seed=inputs.seed,
-                    command=command, models=models.describe()),
+                    command=command, models=models_used(models, plan, runs)),
         inputs=input_entries(inputs),
         columns=inputs.table_spec.to_dict() if inputs.table_spec else {},
         scorecard=scorecard(inputs.modality, metrics, gates),
@@ -148,6 +157,7 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         gaps=[GapEntry(**g.__dict__) for g in plan.gaps],
         policy=policy,
         warnings=list(dict.fromkeys(inputs.warnings)),
+        shared_time=[{"label": k, "wall_s": w, "cpu_s": c} for k, (w, c) in plan.shared_time.items()],
     )
     return add_views(report)
 

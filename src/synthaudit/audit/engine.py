@@ -29,6 +29,7 @@ class MetricRun:
     result: MetricResult | None
     error: str | None
     wall_time_s: float
+    cpu_time_s: float = 0.0
 
 
 def _error_text(exc: BaseException) -> str:
@@ -55,30 +56,40 @@ def make_progress(enabled: bool | None):
 
 def run_plan(plan: "Plan", inputs: "AuditInputs", models: "Models", *, batch_size: int = DEFAULT_BATCH_SIZE,
              progress: bool | None = None) -> list[MetricRun]:
+    from synthaudit.timing import ledger
+
     bar = make_progress(progress)
-    with bar if bar is not None else nullcontext():
-        runs = _run(plan, inputs, models, batch_size, bar)
+    with bar if bar is not None else nullcontext(), ledger() as book:
+        runs = _run(plan, inputs, models, batch_size, bar, book)
+    plan.shared_time = {k: (round(w, 4), round(c, 4)) for k, (w, c) in book.items()}
     inputs.warnings[:] = list(dict.fromkeys(inputs.warnings))
     return runs
 
 
-def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int, bar: Any) -> list[MetricRun]:
+def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int, bar: Any,
+         book: dict[str, list[float]]) -> list[MetricRun]:
+    from synthaudit.timing import total as shared_total
+
     streaming = [m for m in plan.run if m.streaming]
     global_ = [m for m in plan.run if not m.streaming]
     overall = bar.add_task("metrics", total=len(plan.run)) if bar else None
     clock: dict[str, float] = {m.id: 0.0 for m in plan.run}
+    cpu: dict[str, float] = {m.id: 0.0 for m in plan.run}
     errors: dict[str, str] = {}
     states: dict[str, Any] = {}
 
     def guarded(metric: RegisteredMetric, fn, *args) -> Any:
-        t0 = time.perf_counter()
+        """Run one step of a metric; its clocks leave out shared time (model loading, shared features)."""
+        t0, c0, (s0, sc0) = time.perf_counter(), time.process_time(), shared_total(book)
         try:
             return fn(*args)
         except Exception as exc:  # isolate: the audit goes on
             errors[metric.id] = _error_text(exc)
             return None
         finally:
-            clock[metric.id] += time.perf_counter() - t0
+            s1, sc1 = shared_total(book)
+            clock[metric.id] += max(0.0, time.perf_counter() - t0 - (s1 - s0))
+            cpu[metric.id] += max(0.0, time.process_time() - c0 - (sc1 - sc0))
 
     for m in streaming:
         states[m.id] = guarded(m, m.impl.init, inputs, models)
@@ -101,12 +112,13 @@ def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int,
 
     def finish(m: RegisteredMetric, result: MetricResult | None) -> None:
         if m.id in errors or result is None:
-            runs.append(MetricRun(m, "failed", None, errors.get(m.id, "metric returned no result"), clock[m.id]))
+            runs.append(MetricRun(m, "failed", None, errors.get(m.id, "metric returned no result"), clock[m.id],
+                                  cpu[m.id]))
         elif not isinstance(result, MetricResult):
             runs.append(MetricRun(m, "failed", None, f"returned {type(result).__name__}, not MetricResult",
-                                  clock[m.id]))
+                                  clock[m.id], cpu[m.id]))
         else:
-            runs.append(MetricRun(m, "ok", result, None, clock[m.id]))
+            runs.append(MetricRun(m, "ok", result, None, clock[m.id], cpu[m.id]))
         if bar:
             bar.advance(overall)
 

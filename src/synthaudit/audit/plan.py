@@ -37,6 +37,8 @@ class Gap:
 class Plan:
     run: list[RegisteredMetric] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    #: time no single metric owns, set by the engine: {label: (wall_s, cpu_s)} (model loading, shared features)
+    shared_time: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def modality_of(metric_id: str) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from synthaudit.metrics.registry import metric_entries
-from synthaudit.data.files import read_yaml_file
 from synthaudit.errors import PolicyError
 
 
@@ -78,6 +77,8 @@ def load_policy(path: str | Path) -> list[Gate]:
     path = Path(path)
     if not path.exists():
         raise PolicyError("policy file not found", file=str(path))
+    from synthaudit.data.files import read_yaml_file
+
     doc = read_yaml_file(path, PolicyError, "a YAML file of gates")
     gates = parse_policy(doc, str(path))
     if not gates:

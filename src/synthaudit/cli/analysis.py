@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from synthaudit.cli.common import _check_out_dir, _split, out_console, user_errors
+from synthaudit.cli.common import _check_out_dir, _split, err_console, out_console, user_errors
 from synthaudit.cli.options import command, option_value, param
 
 ReportsArg = Annotated[Optional[list[Path]], typer.Argument(help="report.json files (or their folders).",
@@ -146,7 +146,11 @@ def pareto_cmd(
             result["plot"] = str(plot)
     if as_json:
         _print_json({**result, "runs": [{k: v for k, v in r.items() if k != "costs"} for r in result["runs"]]})
+        for w in result["warnings"]:  # also on stderr: JSON readers may not look for them
+            err_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
         return
+    for w in result["warnings"]:
+        out_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False)
     t = RichTable(title=f"Pareto front (survey 8.3): {', '.join(names_of(result))}", title_justify="left")
     for col in ("run", *(f"{m['id']}\n({m['better']})" for m in result["metrics"]), "status", "why"):
         t.add_column(escape(col))
@@ -219,7 +223,7 @@ def track_command():
                                      str(thresholds)) if thresholds is not None else None
             options = {n: option_value(i, rest[n]) for n, i in infos.items() if rest[n] not in (None, False)}
             result = tr.track(generations, real=real, modality=modality, labels=names, metrics=_split(metrics),
-                              thresholds=th, seed=seed, audit_kwargs=options)
+                              thresholds=th, seed=seed, audit_kwargs=options, progress=None)
             paths = tr.write(result, out)
         if as_json:
             from synthaudit.report.model import jsonable

@@ -14,6 +14,8 @@ from synthaudit.cli.common import EXIT_GATES, EXIT_OK, _check_out_dir, _parse_pa
 from synthaudit.cli.options import command, model_params, option_param, option_value, param
 
 audit_app = typer.Typer(help="Audit a synthetic data set against real data.", no_args_is_help=True)
+#: missing-input gaps listed in the terminal summary (the rest are counted, and all are in report.html)
+MAX_LISTED_GAPS = 6
 
 
 def common_params() -> list:
@@ -50,12 +52,14 @@ def _short_good(m) -> str:
 
 def print_summary(report, out_dir: Optional[Path]) -> None:
     t = RichTable(title=f"synthaudit: {report.modality} audit", show_lines=False)
-    for col in ("metric", "dimension", "value", "good", "time (s)"):
+    for col in ("metric", "dimension", "value", "good", "time (s)", "CPU (s)"):
         t.add_column(col, overflow="fold", no_wrap=col == "metric")
     for m in report.metrics:
         value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
         t.add_row(m.id, m.dimension, value, escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
-                  f"{m.wall_time_s:.2f}")
+                  f"{m.wall_time_s:.2f}", "—" if m.cpu_time_s is None else f"{m.cpu_time_s:.2f}")
+    for s in report.shared_time:  # model loading and shared features: no single metric's time
+        t.add_row(f"[dim]shared: {escape(s['label'])}[/]", "", "", "", f"{s['wall_s']:.2f}", f"{s['cpu_s']:.2f}")
     out_console.print(t)
     by_kind: dict[str, int] = {}
     for g in report.gaps:
@@ -63,10 +67,16 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
     if by_kind:
         out_console.print("gaps: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in by_kind.items()))
     enable = [g for g in report.gaps if g.kind == "missing_input"]
-    for g in enable[:6]:
+    for g in enable[:MAX_LISTED_GAPS]:
         out_console.print(f"  [dim]{g.id}[/]: {escape(g.reason)} -> pass {escape(str(g.enable))}")
+    if len(enable) > MAX_LISTED_GAPS:
+        where = escape(str(out_dir / "report.html")) if out_dir is not None else "the report"
+        out_console.print(f"  ... and {len(enable) - MAX_LISTED_GAPS} more: see the gaps section of {where}",
+                          highlight=False)
     for w in report.warnings[:10]:
         out_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)  # warnings quote user data
+    if len(report.warnings) > 10:
+        out_console.print(f"... and {len(report.warnings) - 10} more warnings in the report", highlight=False)
     if report.policy:
         for g in report.policy.gates:
             mark = "[green]pass[/]" if g.passed else "[bold red]FAIL[/]"

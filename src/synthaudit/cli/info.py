@@ -47,20 +47,14 @@ def report_cmd(
     html: Optional[Path] = typer.Option(None, "--html", help="Where to write the HTML (default: beside the JSON)."),
 ) -> None:
     """Re-render report.html from a report.json."""
+    from synthaudit.analysis import load_report, report_path
     from synthaudit.audit.assemble import add_views
-    from synthaudit.errors import InputError
     from synthaudit.report.html import render_html
-    from synthaudit.report.model import AuditReport
 
     with user_errors():
-        if not report_json.exists():
-            raise InputError("file not found", file=str(report_json))
-        try:
-            report = AuditReport.from_json(report_json.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"not a synthaudit report ({str(exc).splitlines()[0]})", file=str(report_json)) from None
+        report = load_report(report_json)  # the reader of gaps, pareto and track: the same checks and errors
         add_views(report)  # figures and coverage of a report.json written before they were stored
-        target = html or report_json.with_suffix(".html")
+        target = html or report_path(report_json).with_suffix(".html")
         target.write_text(render_html(report), encoding="utf-8")
     out_console.print(escape(f"report: {target}"), highlight=False)
 

@@ -12,7 +12,6 @@ Arrow streaming IPC files read over a memory map).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -186,7 +185,7 @@ def disk_kind(path: Path) -> str | None:
 
 def _dict_splits(path: Path) -> list[str]:
     try:
-        splits = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8")).get("splits")
+        splits = files.loads_json((path / "dataset_dict.json").read_text(encoding="utf-8")).get("splits")
     except (OSError, UnicodeDecodeError, ValueError, AttributeError):
         splits = None
     if isinstance(splits, list) and all(isinstance(s, str) for s in splits):
@@ -197,7 +196,7 @@ def _dict_splits(path: Path) -> list[str]:
 def _data_files(path: Path) -> list[Path]:
     state_file = path / "state.json"
     try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
+        state = files.loads_json(state_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(f"cannot read the dataset's state.json ({exc})", file=str(state_file),
                          hint="a directory written by Dataset.save_to_disk has a JSON state.json") from None

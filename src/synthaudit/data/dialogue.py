@@ -13,13 +13,13 @@ counted and reported, and every metric leaves it out.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from synthaudit.data import files
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.data.tabular import Table
 from synthaudit.data.text import load_corpus
@@ -145,15 +145,19 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def _decode(value: Any) -> Any:
-    """Lists come back as JSON text from the readers (nested values are flattened); undo that."""
+def _decode(value: Any, where: "_Where") -> Any:
+    """Lists come back as JSON text from the readers (nested values are flattened, CSV cells hold JSON text);
+    undo that. Text that is not JSON stays text; JSON nested too deeply or holding a lone surrogate escape is
+    refused as the file readers refuse it."""
     if hasattr(value, "tolist") and not isinstance(value, str):  # numpy arrays from Parquet
         value = value.tolist()
     if isinstance(value, str) and value.strip()[:1] in ("[", "{", '"'):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+            return files.loads_json(value)
+        except files.JSONTextError as exc:
+            if exc.colno is not None:  # not JSON: a text
+                return value
+            raise where.error(f"the JSON text {exc.reason}") from None
     return value
 
 
@@ -180,7 +184,7 @@ def parse_turns(value: Any, roles: RoleMap, where: _Where) -> list[Turn] | None:
     """The turns of one record (None when the field is missing); raises InputError when malformed."""
     if _missing(value):
         return None
-    value = _decode(value)
+    value = _decode(value, where)
     if not isinstance(value, list):
         shown = value if not isinstance(value, str) else (value[:40] + "..." if len(value) > 40 else value)
         raise where.error(f"the turns are a {type(value).__name__} ({shown!r}), expected a list of "
@@ -214,7 +218,7 @@ def parse_turns(value: Any, roles: RoleMap, where: _Where) -> list[Turn] | None:
 
 
 def _strings(value: Any, where: _Where, what: str) -> list[str | None]:
-    value = _decode(value)
+    value = _decode(value, where)
     items = value if isinstance(value, list) else [value]
     for v in items:
         if not (v is None or isinstance(v, str)):
@@ -223,7 +227,7 @@ def _strings(value: Any, where: _Where, what: str) -> list[str | None]:
 
 
 def _numbers(value: Any, where: _Where) -> list[float | None]:
-    value = _decode(value)
+    value = _decode(value, where)
     items = value if isinstance(value, list) else [value]
     out: list[float | None] = []
     for v in items:

@@ -26,6 +26,12 @@ from synthaudit.errors import InputError
 
 CSV_DELIMITERS = (",", "\t", ";", "|")
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "json", "txt")
+#: the longest CSV field the stdlib csv module reads (header checks, pandas' python engine); its default, 128 KiB,
+#: refuses a long text cell that pandas' C parser reads. 1 GiB fits a C long on every platform.
+CSV_FIELD_LIMIT = 1 << 30
+#: JSON nested deeper than this (arrays and objects) is refused: Python's parser and everything that walks the
+#: values recurses once per level, and no table, corpus or report needs more
+MAX_JSON_DEPTH = 256
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
@@ -149,6 +155,118 @@ def decode_error(path: Path, encoding: str) -> InputError:
                       hint="re-encode the file as UTF-8, or pass --encoding (e.g. latin-1) if you know its encoding")
 
 
+# -- JSON from a user's file: one parser, one set of errors -------------------------------------------------
+
+class JSONTextError(ValueError):
+    """Why a JSON text was refused: ``reason`` completes "... is not valid JSON (...)" style sentences;
+    ``lineno`` / ``colno`` are 1-based positions in the text (None when unknown)."""
+
+    def __init__(self, reason: str, lineno: int | None = None, colno: int | None = None) -> None:
+        self.reason, self.lineno, self.colno = reason, lineno, colno
+        super().__init__(reason)
+
+
+_JSON_STEP = np.zeros(256, dtype=np.int8)
+_JSON_STEP[[ord("["), ord("{")]] = 1
+_JSON_STEP[[ord("]"), ord("}")]] = -1
+#: a \uD800-\uDFFF escape (a surrogate); whether it is paired is checked on the parsed strings
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in a JSON text (brackets inside strings do not count), without
+    parsing it: vectorised over the bytes, so a deep text cannot exhaust the stack."""
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\\" in data:  # escaped backslashes, then escaped quotes: every remaining quote delimits a string
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    arr = np.frombuffer(data, dtype=np.uint8)
+    depth = top = quoted = 0
+    chunk = 1 << 16
+    for start in range(0, arr.size, chunk):
+        part = arr[start:start + chunk]
+        parity = np.cumsum(part == 34, dtype=np.uint8) + np.uint8(quoted)  # quotes so far, mod 256
+        step = _JSON_STEP[part].astype(np.int32)
+        step[(parity & 1).astype(bool)] = 0  # inside a string
+        levels = np.cumsum(step) + depth
+        top, depth, quoted = max(top, int(levels.max())), int(levels[-1]), int(parity[-1] & 1)
+    return top
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """A lone surrogate held by a string (value or key) of a parsed JSON value, else None."""
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return node[exc.start]
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` for text read from a user's file (a JSON file, a JSON Lines line, a report.json, a cell
+    holding JSON). Raises :class:`JSONTextError` (a ValueError) for invalid JSON, nesting deeper than
+    ``MAX_JSON_DEPTH`` and lone surrogate escapes ("\\ud800" is no character: such text cannot be written
+    back or encoded, and a file's undecodable bytes are refused the same way)."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
+        raise JSONTextError(f"is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JSONTextError(f"is not valid JSON ({exc.msg})", exc.lineno, exc.colno) from None
+    except RecursionError:  # not reached after the depth check; kept so that no stack error escapes
+        raise JSONTextError(f"is nested too deeply (more than {MAX_JSON_DEPTH} levels of arrays and objects)") \
+            from None
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        bad = _lone_surrogate(obj)
+        if bad is not None:
+            escape = f"\\u{ord(bad):04x}"
+            m = re.search(re.escape(escape), text, flags=re.IGNORECASE)
+            lineno = text.count("\n", 0, m.start()) + 1 if m else None
+            raise JSONTextError(f"holds a lone surrogate escape ('{escape}' is half of a UTF-16 pair, not a "
+                                "character)", lineno)
+    return obj
+
+
+def json_error(path: Path | str, exc: JSONTextError, *, line: int | None = None) -> InputError:
+    """The InputError for a refused JSON text of ``path``; ``line``: the file's line that held the text (JSON
+    Lines), else the position within the text is given."""
+    at = ""
+    if exc.colno is not None:
+        at = f" at column {exc.colno}" if line is not None else f" at line {exc.lineno}, column {exc.colno}"
+    reason = exc.reason[:-1] + at + ")" if at else exc.reason
+    hint = ("write the character itself (the file is UTF-8) or as a surrogate pair such as \\ud83d\\ude00"
+            if "surrogate" in exc.reason else None)
+    return InputError(f"line {line} {reason}" if line is not None else reason, file=str(path),
+                      row=line if line is not None else exc.lineno, hint=hint)
+
+
+def read_json_file(path: Path, encoding: str = "utf-8") -> Any:
+    """A whole JSON file (decompressed by suffix) parsed with :func:`loads_json`; one InputError naming the
+    file for anything that goes wrong (missing, undecodable, corrupt, invalid, too deep)."""
+    path = Path(path)
+    check_readable(path)
+    check_encoding(encoding)
+    try:
+        with opener_for(path)(path, "rt", encoding=encoding, errors="strict") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise decode_error(path, encoding) from None
+    except _READ_ERRORS as exc:
+        raise _read_error(path, exc) from None
+    try:
+        return loads_json(text)
+    except JSONTextError as exc:
+        raise json_error(path, exc) from None
+
+
 def choose_delimiter(path: Path, fmt: str, delimiter: str | None, encoding: str) -> str:
     """The delimiter to use; errors when an explicit one cannot be right for the header line."""
     header = _first_line(path, encoding)
@@ -180,13 +298,27 @@ def _shell(d: str) -> str:
 _PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def _csv_reader(path: Path, delimiter: str, encoding: str, chunksize: int | None):
+def _allow_large_csv_fields() -> None:
+    """Let the stdlib csv module read fields up to CSV_FIELD_LIMIT (a process-wide setting, only ever raised)."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
+#: pandas >= 3.1 always parses floats round-trip and deprecates the argument (Pandas4Warning)
+_ROUND_TRIP = ({} if tuple(int(x) for x in pd.__version__.split(".")[:2]) >= (3, 1)
+               else {"float_precision": "round_trip"})
+
+
+def _csv_reader(path: Path, delimiter: str, encoding: str, chunksize: int | None, *, as_text: bool = False):
     # index_col=False: never turn the first column into the index (pandas does that silently when the
     # first data row has one field more than the header, shifting every column by one)
     # float_precision="round_trip": numbers are read back exactly as written (the fast default parser can
     # be off by one unit in the last place, which changes content hashes and so samples and folds)
-    return pd.read_csv(path, sep=delimiter, encoding=encoding, encoding_errors="strict", float_precision="round_trip",
-                       chunksize=chunksize, low_memory=False, index_col=False)
+    # as_text: every cell as the text it holds (empty cells ""), for writing the records back unchanged
+    _allow_large_csv_fields()  # pandas' python engine (e.g. a multi-character delimiter) reads through csv
+    text = dict(dtype=str, keep_default_na=False) if as_text else {}
+    return pd.read_csv(path, sep=delimiter, encoding=encoding, encoding_errors="strict", **_ROUND_TRIP,
+                       chunksize=chunksize, low_memory=False, index_col=False, **text)
 
 
 def _check_header(path: Path, delimiter: str, encoding: str) -> None:
@@ -194,17 +326,30 @@ def _check_header(path: Path, delimiter: str, encoding: str) -> None:
     (pandas would rename duplicates 'x.1', and use the first column as the index, misaligning the rest)."""
     if len(delimiter) != 1:
         return
-    with opener_for(path)(path, "rt", encoding=encoding, errors="replace", newline="") as fh:
+    _allow_large_csv_fields()
+
+    def blank(row: list[str] | None) -> bool:  # pandas skips blank (or whitespace-only) lines, the header's too
+        return row is not None and all(not cell.strip() for cell in row) and len(row) <= 1
+
+    with opener_for(path)(path, "rt", encoding=encoding, errors="strict", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, None)
-        counts = Counter(n for n in (header or []) if n != "")
-        dupes = sorted(n for n, k in counts.items() if k > 1)
-        if dupes:
-            raise InputError(f"duplicate column names in the header: {', '.join(dupes)}", file=str(path), row=1,
-                             hint="every column needs its own name")
-        row = next(reader, None)
-        while row == []:  # blank lines are skipped by pandas too
+        try:
+            header = next(reader, None)
+            while blank(header):
+                header = next(reader, None)
+            counts = Counter(n for n in (header or []) if n != "")
+            dupes = sorted(n for n, k in counts.items() if k > 1)
+            if dupes:
+                raise InputError(f"duplicate column names in the header: {', '.join(dupes)}", file=str(path),
+                                 row=reader.line_num, hint="every column needs its own name")
             row = next(reader, None)
+            while blank(row):
+                row = next(reader, None)
+        except csv.Error as exc:  # a field longer than CSV_FIELD_LIMIT, a NUL byte, ...
+            raise InputError(f"cannot parse as CSV at line {reader.line_num}: {exc}", file=str(path),
+                             row=reader.line_num) from None
+        except UnicodeDecodeError:  # undecodable bytes near the top: say so (not "ragged rows" of mojibake)
+            raise decode_error(path, encoding) from None
         if header is None or row is None or len(row) <= len(header):
             return
         line = reader.line_num
@@ -230,10 +375,9 @@ def _parse_jsonl_lines(path: Path, lines: list[tuple[int, str]]) -> list[dict]:
     records = []
     for lineno, text in lines:
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {lineno} is not valid JSON ({exc.msg} at column {exc.colno})",
-                             file=str(path), row=lineno) from None
+            obj = loads_json(text)
+        except JSONTextError as exc:
+            raise json_error(path, exc, line=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(f"line {lineno} is a JSON {type(obj).__name__}, expected an object with one key per "
                              "column",
@@ -242,7 +386,8 @@ def _parse_jsonl_lines(path: Path, lines: list[tuple[int, str]]) -> list[dict]:
     return records
 
 
-def _iter_jsonl(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataFrame]:
+def iter_jsonl_records(path: Path, encoding: str, batch_size: int) -> Iterator[list[dict]]:
+    """The objects of a JSON Lines file, ``batch_size`` at a time (blank lines skipped), as parsed."""
     opener = opener_for(path)
     buf: list[tuple[int, str]] = []
     try:
@@ -251,20 +396,49 @@ def _iter_jsonl(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataF
                 if text.strip():
                     buf.append((lineno, text))
                 if len(buf) >= batch_size:
-                    yield _flatten_nested(pd.DataFrame.from_records(_parse_jsonl_lines(path, buf)))
+                    yield _parse_jsonl_lines(path, buf)
                     buf = []
     except UnicodeDecodeError:
         raise decode_error(path, encoding) from None
     if buf:
-        yield _flatten_nested(pd.DataFrame.from_records(_parse_jsonl_lines(path, buf)))
+        yield _parse_jsonl_lines(path, buf)
+
+
+def _iter_jsonl(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataFrame]:
+    for records in iter_jsonl_records(path, encoding, batch_size):
+        yield _flatten_nested(pd.DataFrame.from_records(records))
+
+
+def iter_text_lines(path: Path, encoding: str, batch_size: int) -> Iterator[list[str]]:
+    """The lines of a plain-text file (one record per line, line ends removed), ``batch_size`` at a time;
+    undecodable bytes and corrupt compressed files are InputErrors as for every other format."""
+    check_readable(path)
+    check_encoding(encoding)
+    buf: list[str] = []
+    try:
+        with opener_for(path)(path, "rt", encoding=encoding, errors="strict") as fh:
+            for line in fh:
+                buf.append(line.rstrip("\r\n"))
+                if len(buf) >= batch_size:
+                    yield buf
+                    buf = []
+    except UnicodeDecodeError:
+        raise decode_error(path, encoding) from None
+    except InputError:
+        raise
+    except _READ_ERRORS as exc:
+        raise _read_error(path, exc) from None
+    if buf:
+        yield buf
 
 
 def read_file(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
               encoding: str = "utf-8") -> pd.DataFrame:
     """Read a whole table file into a DataFrame (raises InputError with file/row on any problem)."""
     frames = list(iter_file(path, fmt=fmt, delimiter=delimiter, encoding=encoding, batch_size=None))
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return frame
+    if not frames:  # a JSON Lines or text file of blank lines: no records (the callers say what that means)
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def iter_file(path: Path, *, fmt: str | None = None, delimiter: str | None = None, encoding: str = "utf-8",
@@ -285,25 +459,14 @@ def iter_file(path: Path, *, fmt: str | None = None, delimiter: str | None = Non
 def _iter_format(path: Path, fmt: str, delimiter: str | None, encoding: str,
                  batch_size: int | None) -> Iterator[pd.DataFrame]:
     if fmt in ("csv", "tsv"):
-        sep = choose_delimiter(path, fmt, delimiter, encoding)
-        _check_header(path, sep, encoding)
-        try:
-            reader = _csv_reader(path, sep, encoding, batch_size)
-            if batch_size is None:
-                yield _check_columns(path, reader, sep)
-                return
-            for chunk in reader:
-                yield _check_columns(path, chunk, sep)
-        except InputError:
-            raise
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise _wrap_csv_errors(path, encoding, sep, exc) from None
+        yield from _iter_csv(path, fmt, delimiter, encoding, batch_size)
     elif fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
             pf = pq.ParquetFile(path)
+            _check_parquet_names(path, pf.schema_arrow.names)
             if batch_size is None:
                 yield arrow_to_frame(pf.read())
                 return
@@ -313,21 +476,82 @@ def _iter_format(path: Path, fmt: str, delimiter: str | None, encoding: str,
             raise InputError(f"not a readable Parquet file ({exc})", file=str(path)) from None
     elif fmt == "jsonl":
         yield from _iter_jsonl(path, encoding, batch_size or 1 << 62)
+    elif fmt == "txt":  # one record per line, in a column 'text'
+        for lines in iter_text_lines(path, encoding, batch_size or 1 << 62):
+            yield pd.DataFrame({"text": lines})
     else:  # json: an array of objects
-        try:
-            with opener_for(path)(path, "rt", encoding=encoding, errors="strict") as fh:
-                obj = json.load(fh)
-        except UnicodeDecodeError:
-            raise decode_error(path, encoding) from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                             file=str(path), row=exc.lineno) from None
-        if isinstance(obj, dict) and "data" in obj and isinstance(obj["data"], list):
-            obj = obj["data"]
-        if not isinstance(obj, list) or not all(isinstance(r, dict) for r in obj):
-            raise InputError("expected a JSON array of objects (one object per row)", file=str(path),
-                             hint="for one object per line use a .jsonl file")
-        yield _flatten_nested(pd.DataFrame.from_records(obj))
+        yield _flatten_nested(pd.DataFrame.from_records(read_json_records(path, encoding)))
+
+
+def _iter_csv(path: Path, fmt: str, delimiter: str | None, encoding: str, batch_size: int | None, *,
+              as_text: bool = False) -> Iterator[pd.DataFrame]:
+    sep = choose_delimiter(path, fmt, delimiter, encoding)
+    _check_header(path, sep, encoding)
+    try:
+        reader = _csv_reader(path, sep, encoding, batch_size, as_text=as_text)
+        if batch_size is None:
+            yield _check_columns(path, reader, sep)
+            return
+        for chunk in reader:
+            yield _check_columns(path, chunk, sep)
+    except InputError:
+        raise
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise _wrap_csv_errors(path, encoding, sep, exc) from None
+
+
+def read_raw_records(path: Path, *, fmt: str | None = None, delimiter: str | None = None,
+                     encoding: str = "utf-8") -> tuple[str, Any, str | None]:
+    """The records of a file in a form that can be written back unchanged (``synthaudit filter``): the parsed
+    objects (JSON, JSON Lines), every cell's text (CSV/TSV: a DataFrame of str, empty cells ""), the Parquet
+    table with nested values as they are, or the lines (``fmt="txt"``). Read and checked as :func:`iter_file`
+    reads them for an audit, with the same errors. Returns (format, records, CSV delimiter or None)."""
+    path = Path(path)
+    check_readable(path)
+    check_encoding(encoding)
+    if fmt == "txt":
+        return "txt", [line for batch in iter_text_lines(path, encoding, 1 << 62) for line in batch], None
+    fmt = detect_format(path, fmt)
+    try:
+        if fmt == "jsonl":
+            return fmt, [r for batch in iter_jsonl_records(path, encoding, 1 << 62) for r in batch], None
+        if fmt == "json":
+            return fmt, read_json_records(path, encoding), None
+        if fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            try:
+                table = pq.read_table(path)
+                _check_parquet_names(path, table.column_names)
+                return fmt, table.to_pandas(), None
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"not a readable Parquet file ({exc})", file=str(path)) from None
+        sep = choose_delimiter(path, fmt, delimiter, encoding)
+        return fmt, next(_iter_csv(path, fmt, sep, encoding, None, as_text=True)), sep
+    except InputError:
+        raise
+    except _READ_ERRORS as exc:
+        raise _read_error(path, exc) from None
+
+
+def _check_parquet_names(path: Path, names: list[str]) -> None:
+    """A Parquet file may repeat a column name; a table may not (as in a CSV header)."""
+    dupes = sorted({str(n) for n, k in Counter(names).items() if k > 1})
+    if dupes:
+        raise InputError(f"duplicate column names: {', '.join(dupes)}", file=str(path),
+                         hint="every column needs its own name")
+
+
+def read_json_records(path: Path, encoding: str = "utf-8") -> list[dict]:
+    """The objects of a JSON file holding an array of objects (or ``{"data": [...]}``), as parsed."""
+    obj = read_json_file(path, encoding)
+    if isinstance(obj, dict) and "data" in obj and isinstance(obj["data"], list):
+        obj = obj["data"]
+    if not isinstance(obj, list) or not all(isinstance(r, dict) for r in obj):
+        raise InputError("expected a JSON array of objects (one object per row)", file=str(path),
+                         hint="for one object per line use a .jsonl file")
+    return obj
 
 
 def _json_default(obj: Any) -> Any:
@@ -339,11 +563,18 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
+class NestedText(str):
+    """The JSON text of a nested value (an object or array of a JSON record, a Parquet list or struct): a
+    category like any text for tables, but not a text for corpora (``synthaudit.data.text.texts``)."""
+
+    __slots__ = ()
+
+
 def _nested_text(value: Any) -> Any:
     if isinstance(value, np.ndarray):  # Parquet list columns
         value = value.tolist()
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
+        return NestedText(json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default))
     return value
 
 
@@ -401,3 +632,5 @@ def read_yaml_file(path: Path, error: type[InputError] = InputError, what: str =
         mark = getattr(exc, "problem_mark", None)
         raise error(f"is not valid YAML ({getattr(exc, 'problem', exc)})", file=str(path),
                     row=(mark.line + 1) if mark else None) from None
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        raise error("is nested too deeply to read", file=str(path)) from None

@@ -7,11 +7,12 @@ label column (role ``labels``) and ``protected`` the protected-attribute column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when data are loaded, not when the package is (``synthaudit --help``)
+    import pandas as pd
 
-from synthaudit.data.tabular import Table, TableSpec
+    from synthaudit.data.tabular import Table, TableSpec
 
 #: every input role of the catalog with a generic flag; a modality's options name its own (``Modality.role_flag``)
 ROLE_FLAGS: dict[str, str] = {
@@ -51,7 +52,10 @@ class FeatureCache:
 
     def get(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._store:
-            self._store[key] = compute()
+            from synthaudit.timing import shared
+
+            with shared(f"features: {key.split('[', 1)[0].split(':', 1)[0]}"):
+                self._store[key] = compute()
         return self._store[key]
 
     def clear(self) -> None:

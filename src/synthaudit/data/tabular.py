@@ -86,13 +86,38 @@ class TableSpec:
     def coerce(self, frame: pd.DataFrame, *, label: str = "table", warnings: list[str] | None = None,
                row_offset: int = 0) -> pd.DataFrame:
         """A new frame with exactly the spec's columns, typed; unparseable cells become missing and are reported."""
+        # numerical columns already stored as numbers are converted as one block (a wide table has thousands)
+        block = [n for n, c in self.columns.items() if c.type == ColumnType.NUMERICAL and _plain_number(frame, n)]
         out = {}
         for name, col in self.columns.items():
+            if name in block and len(block) > 1:
+                continue
             # a streamed JSON Lines batch whose records all lack a key has no such column: missing values
             raw = frame[name] if name in frame.columns else pd.Series(None, index=frame.index, dtype=object)
             out[name] = coerce_series(mask_na_values(raw, self.na_values), col, label=label, warnings=warnings,
                                       row_offset=row_offset)
-        return pd.DataFrame(out, index=frame.index)
+        if len(block) <= 1:
+            return pd.DataFrame(out, index=frame.index)
+        x = frame[block].to_numpy(dtype="float64", copy=True)
+        infinite = np.isinf(x)
+        for j in np.flatnonzero(infinite.any(axis=0)):  # as coerce_series: missing, reported per column
+            positions = np.flatnonzero(infinite[:, j])
+            if warnings is not None:
+                _add_unparsed_warning(warnings, label, block[j], "finite numbers (inf or -inf)",
+                                      row_offset + positions + 1, float(x[positions[0], j]))
+        x[infinite] = np.nan
+        parts = [pd.DataFrame(x, columns=block, index=frame.index)]
+        if out:
+            parts.append(pd.DataFrame(out, index=frame.index))
+        return pd.concat(parts, axis=1)[list(self.columns)]
+
+
+def _plain_number(frame: pd.DataFrame, name: str) -> bool:
+    """Whether column ``name`` of ``frame`` is one column of numpy ints or floats (read as numbers already)."""
+    if name not in frame.columns or not frame.columns.is_unique:
+        return False
+    dtype = frame.dtypes[name]
+    return isinstance(dtype, np.dtype) and dtype.kind in "iuf"
 
 
 def mask_na_values(series: pd.Series, na_values: frozenset[str] | set[str]) -> pd.Series:
@@ -178,6 +203,15 @@ def coerce_series(series: pd.Series, col: ColumnSpec, *, label: str, warnings: l
             return series.astype(float)
         parsed = pd.to_numeric(series, errors="coerce").astype("float64")
         report_unparsed(parsed, "numbers")
+        infinite = np.isinf(parsed.to_numpy())
+        if infinite.any():  # inf / -inf: no distance, moment, bin or model is defined on them, so missing
+            positions = np.flatnonzero(infinite)
+            if warnings is not None:
+                first = series.iloc[int(positions[0])]
+                _add_unparsed_warning(warnings, label, col.name, "finite numbers (inf or -inf)",
+                                      row_offset + positions + 1, first.item() if isinstance(first, np.generic)
+                                      else first)
+            parsed = parsed.mask(pd.Series(infinite, index=parsed.index))
         return parsed
     if col.type == ColumnType.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -251,7 +285,28 @@ def _numeric_spec(name: str, values: pd.Series, why: str) -> ColumnSpec:
 
 
 def infer_spec(frame: pd.DataFrame, columns: Iterable[str]) -> TableSpec:
-    return TableSpec(columns={c: infer_column(c, frame[c]) for c in columns})
+    columns = list(columns)
+    block = [c for c in columns if _plain_number(frame, c)]
+    known = _numeric_specs(frame, block) if len(block) > 1 else {}
+    return TableSpec(columns={c: known[c] if c in known else infer_column(c, frame[c]) for c in columns})
+
+
+def _numeric_specs(frame: pd.DataFrame, names: list[str]) -> dict[str, ColumnSpec]:
+    """``infer_column`` of columns stored as numpy numbers, computed as one block (same types and reasons)."""
+    x = frame[names].to_numpy(dtype="float64")
+    present = ~np.isnan(x)
+    finite = np.isfinite(x)
+    with np.errstate(invalid="ignore"):
+        whole = np.where(finite, np.mod(x, 1) == 0, True).all(axis=0) & finite.any(axis=0)
+    out = {}
+    for j, name in enumerate(names):
+        if not present[:, j].any():
+            out[name] = ColumnSpec(name, ColumnType.CATEGORICAL, reason="no values: treated as one missing category")
+        elif whole[j]:  # integer-valued: categories when few (the only case that needs the values)
+            out[name] = _numeric_spec(name, pd.Series(x[present[:, j], j]), "numeric dtype")
+        else:
+            out[name] = ColumnSpec(name, ColumnType.NUMERICAL, reason="numeric dtype")
+    return out
 
 
 _TYPE_ALIASES = {"numerical": ColumnType.NUMERICAL, "numeric": ColumnType.NUMERICAL, "continuous": ColumnType.NUMERICAL,
@@ -306,6 +361,17 @@ def apply_spec_overrides(spec: TableSpec, doc: dict[str, Any] | None, available:
         spec.columns.pop(name)
         spec.ignored.append(name)
     return spec
+
+
+def check_not_empty(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """``frame`` when it has rows and columns; else one error naming the input (a header-only file has nothing
+    to audit, compare or sample)."""
+    if len(frame) == 0:
+        raise InputError("has a header but no data rows" if len(frame.columns) else "has no rows and no columns",
+                         file=label, hint="expected a header line and at least one row")
+    if len(frame.columns) == 0:
+        raise InputError("has no columns", file=label)
+    return frame
 
 
 class Table:

@@ -5,7 +5,8 @@ from typing import Any
 
 
 from synthaudit.data.inputs import AuditInputs
-from synthaudit.data.tabular import Table, apply_spec_overrides, infer_spec, mask_na_values, read_spec_file
+from synthaudit.data.tabular import (Table, apply_spec_overrides, check_not_empty, infer_spec, mask_na_values,
+                                      read_spec_file)
 from synthaudit.errors import InputError, SpecError
 
 
@@ -38,13 +39,8 @@ def prepare_tabular(*, synthetic: Any, real: Any = None, holdout: Any = None, tr
         tables["real_holdout"] = Table.from_any(holdout, "holdout", **load)
 
     heads = {role: t.head() for role, t in tables.items()}
-    for role, head in heads.items():
-        t = tables[role]
-        if len(head) == 0:  # streamed or not: a header-only file has nothing to audit
-            raise InputError("has a header but no data rows" if len(head.columns) else "has no rows and no columns",
-                             file=t.label, hint="expected a header line and at least one row")
-        if len(head.columns) == 0:
-            raise InputError("has no columns", file=t.label)
+    for role, head in heads.items():  # streamed or not: a header-only file has nothing to audit
+        check_not_empty(head, tables[role].label)
     syn_cols = list(heads["synthetic"].columns)
     ref_role = "real_reference" if "real_reference" in heads else ("train" if "train" in heads else "synthetic")
     ref_cols = list(heads[ref_role].columns)

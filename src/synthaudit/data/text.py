@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from synthaudit.data import files
@@ -26,28 +27,25 @@ def tokenize(text: str, lowercase: bool = True) -> list[str]:
 
 
 def _iter_lines(path: Path, encoding: str, batch_size: int) -> Iterator[pd.DataFrame]:
-    opener = files.opener_for(path)
-    buf: list[str] = []
-    try:
-        with opener(path, "rt", encoding=encoding, errors="strict") as fh:
-            for line in fh:
-                buf.append(line.rstrip("\r\n"))
-                if len(buf) >= batch_size:
-                    yield pd.DataFrame({"text": buf})
-                    buf = []
-    except UnicodeDecodeError:
-        raise files.decode_error(path, encoding) from None
-    if buf:
-        yield pd.DataFrame({"text": buf})
+    for lines in files.iter_text_lines(path, encoding, batch_size):
+        yield pd.DataFrame({"text": pd.Series(lines, dtype=object)})  # object: pandas 3's str refuses lone surrogates
+
+
+def is_text_lines(obj: Any, fmt: str | None) -> bool:
+    """Whether a corpus path is read as plain text, one record per line (``fmt="txt"``, or .txt/.text files)."""
+    if not isinstance(obj, (str, Path)):
+        return False
+    name = str(obj).lower()
+    return fmt == "txt" or (fmt is None and name.endswith((".txt", ".text", ".txt.gz", ".text.gz")))
 
 
 def load_corpus(obj: Any, label: str, *, fmt: str | None = None, encoding: str = "utf-8",
                 stream: bool = False) -> Table:
     """A corpus as a :class:`Table` of records (plain-text files: one record per line, field 'text')."""
     if isinstance(obj, (list, tuple)) and all(isinstance(x, (str, type(None))) for x in obj):
-        return Table(label, frame=pd.DataFrame({"text": list(obj)}))
-    if isinstance(obj, (str, Path)) and (fmt == "txt" or (fmt is None and Path(obj).suffix.lower() in (".txt", ".text")
-                                                            or str(obj).lower().endswith((".txt.gz", ".text.gz")))):
+        # object dtype, as in pandas 2: pandas 3's default str dtype (Arrow) refuses lone surrogates
+        return Table(label, frame=pd.DataFrame({"text": pd.Series(list(obj), dtype=object)}))
+    if is_text_lines(obj, fmt):
         path = Path(obj)
         files.check_readable(path)
         sha = files.file_sha256(path)
@@ -60,10 +58,47 @@ def load_corpus(obj: Any, label: str, *, fmt: str | None = None, encoding: str =
     return Table.from_any(obj, label, fmt=fmt, encoding=encoding, stream=stream)
 
 
+def is_text(value: Any) -> bool:
+    """Whether a record's value is a text (a string; not a number, null, or an object or array read as JSON)."""
+    return isinstance(value, str) and not isinstance(value, files.NestedText)
+
+
 def texts(batch: pd.DataFrame, field: str) -> list[str | None]:
-    """The text of each record; None where it is missing or not a string."""
+    """The text of each record; None where it is missing or not a string (numbers, objects and arrays)."""
     col = batch[field] if field in batch.columns else pd.Series([None] * len(batch))
-    return [v if isinstance(v, str) else None for v in col.tolist()]
+    return [v if is_text(v) else None for v in col.tolist()]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, files.NestedText):
+        return "object or array"
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(value, (int, float, np.number)):
+        return "number"
+    return type(value).__name__
+
+
+def non_text_warning(table: Table, field: str) -> str | None:
+    """A warning counting the records whose ``field`` is not a text (numbers, nulls, objects...), which every text
+    metric treats as missing; None when all are texts. Counted over the whole table, or its first rows when
+    streamed."""
+    frame = table.frame() if table.materialized else table.head()
+    if field not in frame.columns:
+        return None
+    kinds: dict[str, int] = {}
+    for v in frame[field].tolist():
+        if not is_text(v):
+            kinds[_kind(v)] = kinds.get(_kind(v), 0) + 1
+    if not kinds:
+        return None
+    n = sum(kinds.values())
+    where = "" if table.materialized else f" among the first {len(frame)}"
+    detail = ", ".join(f"{k} {name}" for name, k in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return (f"{table.label}: {n} record(s){where} have a non-text '{field}' value ({detail}); they are treated as "
+            "missing")
 
 
 #: optional per-record fields of a text record: the input role each provides and its CLI flag
@@ -112,4 +147,6 @@ def prepare_text(*, synthetic: Any, real: Any = None, field: str | None = None, 
             raise InputError(f"has no field {name!r}; fields: {', '.join(map(str, head.columns[:12]))}",
                              file=tables["synthetic"].label, field=flag)
         extra[role] = name  # the role is present: metrics read the field of that name
-    return AuditInputs(modality="text", tables=tables, seed=seed, params=dict(params or {}), extra=extra)
+    warnings = [w for w in (non_text_warning(t, chosen) for t in tables.values()) if w]
+    return AuditInputs(modality="text", tables=tables, seed=seed, params=dict(params or {}), extra=extra,
+                       warnings=warnings)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from synthaudit.errors import InputError, UsageError
 
@@ -167,31 +166,19 @@ def _write_json(path: Path, rows: list[dict], lines: bool) -> Path:
 
 def read_records(path: Path, modality: str, fmt: str | None = None, delimiter: str | None = None,
                  encoding: str = "utf-8") -> Records:
-    """The records of ``path`` in the order the audit reads them (blank JSONL/CSV lines skipped)."""
+    """The records of ``path`` in the order the audit reads them (blank JSONL/CSV lines skipped), read by the
+    loaders every command uses (``synthaudit.data.files``): a file the audit refuses is refused here with the
+    same error."""
     from synthaudit.data import files
-
-    path = Path(path)
-    files.check_readable(path)
     from synthaudit.modalities import get_modality
 
-    if get_modality(modality).text_lines and (fmt == "txt" or (fmt is None and path.suffix.lower() in (".txt",
-                                                                                                       ".text"))):
-        with files.opener_for(path)(path, "rt", encoding=encoding) as fh:
-            return Records("txt", [line.rstrip("\r\n") for line in fh])
-    fmt = files.detect_format(path, fmt)
-    if fmt == "jsonl":
-        with files.opener_for(path)(path, "rt", encoding=encoding) as fh:
-            lines = [(i, t) for i, t in enumerate(fh, start=1) if t.strip()]
-        return Records("jsonl", files._parse_jsonl_lines(path, lines))
-    if fmt == "json":
-        with files.opener_for(path)(path, "rt", encoding=encoding) as fh:
-            obj = json.load(fh)
-        return Records("json", obj["data"] if isinstance(obj, dict) and "data" in obj else obj)
-    if fmt == "parquet":
-        return Records("parquet", pd.read_parquet(path))
-    sep = files.choose_delimiter(path, fmt, delimiter, encoding)
-    frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False, encoding=encoding)
-    return Records(fmt, frame, sep)
+    from synthaudit.data.text import is_text_lines
+
+    path = Path(path)
+    if get_modality(modality).text_lines and is_text_lines(path, fmt):
+        fmt = "txt"
+    kind, items, sep = files.read_raw_records(path, fmt=fmt, delimiter=delimiter, encoding=encoding)
+    return Records(kind, items, sep or ",")
 
 
 # ---- running the checks --------------------------------------------------------------------------------
@@ -233,7 +220,7 @@ def check_scores(modality: str, synthetic: Any, checks: list[Check], *, seed: in
             if gap.id in ids:
                 raise UsageError(f"check {gap.id} cannot run: {gap.reason}" + (f" (pass {gap.enable})"
                                                                                if gap.enable else ""))
-    runs = run_plan(plan, inputs, models, progress=False) if plan is not None else []
+    runs = run_plan(plan, inputs, models, progress=None) if plan is not None else []  # a bar on a terminal
     scores: dict[str, np.ndarray] = {}
     for run in runs:
         if run.status != "ok":

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from synthaudit.data import files
 from synthaudit.errors import InputError, UsageError
 from synthaudit.generate.text import METHODS
 from synthaudit.generate.text.base import is_final, is_reject, record_id
@@ -68,9 +69,9 @@ def read_jsonl(path: Path, repair: bool = False) -> list[dict]:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            raise InputError("is not valid JSON; cannot resume from it", file=str(path), row=row,
+            rec = files.loads_json(line)
+        except files.JSONTextError as exc:  # invalid, too deeply nested, a lone surrogate escape
+            raise InputError(f"line {row} {exc.reason}; cannot resume from it", file=str(path), row=row,
                              hint="use --no-resume to start afresh, or another --out") from None
         if not isinstance(rec, dict) or "id" not in rec:
             raise InputError("has no 'id'; cannot resume from it", file=str(path), row=row)

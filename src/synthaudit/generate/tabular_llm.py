@@ -91,6 +91,26 @@ def table_schema(frame: pd.DataFrame) -> list[ColumnSchema]:
     return out
 
 
+def rows_json_schema(schema: list[ColumnSchema], m: int) -> dict[str, Any]:
+    """The JSON schema of an answer ``{"rows": [m rows]}``: every column, categories as enums, numbers typed and
+    bounded by the observed range. Schema-constrained decoding (a local model) enforces the keys, types and
+    enums token by token; the numeric bounds are checked afterwards by :func:`coerce_row`."""
+    props: dict[str, Any] = {}
+    for c in schema:
+        if c.kind in ("number", "integer"):
+            prop: dict[str, Any] = {"type": c.kind}
+            if c.low is not None:
+                prop.update(minimum=c.low, maximum=c.high)
+        elif c.kind == "category" and c.allowed:
+            prop = {"enum": [_jsonable(a) for a in c.allowed if not _is_null(_jsonable(a))]}
+        else:
+            prop = {"type": "string"}
+        props[c.name] = prop
+    row = {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+    return {"type": "object", "properties": {"rows": {"type": "array", "items": row, "minItems": m, "maxItems": m}},
+            "required": ["rows"], "additionalProperties": False}
+
+
 def _is_null(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == "")
 
@@ -242,7 +262,9 @@ class LLMTabularGenerator:
         ints = {c.name for c in self.schema if c.kind == "integer"}
         rows = [{k: int(v) if k in ints and isinstance(v, float) and v.is_integer() else _jsonable(v)
                  for k, v in r.items()} for r in examples.to_dict(orient="records")]
-        text = ["Table columns:", *[c.describe() for c in self.schema], ""]
+        # under schema-constrained decoding the schema is enforced token by token: the prompt keeps only the
+        # examples (a short prompt: most of a small local model's CPU time is reading the prompt)
+        text = [] if self.constrained else ["Table columns:", *[c.describe() for c in self.schema], ""]
         if rows:
             text += ["Example rows:", *[json.dumps(r, ensure_ascii=False, default=str) for r in rows], ""]
         cond = f" Every row must have {self.target} = {json.dumps(_jsonable(label), default=str)}." \
@@ -271,6 +293,21 @@ class LLMTabularGenerator:
         frame = pd.DataFrame.from_records(rows, columns=[c.name for c in self.schema])
         return frame.iloc[np.random.default_rng(seed).permutation(len(frame))].reset_index(drop=True)
 
+    @property
+    def constrained(self) -> bool:
+        """Local models decode within the rows' JSON schema; endpoints get JSON mode and validation."""
+        return self.json_mode and getattr(self.client, "remote", True) is False and hasattr(self.client,
+                                                                                             "chat_many")
+
+    def _format(self, m: int) -> dict | None:
+        if not self.json_mode:
+            return None
+        if self.constrained:
+            from synthaudit.models.llm import json_schema_format
+
+            return json_schema_format(rows_json_schema(self.schema, m), name="rows")
+        return {"type": "json_object"}
+
     def _ask(self, messages: list[dict[str, str]], seed: int) -> str | None:
         """The answer's text; None when the client's own JSON validation gave up (an unparsed response)."""
         kw: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed,
@@ -291,30 +328,45 @@ class LLMTabularGenerator:
         counts = self.stats.per_class.setdefault(key, {"quota": 0, "kept": 0, "calls": 0})
         counts["quota"] += quota
         kept: list[dict] = []
-        for call in range(max_calls):
-            if len(kept) >= quota:
-                break
-            rng = np.random.default_rng([seed, call])
-            idx = rng.choice(len(pool), size=min(self.k, len(pool)), replace=False)
-            m = min(self.m, quota - len(kept))
-            text = self._ask(self.prompt(pool.iloc[np.sort(idx)], m, label), seed * 7919 + call)
-            self.stats.calls += 1
-            counts["calls"] += 1
-            objs = parse_rows(text) if text is not None else None
-            if objs is None:
-                self.stats.unparsed_responses += 1
-                continue
-            self.stats.rows_returned += len(objs)
-            for obj in objs:
-                row, reason = coerce_row(obj, self.schema, self.slack)
-                if row is not None and label is not None and row.get(self.target) != label:
-                    row, reason = None, f"wrong class in {self.target}"
-                if row is None:
-                    self.stats.rejected[reason] += 1
-                elif len(kept) < quota:
-                    kept.append(row)
-                else:
-                    self.stats.surplus += 1
+        call = 0
+        while call < max_calls and len(kept) < quota:
+            # a local model answers a round of calls in one batch; an endpoint one call at a time
+            n_calls = min(max_calls - call, math.ceil((quota - len(kept)) / self.m)) if self.constrained else 1
+            messages, seeds, sizes = [], [], []
+            for j in range(call, call + n_calls):
+                rng = np.random.default_rng([seed, j])
+                idx = rng.choice(len(pool), size=min(self.k, len(pool)), replace=False)
+                m = min(self.m, quota - len(kept) - self.m * (j - call))
+                messages.append(self.prompt(pool.iloc[np.sort(idx)], m, label))
+                seeds.append(seed * 7919 + j)
+                sizes.append(m)
+            call += n_calls
+            if self.constrained:
+                outs = self.client.chat_many([{"messages": msg, "temperature": self.temperature,
+                                               "max_tokens": self.max_tokens, "seed": sd,
+                                               "response_format": self._format(m)}
+                                              for msg, sd, m in zip(messages, seeds, sizes)])
+                texts = [o.text if o.ok else None for o in outs]
+            else:
+                texts = [self._ask(messages[0], seeds[0])]
+            for text in texts:
+                self.stats.calls += 1
+                counts["calls"] += 1
+                objs = parse_rows(text) if text is not None else None
+                if objs is None:
+                    self.stats.unparsed_responses += 1
+                    continue
+                self.stats.rows_returned += len(objs)
+                for obj in objs:
+                    row, reason = coerce_row(obj, self.schema, self.slack)
+                    if row is not None and label is not None and row.get(self.target) != label:
+                        row, reason = None, f"wrong class in {self.target}"
+                    if row is None:
+                        self.stats.rejected[reason] += 1
+                    elif len(kept) < quota:
+                        kept.append(row)
+                    else:
+                        self.stats.surplus += 1
         self.stats.rows_kept += len(kept)
         counts["kept"] += len(kept)
         return kept

@@ -138,7 +138,10 @@ class Models:
             reason = self.availability(kind)
             if reason:
                 raise RuntimeError(reason)
-            self._loaded[kind] = self.backends[kind].factory()
+            from synthaudit.timing import shared
+
+            with shared(f"loading {kind} ({self.backends[kind].name})"):
+                self._loaded[kind] = self.backends[kind].factory()
         return self._loaded[kind]
 
     def loaded(self, kind: str) -> bool:

@@ -149,7 +149,9 @@ class LLMClient:
     max_retries: int = 5
     backoff: float = 1.0
     usage: Usage = field(default_factory=Usage)
+    local_batch: int = 32  # local models: prompts generated together in one batch by ``chat_many``
     _local: Any = field(default=None, repr=False)
+    _unreachable: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.cache is True:
@@ -217,8 +219,10 @@ class LLMClient:
         """Run many requests; results in input order. Each request is a dict of ``chat`` keyword arguments
         (``messages``, ``temperature``, ...) or of ``complete`` ones (``prompt``, ...). A request that fails
         for good gives a Completion with ``error`` set and empty text; the others go on. Remote endpoints
-        get up to ``concurrency`` requests at a time; local models run them one by one (CPU-bound).
-        ``progress(index, completion)`` is called as each request finishes."""
+        get up to ``concurrency`` requests at a time; a local model generates the uncached ones in batches of
+        ``local_batch`` prompts (same temperature and length; the batch is seeded by its first request, so
+        the same requests give the same text). ``progress(index, completion)`` is called as each request
+        finishes."""
         results: list[Completion | None] = [None] * len(requests)
 
         def one(i: int) -> Completion:
@@ -237,12 +241,89 @@ class LLMClient:
                     out = fut.result()
                     if progress is not None:
                         progress(futures[fut], out)
+        elif not self.remote and self.local_batch > 1 and len(requests) > 1:
+            self._local_batches(requests, results, progress)
         else:
             for i in range(len(requests)):
                 out = one(i)
                 if progress is not None:
                     progress(i, out)
         return [r if r is not None else Completion(text="", error="not run") for r in results]
+
+    def _local_batches(self, requests: Sequence[dict[str, Any]], results: list[Completion | None],
+                       progress: Callable[[int, Completion], None] | None) -> None:
+        """``chat_many`` on a local model: cached answers first, then the rest in batches."""
+        lm = self.local
+        todo: dict[tuple, list[tuple[int, str, dict, str]]] = {}
+        for i, req in enumerate(requests):
+            if "prompt" in req:
+                request = {"kind": "complete", "prompt": str(req["prompt"]),
+                           "temperature": float(req.get("temperature", 0.0)),
+                           "max_tokens": int(req.get("max_tokens", 256)), "seed": int(req.get("seed", 0)),
+                           "stop": list(req.get("stop", ()))}
+                prompt = request["prompt"]
+            else:
+                request = {"messages": list(req["messages"]), "temperature": float(req.get("temperature", 0.0)),
+                           "max_tokens": int(req.get("max_tokens", 256)), "seed": int(req.get("seed", 0)),
+                           "stop": list(req.get("stop", ())), "response_format": req.get("response_format")}
+                prompt = lm.chat_prompt(self._with_schema_instruction(request))
+            key = self.cache_key(request)
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is not None:
+                self.usage.add(cache_hits=1)
+                results[i] = self._finish_structured(Completion(**{**hit, "cached": True}), request)
+                if progress is not None:
+                    progress(i, results[i])
+                continue
+            group = (request["temperature"], request["max_tokens"], json.dumps(request.get("response_format"),
+                                                                               sort_keys=True))
+            todo.setdefault(group, []).append((i, key, request, prompt))
+        for items in todo.values():
+            for start in range(0, len(items), self.local_batch):
+                chunk = items[start:start + self.local_batch]
+                first = chunk[0][2]
+                schema = schema_of(first.get("response_format"))
+                outs = lm.generate_batch([p for _, _, _, p in chunk], max_tokens=first["max_tokens"],
+                                         temperature=first["temperature"], seed=first["seed"],
+                                         stop=first["stop"], json_schema=self._constraint(schema))
+                for (i, key, request, _), (text, n_in, n_out) in zip(chunk, outs):
+                    done = Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out,
+                                      finish_reason="length" if n_out >= request["max_tokens"] else "stop")
+                    self.usage.add(calls=1, prompt_tokens=n_in, completion_tokens=n_out)
+                    if self.cache is not None:
+                        self.cache.put(key, {k: v for k, v in done.__dict__.items()
+                                             if k not in ("cached", "data", "error")})
+                    results[i] = self._finish_structured(done, request)
+                    if progress is not None:
+                        progress(i, results[i])
+
+    def _with_schema_instruction(self, request: dict) -> list[dict]:
+        """The messages, with the JSON instruction first unless the schema is enforced while decoding."""
+        schema = schema_of(request.get("response_format"))
+        messages = list(request["messages"])
+        if schema is None or self._constraint(schema) is not None:
+            return messages
+        return [{"role": "system", "content": _json_instruction(schema)}] + messages
+
+    def _constraint(self, schema: dict | None) -> dict | None:
+        """The schema to enforce while decoding locally (None when lm-format-enforcer is not installed: the
+        answer is then only validated)."""
+        if schema is None:
+            return None
+        import importlib.util
+
+        return schema if importlib.util.find_spec("lmformatenforcer") is not None else None
+
+    def _finish_structured(self, done: Completion, request: dict) -> Completion:
+        schema = schema_of(request.get("response_format"))
+        if schema is not None and done.error is None:
+            data, reason = parse_json_answer(done.text, schema)
+            if reason is None:
+                done.data = data
+            else:
+                self.usage.add(structured_failures=1)
+                done.error = f"no answer matching the JSON schema: {reason}"
+        return done
 
     def _cached(self, request: dict, run: Callable[[dict], Completion]) -> Completion:
         key = self.cache_key(request)
@@ -279,6 +360,8 @@ class LLMClient:
     def cache_key(self, request: dict) -> str:
         ident = {"backend": "openai" if self.remote else "local", "model": self.model_name,
                  "base_url": self.base_url if self.remote else None, "request": request}
+        if not self.remote and self._constraint(schema_of(request.get("response_format"))) is not None:
+            ident["decoding"] = "schema-constrained"  # not the answers of unconstrained decoding
         return hashlib.sha256(json.dumps(ident, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def _local_chat(self, request: dict) -> Completion:
@@ -287,7 +370,14 @@ class LLMClient:
         schema = schema_of(request["response_format"])
         if schema is None:
             return self._local_complete({**request, "prompt": lm.chat_prompt(messages)})
-        # no endpoint constrains a local model: say what is wanted and start its answer with "{" (prefill)
+        if self._constraint(schema) is not None:  # schema-constrained decoding: every answer parses
+            prompt = lm.chat_prompt(self._with_schema_instruction(request))
+            text, n_in, n_out = lm.generate(prompt, max_tokens=request["max_tokens"],
+                                            temperature=request["temperature"], seed=request["seed"],
+                                            stop=request["stop"], json_schema=schema)
+            return Completion(text=text, prompt_tokens=n_in, completion_tokens=n_out,
+                              finish_reason="length" if n_out >= request["max_tokens"] else "stop")
+        # without lm-format-enforcer: say what is wanted and start the answer with "{" (prefill)
         messages = [{"role": "system", "content": _json_instruction(schema)}] + list(messages)
         prefill = "{" if schema.get("type", "object") == "object" else ""
         done = self._local_complete({**request, "prompt": lm.chat_prompt(messages) + prefill})
@@ -326,6 +416,10 @@ class LLMClient:
             headers["Authorization"] = f"Bearer {key}"
         data = json.dumps(body).encode()
         last = "no attempt"
+        if url in self._unreachable:  # refused before: fail at once rather than retry every request for minutes
+            self.usage.add(errors=1)
+            raise LLMError(f"{url}: cannot connect ({self._unreachable[url]}); is the server running?")
+        refused = 0
         for attempt in range(self.max_retries + 1):
             wait = None
             try:
@@ -342,6 +436,13 @@ class LLMClient:
                 wait = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 last = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+                if isinstance(getattr(exc, "reason", exc), ConnectionRefusedError):
+                    refused += 1
+                    if refused >= REFUSED_ATTEMPTS:  # nothing listens there: a retry storm would not help
+                        self._unreachable[url] = "connection refused"
+                        self.usage.add(errors=1)
+                        raise LLMError(f"{url}: cannot connect (connection refused after {refused} attempts); is "
+                                       "the server running?") from None
             except json.JSONDecodeError:
                 last = "the endpoint answered with malformed JSON"
             if attempt < self.max_retries:
@@ -349,6 +450,10 @@ class LLMClient:
                 time.sleep(wait if wait is not None else self.backoff * (2 ** attempt) * (0.5 + random.random()))
         self.usage.add(errors=1)
         raise LLMError(f"{url}: gave up after {self.max_retries + 1} attempts; last error: {last}")
+
+
+#: connection attempts before an endpoint that refuses connections is given up for the rest of the run
+REFUSED_ATTEMPTS = 2
 
 
 def _usage_of(payload: dict) -> tuple[int, int]:

@@ -10,9 +10,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from synthaudit.report import plots
+from synthaudit.report.explain import definition, plain_parts
 from synthaudit.report.model import AuditReport
 
 MAX_BREAKDOWN_ROWS = 200
+#: a note longer than this is cut in the HTML (report.json keeps it whole)
+MAX_NOTE_CHARS = 400
 
 
 def fmt_value(v: Any) -> str:
@@ -31,6 +34,17 @@ def fmt_value(v: Any) -> str:
     if isinstance(v, dict):
         return "; ".join(f"{k}: {fmt_value(x)}" for k, x in v.items())
     return str(v)
+
+
+def fmt_note(v: Any) -> str:
+    """A note's value for the folded details: long lists summarised, long text cut (report.json has it all)."""
+    if isinstance(v, list) and len(v) > 5 and all(isinstance(x, dict) for x in v):
+        text = f"{len(v)} entries, e.g. {fmt_value(v[0])}"
+    else:
+        text = fmt_value(v)
+    if len(text) > MAX_NOTE_CHARS:
+        text = text[:MAX_NOTE_CHARS - 1].rstrip() + "… (in full in report.json)"
+    return text
 
 
 #: plot spec kind -> drawing function (metric plots and modality figures alike)
@@ -54,6 +68,8 @@ def _env() -> Environment:
     env = Environment(loader=PackageLoader("synthaudit.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["v"] = fmt_value
+    env.filters["note"] = fmt_note
+    env.globals.update(plain=plain_parts, definition=definition)
     return env
 
 
@@ -77,3 +93,13 @@ def _group_gaps(report: AuditReport) -> dict[str, list]:
     for g in report.gaps:
         grouped.setdefault(labels[g.kind], []).append(g)
     return grouped
+
+
+def report_css() -> str:
+    """The reports' stylesheet, for other pages that should look like them (the demo's index)."""
+    import re
+    from importlib import resources
+
+    text = resources.files("synthaudit.report").joinpath("templates", "report.html.j2").read_text(encoding="utf-8")
+    found = re.search(r"<style>(.*?)</style>", text, re.S)
+    return found.group(1) if found else ""

@@ -65,6 +65,8 @@ class MetricEntry(_Model):
     params: dict[str, Any] = {}
     error: Optional[str] = None
     wall_time_s: float
+    cpu_time_s: Optional[float] = Field(None, description="CPU seconds of this process spent in the metric, "
+                                        "shared time left out")
     n_record_scores: Optional[int] = None
     extension: bool = Field(False, description="a check beyond the survey's catalog (id '<modality>.ext.<name>')")
     worst: list[dict[str, Any]] = Field([], description="the worst-scoring records of a record metric")
@@ -145,6 +147,8 @@ class AuditReport(_Model):
     warnings: list[str] = []
     coverage: Optional[dict[str, Any]] = Field(None, description="this audit's coverage marks beside the survey's "
                                                "representative methods (computed by the gap analysis)")
+    shared_time: list[dict[str, Any]] = Field([], description="time no single metric owns (model loading, shared "
+                                              "features): label, wall_s, cpu_s")
     figures: list[dict[str, Any]] = Field([], description="the modality's report figures (plot specs with a "
                                           "'dimension'), drawn beside that dimension's metrics")
 
@@ -177,7 +181,10 @@ class AuditReport(_Model):
 
     @classmethod
     def from_json(cls, text: str) -> "AuditReport":
-        return cls.model_validate(json.loads(text))
+        """The report in a report.json text (``synthaudit.analysis.load_report`` reads and checks a file)."""
+        from synthaudit.data.files import loads_json  # a ValueError for invalid, too deep or unencodable JSON
+
+        return cls.model_validate(loads_json(text))
 
     def write(self, out_dir: str | Path, *, html: bool = True) -> dict[str, Path]:
         """Write report.json (and report.html) into ``out_dir`` (created if needed)."""

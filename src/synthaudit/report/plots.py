@@ -43,7 +43,13 @@ def marginal_svg(payload: dict[str, Any]) -> str:
     fig, ax = plt.subplots(figsize=(4.2, 2.6))
     title = str(payload.get("title", ""))
     if payload["kind"] == "hist":
-        edges = np.asarray(payload["edges"], dtype=float)
+        # a report.json stores inf/NaN as null: bins without finite edges cannot be drawn (an empty plot, not
+        # a failed report)
+        edges = np.asarray([np.nan if e is None else e for e in payload["edges"]], dtype=float)
+        if edges.size < 2 or not np.isfinite(edges).all() or np.any(np.diff(edges) < 0):
+            ax.text(0.5, 0.5, "no finite bin edges to draw", ha="center", va="center", transform=ax.transAxes)
+            ax.set_title(title)
+            return _svg(fig, f"Histogram of {title}: no finite values to draw")
         x = edges
         if payload.get("datetime"):
             x = edges.astype("datetime64[ns]")
@@ -144,17 +150,29 @@ def curve_svg(payload: dict[str, Any]) -> str:
     return _svg(fig, f"{payload.get('title', 'curve')} against the ideal diagonal")
 
 
+#: the embedding map's synthetic points: dark orange, 6.2:1 on white (SYN_COLOR, 2.9:1, is for lines and bars)
+SCATTER_SYN_COLOR = "#9c4a00"
+SCATTER_ALPHA = 0.85
+
+
 def scatter_svg(payload: dict[str, Any]) -> str:
     """Points per series, e.g. the 2-D projection of real vs synthetic embeddings (the embedding map)."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
-    colors, markers = [REAL_COLOR, SYN_COLOR, "#5a8f29", "#8c4a9e"], ["o", "^", "s", "D"]
+    fig, ax = plt.subplots(figsize=(4.8, 3.8))
+    # filled markers of distinct shapes; colours >= 4.5:1 on white even at the fill's alpha (blue / dark orange,
+    # told apart with the common colour-vision deficiencies); a thin white edge separates overlapping points
+    styles = {"real": (REAL_COLOR, "o", 30), "synthetic": (SCATTER_SYN_COLOR, "D", 26)}
+    others = [("#2b6314", "s", 24), ("#7b3f8e", "^", 30)]
     for i, series in enumerate(payload["series"]):
-        ax.scatter(series["x"], series["y"], s=7, alpha=0.55, color=colors[i % len(colors)],
-                   marker=markers[i % len(markers)], label=f"{series['label']} ({len(series['x'])})", linewidths=0)
+        color, marker, size = styles.get(str(series["label"]), others[i % len(others)])
+        ax.scatter(series["x"], series["y"], s=size, alpha=SCATTER_ALPHA, color=color, marker=marker,
+                   edgecolors="white", linewidths=0.4, label=f"{series['label']} ({len(series['x'])})",
+                   zorder=2 + i)
     ax.set_xlabel(payload.get("xlabel", ""))
     ax.set_ylabel(payload.get("ylabel", ""))
     ax.set_title(payload.get("title", ""))
-    ax.legend(frameon=False, markerscale=2)
+    legend = ax.legend(frameon=True, framealpha=0.9, edgecolor="#d0d7de", markerscale=1.4, loc="best")
+    for handle in getattr(legend, "legend_handles", None) or getattr(legend, "legendHandles", []):
+        handle.set_alpha(1.0)
     names = ", ".join(str(s["label"]) for s in payload["series"])
     return _svg(fig, f"{payload.get('title', 'scatter plot')}: {names}")

@@ -18,6 +18,9 @@ from typing import Any, Callable
 import numpy as np
 
 try:  # pragma: no cover - import guard
+    from synthaudit.stats.neighbors import numba_cache_dir
+
+    numba_cache_dir()
     from numba import njit
 
     HAVE_NUMBA = True

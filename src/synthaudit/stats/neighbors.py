@@ -15,14 +15,31 @@ density-ratio membership attack of survey section 4.3), with the same kernel des
 """
 from __future__ import annotations
 
+import importlib.util
+import os
+from functools import lru_cache
+
 import numpy as np
 
-try:  # pragma: no cover - import guard
-    from numba import njit, prange
+# numba is imported (and its kernels compiled) on first use, not with the package: ``synthaudit --help`` and
+# ``synthaudit metrics`` stay fast. Compiled kernels are cached in synthaudit's cache folder, never in the
+# installed package (NUMBA_CACHE_DIR, unless the user set it).
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
+
+def numba_cache_dir() -> None:
+    """Compiled kernels go to synthaudit's cache folder, not into the installed package (unless the user set
+    NUMBA_CACHE_DIR); call before numba is imported."""
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        from synthaudit.models._hf import cache_dir
+
+        os.environ["NUMBA_CACHE_DIR"] = str(cache_dir() / "numba")
+
+
+def _numba():
+    numba_cache_dir()
+    global njit, prange
+    from numba import njit, prange  # noqa: F401 (the kernels below use them as globals)
 
 CHUNK_ELEMENTS = 4_000_000  # numpy fallback: query rows x reference rows per chunk
 
@@ -31,7 +48,10 @@ def _mismatch_weight(p: int) -> float:
     return 1.0 if p == 1 else 0.5
 
 
-if HAVE_NUMBA:
+@lru_cache(maxsize=None)
+def _knn_kernel_compiled():
+    _numba()
+
     @njit(parallel=True, fastmath=False, cache=True)
     def _knn_kernel(qn, qc, tn, tc, k, p, w, exclude_self):  # pragma: no cover - compiled
         nq = qn.shape[0]
@@ -69,6 +89,8 @@ if HAVE_NUMBA:
                     idx[i, pos] = j
                     worst = dist[i, k - 1]
         return dist, idx
+
+    return _knn_kernel
 
 
 def _knn_numpy(qn, qc, tn, tc, k, p, w, exclude_self):
@@ -119,7 +141,7 @@ def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_c
     use_numba = HAVE_NUMBA and backend in ("auto", "numba")
     if backend == "numba" and not HAVE_NUMBA:
         raise RuntimeError("numba is not installed")
-    fn = _knn_kernel if use_numba else _knn_numpy
+    fn = _knn_kernel_compiled() if use_numba else _knn_numpy
     dist, idx = fn(qn, qc, tn, tc, k, p, w, exclude_self)
     if p == 2:
         dist = np.sqrt(dist)
@@ -130,7 +152,10 @@ def knn(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np.ndarray, ref_c
 #: (without computing the categorical part or the exp) gives bit-identical results.
 KDE_CUTOFF = 37.5
 
-if HAVE_NUMBA:
+@lru_cache(maxsize=None)
+def _kde_kernel_compiled():
+    _numba()
+
     @njit(parallel=True, fastmath=False, cache=True)
     def _kde_kernel(qn, qc, tn, tc, inv2h2, w, self_index):  # pragma: no cover - compiled
         nq = qn.shape[0]
@@ -167,6 +192,8 @@ if HAVE_NUMBA:
             n_eff = nt - (1 if 0 <= skip < nt else 0)
             out[i] = m + np.log(s) - np.log(n_eff) if n_eff > 0 else np.nan
         return out
+
+    return _kde_kernel
 
 
 def _kde_numpy(qn, qc, tn, tc, inv2h2, w, self_index):
@@ -210,7 +237,7 @@ def kernel_log_density(query_num: np.ndarray, query_cat: np.ndarray, ref_num: np
         raise ValueError("self_index needs one entry per query row")
     if backend == "numba" and not HAVE_NUMBA:
         raise RuntimeError("numba is not installed")
-    fn = _kde_kernel if HAVE_NUMBA and backend in ("auto", "numba") else _kde_numpy
+    fn = _kde_kernel_compiled() if HAVE_NUMBA and backend in ("auto", "numba") else _kde_numpy
     return fn(qn, qc, tn, tc, 1.0 / (2.0 * bandwidth * bandwidth), _mismatch_weight(2), own)
 
 

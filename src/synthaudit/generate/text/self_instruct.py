@@ -3,11 +3,11 @@ instructions from few-shot prompts of sampled seed tasks (plus earlier generated
 (ROUGE-L < 0.7 with every seed and earlier instruction) and well-formed, then answered by the same model."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from synthaudit.data import files
 from synthaudit.errors import InputError
 from synthaudit.generate.text.base import Slot, TextMethod, clean_line, draft_error
 from synthaudit.generate.text.rouge import NoveltyIndex
@@ -32,9 +32,9 @@ def load_seed_tasks(path: str | Path | None = None) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                task = json.loads(line)
-            except json.JSONDecodeError:
-                raise InputError("is not valid JSON", file=str(path), row=row) from None
+                task = files.loads_json(line)
+            except files.JSONTextError as exc:  # invalid, too deeply nested, a lone surrogate escape
+                raise files.json_error(path, exc, line=row) from None
             if not isinstance(task, dict) or not isinstance(task.get("instruction"), str):
                 raise InputError("has no string 'instruction'", file=str(path), row=row)
             tasks.append(task)

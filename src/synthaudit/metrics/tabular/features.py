@@ -98,6 +98,40 @@ def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
     return inputs.features.get(f"tabular.real_bin_edges[{n_bins}]", compute)
 
 
+#: pairwise metrics compare at most this many column pairs (a table of 5,000 columns has 12.5 million, and
+#: one breakdown row each): a wider table is compared on a seeded sample of its columns, named in the notes
+MAX_PAIRS = 20_000
+
+
+def pair_columns(inputs: "AuditInputs", groups: list[list[str]], n_pairs: Any) -> tuple[list[list[str]], str | None]:
+    """The column groups a pairwise metric compares, and a note when they are sampled: all of them when
+    ``n_pairs(*group sizes) <= MAX_PAIRS``; else a seeded sample of each group (ranked by a hash of the seed and
+    the column name, so the sample does not depend on the column order), shrunk by one factor until the pairs
+    fit. Columns keep their table order."""
+    import hashlib
+    import math
+
+    sizes = [len(g) for g in groups]
+    total = n_pairs(*sizes)
+    if total <= MAX_PAIRS:
+        return groups, None
+
+    def rank(name: str) -> bytes:
+        return hashlib.sha256(f"{inputs.seed}\x1f{name}".encode("utf-8", "surrogatepass")).digest()
+
+    factor = math.sqrt(MAX_PAIRS / total)
+    while True:
+        keep = [min(n, max(int(n * factor), 1)) for n in sizes]
+        if n_pairs(*keep) <= MAX_PAIRS or factor < 1e-9:
+            break
+        factor *= 0.98
+    chosen = [set(sorted(g, key=rank)[:k]) for g, k in zip(groups, keep)]
+    out = [[c for c in g if c in ch] for g, ch in zip(groups, chosen)]
+    note = (f"{n_pairs(*keep)} of {total} column pairs: a seeded sample of {sum(keep)} of {sum(sizes)} columns "
+            f"(pairwise metrics compare at most {MAX_PAIRS} pairs)")
+    return out, note
+
+
 def discretize(series: pd.Series, inner_edges: np.ndarray) -> pd.Series:
     """Bin numbers 1..n as a Categorical; missing values stay missing (counted as MISSING)."""
     idx = bin_index(as_float(series), inner_edges)
@@ -148,10 +182,18 @@ def marginal_bars(column: str, real: Counter, synthetic: Counter, k: int = 12) -
 
 def marginal_hist(column: str, real: np.ndarray, synthetic: np.ndarray, bins: int = 30,
                   is_datetime: bool = False) -> dict:
-    """Plot payload: real vs synthetic densities on common bins (range from both samples)."""
+    """Plot payload: real vs synthetic densities on common bins (range from both samples). Non-finite values
+    (inf, NaN) have no bin: they are left out of the edges and the shares, and counted in ``non_finite``."""
+    real, synthetic = np.asarray(real, dtype=float), np.asarray(synthetic, dtype=float)
+    keep_r, keep_s = np.isfinite(real), np.isfinite(synthetic)
+    dropped = {"real": int((~keep_r).sum()), "synthetic": int((~keep_s).sum())}
+    real, synthetic = real[keep_r], synthetic[keep_s]
     both = np.concatenate([real, synthetic])
     edges = np.histogram_bin_edges(both, bins=bins) if both.size else np.linspace(0, 1, bins + 1)
     hr, _ = np.histogram(real, bins=edges)
     hs, _ = np.histogram(synthetic, bins=edges)
-    return {"kind": "hist", "title": column, "edges": edges.tolist(), "datetime": is_datetime,
-            "real": (hr / max(hr.sum(), 1)).tolist(), "synthetic": (hs / max(hs.sum(), 1)).tolist()}
+    payload = {"kind": "hist", "title": column, "edges": edges.tolist(), "datetime": is_datetime,
+               "real": (hr / max(hr.sum(), 1)).tolist(), "synthetic": (hs / max(hs.sum(), 1)).tolist()}
+    if any(dropped.values()):
+        payload["non_finite"] = dropped
+    return payload

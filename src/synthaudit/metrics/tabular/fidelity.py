@@ -18,7 +18,7 @@ from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize,
                                                   marginal_bars, marginal_hist, needs_columns, numeric_matrix,
-                                                  real_bin_edges)
+                                                  pair_columns, real_bin_edges)
 from synthaudit.stats.counts import count_pairs, tvd
 from synthaudit.stats.ks import ks_statistic
 from synthaudit.stats.moments import PairwiseMoments
@@ -100,15 +100,16 @@ class PearsonScore(MergeableMetric):
     streams = (REAL, SYN)
 
     def init(self, inputs, models) -> dict:
-        cols = list(inputs.table_spec.numerical)
-        return {"columns": cols, REAL: PairwiseMoments.empty(len(cols)), SYN: PairwiseMoments.empty(len(cols))}
+        (cols,), sampled = pair_columns(inputs, [list(inputs.table_spec.numerical)], lambda n: n * (n - 1) // 2)
+        return {"columns": cols, "sampled": sampled, REAL: PairwiseMoments.empty(len(cols)),
+                SYN: PairwiseMoments.empty(len(cols))}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         state[role] = state[role] + PairwiseMoments.from_array(numeric_matrix(batch, state["columns"]))
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {"columns": a["columns"], REAL: a[REAL] + b[REAL], SYN: a[SYN] + b[SYN]}
+        return {**a, REAL: a[REAL] + b[REAL], SYN: a[SYN] + b[SYN]}
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         cols = state["columns"]
@@ -132,6 +133,8 @@ class PearsonScore(MergeableMetric):
                  "missing_values": "pairwise-complete rows"}
         if skipped:
             notes["skipped_pairs"] = skipped
+        if state.get("sampled"):
+            notes["sampled"] = state["sampled"]
         return MetricResult(value=mean_or_none(defined), breakdown=rows, notes=notes)
 
 
@@ -152,10 +155,11 @@ class ContingencyScore(MergeableMetric):
         params = inputs.params_for(self.spec.id, self.spec.default_params())
         if params["binning"] != "equal_width_on_real":
             raise ValueError(f"binning {params['binning']!r} is not supported; use 'equal_width_on_real'")
-        cats, nums = list(spec.categorical), list(spec.numerical)
+        (cats, nums), sampled = pair_columns(inputs, [list(spec.categorical), list(spec.numerical)],
+                                             lambda c, n: c * (c - 1) // 2 + c * n)
         pairs = list(combinations(cats, 2)) + [(c, n) for c in cats for n in nums]
         edges = real_bin_edges(inputs, int(params["num_bins"])) if nums else {}
-        return {"pairs": pairs, "edges": edges, "num_bins": int(params["num_bins"]),
+        return {"pairs": pairs, "edges": edges, "num_bins": int(params["num_bins"]), "sampled": sampled,
                 REAL: {p: Counter() for p in pairs}, SYN: {p: Counter() for p in pairs}}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
@@ -181,11 +185,13 @@ class ContingencyScore(MergeableMetric):
             rows.append({"column_1": a, "column_2": b, "kind": "categorical x numerical" if b in state["edges"]
                          else "categorical x categorical", "value": tvd(r, s), "cells_real": len(r),
                          "cells_synthetic": len(s)})
-        return MetricResult(value=mean_or_none([r["value"] for r in rows]), breakdown=rows,
-                            notes={"pairs": len(rows), "num_bins": state["num_bins"],
-                                   "binning": "equal width over the real range; outer bins open",
-                                   "aggregate": "mean over pairs with at least one categorical column",
-                                   "missing_values": f"counted as the category {MISSING!r}"})
+        notes = {"pairs": len(rows), "num_bins": state["num_bins"],
+                 "binning": "equal width over the real range; outer bins open",
+                 "aggregate": "mean over pairs with at least one categorical column",
+                 "missing_values": f"counted as the category {MISSING!r}"}
+        if state.get("sampled"):
+            notes["sampled"] = state["sampled"]
+        return MetricResult(value=mean_or_none([r["value"] for r in rows]), breakdown=rows, notes=notes)
 
 
 def _share(part: int, whole: int) -> float:

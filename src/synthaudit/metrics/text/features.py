@@ -52,7 +52,10 @@ class BatchMemo:
         if key in slot:
             slot.move_to_end(key)
             return slot[key]
-        value = slot[key] = compute()
+        from synthaudit.timing import shared
+
+        with shared(f"features: {kind}"):  # shared by the metrics that ask for it: not charged to the first
+            value = slot[key] = compute()
         while len(slot) > self.keep:
             slot.popitem(last=False)
         return value

@@ -38,6 +38,7 @@ def generate_tabular(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Generate a synthetic table from a real one (survey section 4.1)."""
+    import pandas as pd
     import yaml
 
     from synthaudit.data.files import read_file
@@ -53,7 +54,7 @@ def generate_tabular(
         if na_values:
             marks = frozenset(_split(na_values) or [])
             for c in frame.columns:
-                if frame[c].dtype == object:
+                if pd.api.types.is_string_dtype(frame[c].dtype):  # object (pandas 2) or str (pandas 3) text
                     frame[c] = mask_na_values(frame[c], marks)
         params = {}
         for item in param or []:

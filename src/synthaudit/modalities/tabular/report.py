@@ -21,11 +21,21 @@ def pair_matrix(metrics: list[Any]) -> tuple[list[str], np.ndarray] | None:
     return cols, mat
 
 
+#: columns drawn in the heatmap: a wider table shows the columns with the largest differences
+MAX_HEATMAP_COLUMNS = 60
+
+
 def figures(metrics: list[Any]) -> list[dict[str, Any]]:
     """The pairwise-differences heatmap beside the fidelity metrics (when two or more columns pair up)."""
     pm = pair_matrix([m for m in metrics if m.dimension == "fidelity"])
     if pm is None or len(pm[0]) < 2:
         return []
-    matrix = [[None if np.isnan(v) else float(v) for v in row] for row in pm[1]]
-    return [{"dimension": "fidelity", "kind": "heatmap", "labels": pm[0], "matrix": matrix,
-             "title": "Pairwise differences (|Δρ|/2 for numerical pairs, contingency TVD otherwise)"}]
+    cols, mat = pm
+    title = "Pairwise differences (|Δρ|/2 for numerical pairs, contingency TVD otherwise)"
+    if len(cols) > MAX_HEATMAP_COLUMNS:
+        worst = np.where(np.isnan(mat), -np.inf, mat).max(axis=1)
+        keep = np.sort(np.argsort(-worst, kind="stable")[:MAX_HEATMAP_COLUMNS])
+        title += f"; the {MAX_HEATMAP_COLUMNS} columns with the largest differences, of {len(cols)}"
+        cols, mat = [cols[i] for i in keep], mat[np.ix_(keep, keep)]
+    matrix = [[None if np.isnan(v) else float(v) for v in row] for row in mat]
+    return [{"dimension": "fidelity", "kind": "heatmap", "labels": cols, "matrix": matrix, "title": title}]

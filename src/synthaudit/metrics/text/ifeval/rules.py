@@ -13,7 +13,6 @@ error: its score is undefined (NaN) and counted in the metric's notes.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable
@@ -61,9 +60,9 @@ def _read_jsonl(path: Path) -> Iterable[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield lineno, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {lineno} is not valid JSON ({exc.msg}); expected one IFEval object per line "
+            yield lineno, files.loads_json(line)  # the loaders' JSON reader: too deep, lone surrogates refused too
+        except files.JSONTextError as exc:
+            raise InputError(f"line {lineno} {exc.reason}; expected one IFEval object per line "
                              "(key, prompt, instruction_id_list, kwargs)", file=str(path), row=lineno) from None
 
 
@@ -115,9 +114,11 @@ def _missing(value: Any) -> bool:
 def _parse(value: Any) -> Any:
     """Lists arrive as lists, numpy arrays (Parquet) or JSON text (nested JSON is flattened on loading)."""
     if isinstance(value, str):
+        from synthaudit.data.files import JSONTextError, loads_json
+
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return loads_json(value)
+        except JSONTextError:  # not JSON (or too deep): the text itself, refused by the checks that follow
             return value
     if isinstance(value, np.ndarray):
         return value.tolist()
