@@ -18,7 +18,7 @@ SCHEMA = {"type": "object", "properties": {"age": {"type": "integer"}, "sex": {"
 
 @pytest.fixture(scope="module")
 def client() -> LLMClient:
-    return LLMClient(model="smollm2", cache=False)
+    return LLMClient(model="smollm2", cache=False, local_batch=32)
 
 
 def test_batched_requests_are_deterministic_and_in_order(client):

@@ -43,6 +43,16 @@ class DemoContext:
     shared: dict[str, Any] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    _llm: Any = None
+
+    def llm(self) -> Any:
+        """The offline SmolLM2 client every section shares (one model load). The demo batches local generation:
+        an answer then depends on its batch, and the same tour gives the same answers (cached across runs)."""
+        if self._llm is None:
+            from synthaudit.models.llm import LLMClient
+
+            self._llm = LLMClient(model="smollm2", local_batch=32)
+        return self._llm
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:

@@ -149,7 +149,10 @@ class LLMClient:
     max_retries: int = 5
     backoff: float = 1.0
     usage: Usage = field(default_factory=Usage)
-    local_batch: int = 32  # local models: prompts generated together in one batch by ``chat_many``
+    #: local models: prompts ``chat_many`` generates together in one batch (several times the tokens per CPU
+    #: second). 1 (default) keeps every answer reproducible from its own request and seed alone; with batches,
+    #: an answer depends on its batch (the same requests still give the same answers)
+    local_batch: int = 1
     _local: Any = field(default=None, repr=False)
     _unreachable: dict[str, str] = field(default_factory=dict, repr=False)
 

@@ -44,13 +44,12 @@ def section(ctx) -> list:
 def _dialogues(ctx):
     import numpy as np
 
-    from synthaudit.models.llm import LLMClient
     from synthaudit.modalities.text.demo import whole_sentences
 
     rng = np.random.default_rng(ctx.seed)
     topics = [TOPICS[i % len(TOPICS)] for i in range(N_DIALOGUES)]
     turns = [[{"role": "user", "content": OPENERS[int(rng.integers(len(OPENERS)))].format(t=t)}] for t in topics]
-    client = LLMClient(model="smollm2")
+    client = ctx.llm()
     with ctx.step(f"dialogue: SmolLM2 writes {2 * N_DIALOGUES} assistant turns (two rounds, batched, cached)"):
         for round_ in range(2):
             outs = client.chat_many([{"messages": d, "temperature": 0.7, "max_tokens": 40,

@@ -99,11 +99,10 @@ def _llm_rows(ctx, train: pd.DataFrame, paths: dict, common: dict):
     from synthaudit.audit.api import audit
     from synthaudit.demo import DemoEntry
     from synthaudit.generate.tabular_llm import GenerationError, LLMTabularGenerator
-    from synthaudit.models.llm import LLMClient
 
     title = "LLM rows (SmolLM2, schema-constrained)"
     with ctx.step(f"tabular: {LLM_ROWS} LLM rows from SmolLM2 with schema-constrained decoding"):
-        gen = LLMTabularGenerator(LLMClient(model="smollm2"), k=1, rows_per_call=1, max_tokens=160,
+        gen = LLMTabularGenerator(ctx.llm(), k=1, rows_per_call=1, max_tokens=160,
                                   max_calls=LLM_ROWS + 4,
                                   temperature=0.8, seed=ctx.seed)
         try:

@@ -60,14 +60,13 @@ def text_records(ctx) -> Path:
         return ctx.shared["text_records"]
     import numpy as np
 
-    from synthaudit.models.llm import LLMClient
 
     path = ctx.out / "data" / "text_generated.jsonl"
     rng = np.random.default_rng(ctx.seed)
     pairs = [(t, k) for t in TOPICS for k in TASKS]
     chosen = [pairs[i] for i in rng.permutation(len(pairs))[:N_RECORDS]]
     with ctx.step(f"text: SmolLM2 writes {N_RECORDS} responses (batched on the CPU, cached)"):
-        client = LLMClient(model="smollm2")
+        client = ctx.llm()
         instructions = [task.format(t=topic) for topic, task in chosen]
         outs = client.chat_many([{"messages": [{"role": "user", "content": ins}], "temperature": 0.7,
                                   "max_tokens": 44, "seed": ctx.seed + i} for i, ins in enumerate(instructions)])
