@@ -90,22 +90,26 @@ def _dcr(inputs, query: str, ref: str, p: int, n: int) -> tuple[np.ndarray, np.n
     return store["rows"][:n], store["dist"][:n]
 
 
-def _dcr_balanced(inputs, query: str, ref: str, p: int, n: int, m: int) -> np.ndarray:
-    """Distances of the first n query rows to the first m rows of ``canonical_order(ref)`` (a seeded sample of the
-    reference set, used to compare train and holdout at equal sizes)."""
-    key = f"tabular.privacy.dcr_balanced[{query}->{ref}|p={p}|m={m}|{inputs.seed}]"
+def _calibrated_share(d_train: np.ndarray, d_hold: np.ndarray, n_tr: int, n_ho: int) -> np.ndarray:
+    """Per-row closer-to-train scores recalibrated to equal reference sizes (their mean is the DCR value).
 
-    def compute() -> dict:
-        return {}
-
-    store = inputs.features.get(key, compute)
-    if store.get("n", -1) < n:
-        _, tables = _encoding(inputs)
-        q = tables[query].take(canonical_order(inputs, query)[:n])
-        r = tables[ref].take(canonical_order(inputs, ref)[:m])
-        dist, _ = knn(q.num, q.cat, r.num, r.cat, k=1, p=p)
-        store.update(n=n, dist=dist[:, 0])
-    return store["dist"][:n]
+    With all n_tr train and n_ho holdout rows as references, a synthetic row drawn from the real distribution
+    independently of both has its nearest neighbour in train with probability pi = n_tr / (n_tr + n_ho), not
+    1/2. Ties score 1/2; the share s of untied rows strictly closer to train is mapped piecewise linearly,
+    s -> s / (2 pi) below pi and 1/2 + (s - pi) / (2 (1 - pi)) above it (every untied row gets that score), so that pi reads 0.5, 1 (every untied row nearer to train, e.g. a
+    verbatim copy) reads 1 and 0 reads 0. For a mixture of a share c of training copies and independent draws
+    this is 1/2 + c/2, the 50/50 split's value, whatever the split. Equal sizes: pi = 1/2, the plain share."""
+    closer = _closer(d_train, d_hold)
+    if n_tr == n_ho:
+        return closer
+    pi = n_tr / (n_tr + n_ho)
+    tie = d_train == d_hold
+    untied = closer[~tie]
+    s = float(untied.mean()) if untied.size else pi
+    mapped = s / (2 * pi) if s <= pi else 0.5 + (s - pi) / (2 * (1 - pi))
+    # spread the mapped untied mean over the untied rows (every untied row gets the same score: the value is a
+    # property of the share, not of single rows); ties keep 1/2
+    return np.where(tie, 0.5, mapped)
 
 
 def _closer(d_train: np.ndarray, d_hold: np.ndarray) -> np.ndarray:
@@ -190,12 +194,9 @@ def dcr(inputs, models) -> MetricResult:
     closer_unbalanced = _closer(d_train, d_hold)
     n_tr, n_ho = len(inputs.frame(TRAIN)), len(inputs.frame(HOLD))
     m = min(n_tr, n_ho)
-    if n_tr == n_ho:
-        closer = closer_unbalanced
-    else:  # compare against equally many train and holdout rows, or 0.5 would not mean 'no copying'
-        bt = d_train if n_tr == m else _dcr_balanced(inputs, SYN, TRAIN, p, n_q, m) / div
-        bh = d_hold if n_ho == m else _dcr_balanced(inputs, SYN, HOLD, p, n_q, m) / div
-        closer = _closer(bt, bh)
+    # every row is compared with ALL train and holdout rows (a verbatim copy is always nearer to train); with
+    # unequal sizes the share is recalibrated so that 0.5 still means 'no sign of copying' (_calibrated_share)
+    closer = _calibrated_share(d_train, d_hold, n_tr, n_ho)
     n_syn = len(inputs.frame(SYN))
     scores = np.full(n_syn, np.nan)
     scores[rows] = d_train
@@ -213,9 +214,13 @@ def dcr(inputs, models) -> MetricResult:
                  _dist_row("holdout -> train (baseline)", base, qs, len(inputs.frame(HOLD))),
                  _dist_row("synthetic -> holdout", d_hold, qs, n_syn)]
     notes = {"value": "share of synthetic rows closer to train than to holdout (ties count 1/2; target 0.5)",
-             "balance": (f"train and holdout have {n_tr} and {n_ho} rows: the share is computed against {m} "
-                         "rows of each (seeded sample of the larger), so that 0.5 means no sign of copying; "
-                         "share_unbalanced uses all rows (SDMetrics' and TabSyn's convention)")
+             "balance": (f"train and holdout have {n_tr} and {n_ho} rows: each synthetic row is compared with all "
+                         f"rows of both and the share is recalibrated to equal sizes (as with {m} rows of each): an "
+                         f"independent draw is nearer to train with probability pi = {n_tr / (n_tr + n_ho):.4g}, "
+                         "so the untied share s reads s / (2 pi) below pi and 1/2 + (s - pi) / (2 (1 - pi)) above "
+                         "it (ties 1/2): 0.5 = no sign of copying, 1 = every untied row nearer to train (a verbatim "
+                         "copy), whatever the split; share_unbalanced is the raw share (SDMetrics' and TabSyn's "
+                         "convention)")
              if n_tr != n_ho else "train and holdout have equal sizes",
              "distance": _distance_note(params["distance"], p, div),
              "synthetic_rows": _sampling_note(inputs, SYN, len(rows), cap),
