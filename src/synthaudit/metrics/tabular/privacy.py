@@ -97,8 +97,9 @@ def _calibrated_share(d_train: np.ndarray, d_hold: np.ndarray, n_tr: int, n_ho: 
     independently of both has its nearest neighbour in train with probability pi = n_tr / (n_tr + n_ho), not
     1/2. Ties score 1/2; the share s of untied rows strictly closer to train is mapped piecewise linearly,
     s -> s / (2 pi) below pi and 1/2 + (s - pi) / (2 (1 - pi)) above it (every untied row gets that score), so
-    that pi reads 0.5, 1 (every untied row nearer to train, e.g. a verbatim copy) reads 1 and 0 reads 0. For a mixture of a share c of training copies and independent draws
-    this is 1/2 + c/2, the 50/50 split's value, whatever the split. Equal sizes: pi = 1/2, the plain share."""
+    that pi reads 0.5, 1 (every untied row nearer to train, e.g. a verbatim copy) reads 1 and 0 reads 0. For a
+    mixture of a share c of training copies and independent draws this is 1/2 + c/2, the 50/50 split's value,
+    whatever the split. Equal sizes: pi = 1/2, the plain share."""
     closer = _closer(d_train, d_hold)
     if n_tr == n_ho:
         return closer
