@@ -56,3 +56,31 @@ def test_parse_range_forms():
     assert parse_range("(-inf,inf)") == (float("-inf"), float("inf"))
     assert abs(parse_range("[0,sqrt(2)]")[1] - 2 ** 0.5) < 1e-12
     assert parse_range(None) is None
+
+
+def test_static_metric_index_equals_the_live_registry():
+    """``synthaudit metrics`` lists from ``metrics/index.json`` without importing the metric packages; the file
+    must equal what the registry holds (regenerate with ``python -m synthaudit.metrics.index``)."""
+    from synthaudit.metrics.index import build_index, listing, load_index
+    from synthaudit.metrics.registry import all_metrics, metric_entries
+
+    assert load_index() == build_index(), "stale metrics/index.json: run python -m synthaudit.metrics.index"
+    live = all_metrics()
+    expected = [{"id": e["id"], "name": e["name"], "modality": e["modality"], "pillar": e["pillar"],
+                 "dimension": e["dimension"], "section": e["section"], "direction": e["direction"],
+                 "computation": e["computation"], "inputs": list(e["inputs"]), "implemented": e["id"] in live,
+                 "extension": bool(e.get("extension"))} for e in metric_entries().values()]
+    assert listing() == expected
+    assert listing("text") == [r for r in expected if r["modality"] == "text"]
+
+
+def test_metrics_command_imports_no_metric_package():
+    import subprocess
+    import sys
+
+    code = ("import sys; from typer.testing import CliRunner; from synthaudit.cli.application import app; "
+            "r = CliRunner().invoke(app, ['metrics', '--json']); assert r.exit_code == 0, r.output; "
+            "bad = [m for m in sys.modules if m.startswith(('synthaudit.metrics.tabular', 'synthaudit.metrics.text', "
+            "'synthaudit.metrics.dialogue', 'sklearn', 'pandas'))]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -182,6 +182,40 @@ def test_llm_rows_from_scripted_endpoint(endpoint, tmp_path):
     assert first["seed"] != _Rows.hits[1]["seed"]  # each call its own seed
 
 
+class _LocalRows:
+    """A client that looks local (schema-constrained, batched): every other answer is a row out of range."""
+
+    remote = False
+    model = "local-stub"
+
+    def __init__(self) -> None:
+        self.rounds: list[int] = []
+
+    def chat_many(self, requests):
+        from synthaudit.models.llm import Completion
+
+        self.rounds.append(len(requests))
+        return [Completion(text=_rows({**GOOD, "age": 30 + i} if i % 2 == 0 else {**GOOD, "age": 999}))
+                for i, _ in enumerate(requests)]
+
+
+def test_llm_local_rounds_overshoot_and_report_progress():
+    """A batched (local) round asks for 1.5x the calls still needed, so rejected rows are mostly replaced in the
+    same round; surplus rows are counted, not kept; ``on_rows`` sees the kept count rise to the quota."""
+    client = _LocalRows()
+    gen = LLMTabularGenerator(client, k=1, rows_per_call=1, seed=0, max_calls=40).fit(SMALL)
+    seen: list[int] = []
+    gen.on_rows = seen.append
+    out = gen.sample(6)
+    # round 1: 6 needed -> 9 calls, the 5 even answers kept and 4 rejected; round 2: 1 needed -> ceil(1.5) = 2
+    # calls, the first kept and the second rejected
+    assert client.rounds == [9, 2]
+    assert len(out) == 6 and seen == [1, 2, 3, 4, 5, 6]
+    assert gen.stats.rows_kept == 6 and gen.stats.rejected["out of range in age"] == 4 + 1
+    with pytest.raises(ValueError, match="overshoot"):
+        LLMTabularGenerator(client, overshoot=0.5)
+
+
 def test_llm_class_conditional_prompts(endpoint):
     _Rows.script = [_rows(GOOD, {**GOOD, "label": "yes"})]
     client = LLMClient(model="openai:test", base_url=endpoint, cache=False)

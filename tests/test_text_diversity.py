@@ -403,3 +403,18 @@ def test_tables_grow_in_the_middle_of_a_huge_record():
         got = {vocab.gram(n, i): int(c) for i, c in enumerate(tb.counts(n)) if c}
         assert got == dict(ref[n])
         assert (tb.grams(n)[tb.offsets[1] - n + 1:tb.offsets[1]] == -1).all()  # no n-gram crosses a record end
+
+
+def test_lowercase_table_equals_python_per_code_point():
+    """The vectorised table (one str.lower over all code points) equals lowering each code point on its own,
+    with the two context- or length-dependent cases marked (U+0130 -> -1, U+03A3 final sigma -> -2)."""
+    import numpy as np
+
+    from synthaudit.stats.ngrams import lower_table
+
+    table = lower_table()
+    expected = np.array([ord(c.lower()) if len(c.lower()) == 1 else -1 for c in map(chr, range(0x110000))],
+                        dtype=np.int32)
+    expected[0x3A3] = -2
+    assert table.dtype == np.int32 and np.array_equal(table, expected)
+    assert table[ord("Ä")] == ord("ä") and table[0x130] == -1

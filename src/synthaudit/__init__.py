@@ -22,10 +22,13 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(_INPUTS[name]), name)
+    if name == "AuditReport":  # pydantic loads on first use
+        from synthaudit.report.model import AuditReport
+
+        return AuditReport
     raise AttributeError(f"module 'synthaudit' has no attribute {name!r}")
 
 
 # The function shadows the ``synthaudit.audit`` subpackage on purpose: ``synthaudit.audit(...)`` is the API.
 # Import the subpackage's modules with ``from synthaudit.audit.engine import ...``.
 from synthaudit.audit.api import audit  # noqa: E402
-from synthaudit.report.model import AuditReport  # noqa: E402

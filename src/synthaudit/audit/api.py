@@ -11,19 +11,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from synthaudit.audit.assemble import build_report
 from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
 from synthaudit.audit.params import check_params
 from synthaudit.audit.plan import make_plan, validate_selection
-from synthaudit.audit.policy import Gate, evaluate, load_policy, parse_policy
 from synthaudit.errors import UsageError
 from synthaudit.modalities import LoadOptions, ModalityInputs, get_modality
 from synthaudit.modalities.registry import make_inputs
 from synthaudit.models import Models
-from synthaudit.report.model import AuditReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the report model (pydantic) and its assembly load on first use: `import synthaudit` stays light
+    from synthaudit.audit.policy import Gate
     from synthaudit.data.inputs import AuditInputs
+    from synthaudit.report.model import AuditReport
 
 #: the model options of ``models=`` (and of the CLI flags --embedder, --lm, ...)
 MODEL_OPTIONS = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url")
@@ -114,6 +113,9 @@ def finish(inputs: "AuditInputs", models: Models, plan: Any, runs: list, *, gate
            policy_source: str | None = None, started: datetime | None = None, t0: float | None = None,
            command: str | None = None, out: str | Path | None = None) -> AuditReport:
     """Check the gates, build the report and write it (when ``out`` is given)."""
+    from synthaudit.audit.assemble import build_report
+    from synthaudit.audit.policy import evaluate
+
     started = started or datetime.now(timezone.utc)
     t0 = time.perf_counter() if t0 is None else t0
     gate_results = None
@@ -132,7 +134,9 @@ def finish(inputs: "AuditInputs", models: Models, plan: Any, runs: list, *, gate
     return report
 
 
-def _gates(policy: Any) -> tuple[list[Gate] | None, str | None]:
+def _gates(policy: Any) -> "tuple[list[Gate] | None, str | None]":
+    from synthaudit.audit.policy import load_policy, parse_policy
+
     if policy is None:
         return None, None
     if isinstance(policy, dict):

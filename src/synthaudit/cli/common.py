@@ -22,6 +22,42 @@ err_console = Console(stderr=True)
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
 
+class Phases:
+    """A progress display of a command's steps on stderr: ``phases("fitting")`` ends the previous step and
+    starts the next (a spinner and elapsed time); ``phases.count(done, total)`` turns the current step into a
+    bar. Silent with ``enabled=False`` (``--quiet``) or when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, \
+            TimeElapsedColumn
+
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=err_console, transient=False,
+                             disable=not enabled or not err_console.is_terminal)
+        self._task: int | None = None
+
+    def __enter__(self) -> "Phases":
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end()
+        self._bar.__exit__(*exc)
+
+    def __call__(self, description: str) -> None:
+        self._end()
+        self._task = self._bar.add_task(description, total=None)
+
+    def count(self, done: int, total: int) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=done, total=total)
+
+    def _end(self) -> None:
+        if self._task is not None:
+            task = self._bar.tasks[self._task]
+            self._bar.update(self._task, total=task.total or 1, completed=task.total or 1)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn a user's mistake into one clear message and exit status 2 (no traceback)."""

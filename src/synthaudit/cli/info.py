@@ -18,19 +18,14 @@ def metrics_cmd(
 ) -> None:
     """List the whole metric catalog with which metrics are implemented."""
     from synthaudit.errors import UsageError
-    from synthaudit.metrics.registry import all_metrics, metric_entries
+    from synthaudit.metrics.index import listing
     from synthaudit.modalities.registry import known_modalities
 
     with user_errors():
         if modality and modality not in known_modalities():
             raise UsageError(f"unknown modality {modality!r}; expected one of {', '.join(known_modalities())}",
                              field="--modality")
-    implemented = all_metrics()
-    rows = [{"id": e["id"], "name": e["name"], "modality": e["modality"], "pillar": e["pillar"],
-             "dimension": e["dimension"], "section": e["section"], "direction": e["direction"],
-             "computation": e["computation"], "inputs": e["inputs"], "implemented": e["id"] in implemented,
-             "extension": bool(e.get("extension"))}
-            for e in metric_entries().values() if not modality or e["modality"] == modality]
+    rows = listing(modality)  # the static index: no metric package is imported for the built-in modalities
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

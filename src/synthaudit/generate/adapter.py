@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import random
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -130,11 +130,13 @@ def make_generator(method: str, *, seed: int = 0, target: str | None = None, rar
     return factory(seed)
 
 
-def generate_tabular(generator: Any, real: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+def generate_tabular(generator: Any, real: pd.DataFrame, n: int, seed: int = 0,
+                     on_step: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Fit ``generator`` on ``real`` and sample ``n`` rows with the real columns, in the real order.
 
     ``generator``: any object with ``fit(frame)`` and ``sample(n)`` (wrapped in :class:`FitSampleAdapter`
-    unless it is one of this package's generators)."""
+    unless it is one of this package's generators). ``on_step("fit")`` / ``on_step("sample")`` announce the
+    steps (the CLI's progress display)."""
     if n < 1:
         raise UsageError(f"--n must be at least 1, got {n}", field="--n")
     if len(real) == 0:
@@ -143,7 +145,11 @@ def generate_tabular(generator: Any, real: pd.DataFrame, n: int, seed: int = 0) 
             type(generator).__name__ != "LLMTabularGenerator":
         generator = FitSampleAdapter(generator)
     seed_everything(seed)
+    if on_step is not None:
+        on_step("fit")
     generator.fit(real)
+    if on_step is not None:
+        on_step("sample")
     out = generator.sample(n)
     if not isinstance(out, pd.DataFrame):
         out = _as_frame(out, [str(c) for c in real.columns], type(generator).__name__)

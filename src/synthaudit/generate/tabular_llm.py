@@ -17,7 +17,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -237,14 +237,17 @@ class LLMTabularGenerator:
     def __init__(self, client: Any, *, k: int = 8, rows_per_call: int = 5, max_calls: int | None = None,
                  temperature: float = 0.7, max_tokens: int = 1024, seed: int = 0, target: str | None = None,
                  rare_boost: float = 0.0, range_slack: float = 0.1, json_mode: bool = True,
-                 json_retries: int = 1) -> None:
-        if k < 0 or rows_per_call < 1:
-            raise ValueError(f"need k >= 0 and rows_per_call >= 1, got {k}, {rows_per_call}")
+                 json_retries: int = 1, overshoot: float = 1.5) -> None:
+        if k < 0 or rows_per_call < 1 or overshoot < 1:
+            raise ValueError(f"need k >= 0, rows_per_call >= 1 and overshoot >= 1, got {k}, {rows_per_call}, "
+                             f"{overshoot}")
+        self.overshoot = float(overshoot)  # batched rounds ask for this many times the calls still needed
         self.client, self.k, self.m, self.max_calls = client, int(k), int(rows_per_call), max_calls
         self.temperature, self.max_tokens, self.seed = float(temperature), int(max_tokens), int(seed)
         self.target, self.rare_boost, self.slack, self.json_mode = target, float(rare_boost), range_slack, json_mode
         self.json_retries = int(json_retries)  # the client's re-asks for valid JSON (when it supports them)
         self.stats = GenerationStats()
+        self.on_rows: Callable[[int], None] | None = None  # called with the rows kept so far (progress)
         self.schema: list[ColumnSchema] = []
         self._real: pd.DataFrame | None = None
 
@@ -331,12 +334,15 @@ class LLMTabularGenerator:
         call = 0
         while call < max_calls and len(kept) < quota:
             # a local model answers a round of calls in one batch; an endpoint one call at a time
-            n_calls = min(max_calls - call, math.ceil((quota - len(kept)) / self.m)) if self.constrained else 1
+            # and asks for ``overshoot`` times the calls still needed: a second round to replace rejected rows
+            # costs as many decoding steps as the first at a fraction of the throughput
+            needed = math.ceil((quota - len(kept)) / self.m)
+            n_calls = min(max_calls - call, math.ceil(needed * self.overshoot)) if self.constrained else 1
             messages, seeds, sizes = [], [], []
             for j in range(call, call + n_calls):
                 rng = np.random.default_rng([seed, j])
                 idx = rng.choice(len(pool), size=min(self.k, len(pool)), replace=False)
-                m = min(self.m, quota - len(kept) - self.m * (j - call))
+                m = self.m if j - call >= needed else min(self.m, quota - len(kept) - self.m * (j - call))
                 messages.append(self.prompt(pool.iloc[np.sort(idx)], m, label))
                 seeds.append(seed * 7919 + j)
                 sizes.append(m)
@@ -365,6 +371,8 @@ class LLMTabularGenerator:
                         self.stats.rejected[reason] += 1
                     elif len(kept) < quota:
                         kept.append(row)
+                        if self.on_rows is not None:
+                            self.on_rows(self.stats.rows_kept + len(kept))
                     else:
                         self.stats.surplus += 1
         self.stats.rows_kept += len(kept)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import sqlite3
@@ -195,8 +196,8 @@ class LLMClient:
         last = ""
         for attempt in range(json_retries + 1 if schema is not None else 1):
             temp = float(temperature) if attempt == 0 else max(float(temperature), 0.7)
-            request = {"messages": list(messages), "temperature": temp, "max_tokens": int(max_tokens),
-                       "seed": int(seed) + attempt, "stop": list(stop), "response_format": response_format}
+            request = chat_request(messages, temperature=temp, max_tokens=max_tokens, seed=int(seed) + attempt,
+                                   stop=stop, response_format=response_format)
             done = self._cached(request, self._remote_chat if self.remote else self._local_chat)
             if schema is None:
                 return done
@@ -213,8 +214,7 @@ class LLMClient:
                  stop: Sequence[str] = ()) -> Completion:
         """A raw completion of ``prompt`` (no chat template), cached like chat requests: local models via
         ``TransformersLM.generate``, endpoints via ``/completions`` (vLLM, llama.cpp server, TGI)."""
-        request = {"kind": "complete", "prompt": str(prompt), "temperature": float(temperature),
-                   "max_tokens": int(max_tokens), "seed": int(seed), "stop": list(stop)}
+        request = complete_request(prompt, temperature=temperature, max_tokens=max_tokens, seed=seed, stop=stop)
         return self._cached(request, self._remote_complete if self.remote else self._local_complete)
 
     def chat_many(self, requests: Sequence[dict[str, Any]], *, concurrency: int = 4,
@@ -260,15 +260,10 @@ class LLMClient:
         todo: dict[tuple, list[tuple[int, str, dict, str]]] = {}
         for i, req in enumerate(requests):
             if "prompt" in req:
-                request = {"kind": "complete", "prompt": str(req["prompt"]),
-                           "temperature": float(req.get("temperature", 0.0)),
-                           "max_tokens": int(req.get("max_tokens", 256)), "seed": int(req.get("seed", 0)),
-                           "stop": list(req.get("stop", ()))}
+                request = complete_request(**req)
                 prompt = request["prompt"]
             else:
-                request = {"messages": list(req["messages"]), "temperature": float(req.get("temperature", 0.0)),
-                           "max_tokens": int(req.get("max_tokens", 256)), "seed": int(req.get("seed", 0)),
-                           "stop": list(req.get("stop", ())), "response_format": req.get("response_format")}
+                request = chat_request(**{k: v for k, v in req.items() if k != "json_retries"})
                 prompt = lm.chat_prompt(self._with_schema_instruction(request))
             key = self.cache_key(request)
             hit = self.cache.get(key) if self.cache is not None else None
@@ -282,8 +277,11 @@ class LLMClient:
                                                                                sort_keys=True))
             todo.setdefault(group, []).append((i, key, request, prompt))
         for items in todo.values():
-            for start in range(0, len(items), self.local_batch):
-                chunk = items[start:start + self.local_batch]
+            # balanced batches (100 prompts at 32: 4 x 25, not 32+32+32+4): a batch costs its longest answer
+            # times its size, and a small last batch runs as many steps at a fraction of the throughput
+            size = math.ceil(len(items) / math.ceil(len(items) / self.local_batch))
+            for start in range(0, len(items), size):
+                chunk = items[start:start + size]
                 first = chunk[0][2]
                 schema = schema_of(first.get("response_format"))
                 outs = lm.generate_batch([p for _, _, _, p in chunk], max_tokens=first["max_tokens"],
@@ -485,6 +483,20 @@ def _parse_completion(payload: dict, url: str) -> Completion:
 
 
 # -- structured output ---------------------------------------------------------------------------------
+def chat_request(messages: Sequence[dict[str, str]], *, temperature: float = 0.0, max_tokens: int = 256,
+                 seed: int = 0, stop: Sequence[str] = (), response_format: dict | None = None) -> dict[str, Any]:
+    """The normalised chat request: what is sent, and (through ``cache_key``) what the cache is keyed by."""
+    return {"messages": list(messages), "temperature": float(temperature), "max_tokens": int(max_tokens),
+            "seed": int(seed), "stop": list(stop), "response_format": response_format}
+
+
+def complete_request(prompt: str, *, temperature: float = 0.0, max_tokens: int = 256, seed: int = 0,
+                     stop: Sequence[str] = ()) -> dict[str, Any]:
+    """The normalised raw-completion request (cache key as for :func:`chat_request`)."""
+    return {"kind": "complete", "prompt": str(prompt), "temperature": float(temperature),
+            "max_tokens": int(max_tokens), "seed": int(seed), "stop": list(stop)}
+
+
 def json_schema_format(schema: dict, name: str = "answer") -> dict:
     """The OpenAI ``response_format`` asking for JSON matching ``schema``."""
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from synthaudit.cli.common import _split, out_console, user_errors
+from synthaudit.cli.common import Phases, _split, out_console, user_errors
 
 
 def generate_tabular(
@@ -35,7 +35,7 @@ def generate_tabular(
                                               "generator, NAME=VALUE (YAML value)."),
     na_values: Optional[str] = typer.Option(None, "--na-values", help="Comma-separated markers of a missing value."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Format of --real if the extension does not tell."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display and no summary."),
 ) -> None:
     """Generate a synthetic table from a real one (survey section 4.1)."""
     import pandas as pd
@@ -46,10 +46,11 @@ def generate_tabular(
     from synthaudit.errors import UsageError
     from synthaudit.generate.adapter import generate_tabular, make_generator, output_format, write_frame
 
-    with user_errors():
+    with user_errors(), Phases(not quiet) as phase:
         output_format(out)
         if out.exists() and real.exists() and out.resolve() == real.resolve():
             raise UsageError("--out would overwrite --real", file=str(out), field="--out")
+        phase(f"reading {real.name}")
         frame = read_file(real, fmt=fmt)
         if na_values:
             marks = frozenset(_split(na_values) or [])
@@ -72,7 +73,12 @@ def generate_tabular(
             params.update(k=k, rows_per_call=rows_per_call, max_calls=max_calls, temperature=temperature,
                           max_tokens=max_tokens)
         generator = make_generator(method, seed=seed, target=target, rare_boost=rare_boost, client=client, **params)
-        synthetic = generate_tabular(generator, frame, n, seed)
+        if hasattr(generator, "on_rows"):  # the LLM generator reports the rows kept so far
+            generator.on_rows = lambda kept: phase.count(kept, n)
+        synthetic = generate_tabular(generator, frame, n, seed,
+                                     on_step=lambda step: phase(f"fitting {method}" if step == "fit" else
+                                                                f"sampling {n} rows ({method})"))
+        phase(f"writing {out.name}")
         write_frame(synthetic, out)
     if not quiet:
         out_console.print(escape(f"wrote {len(synthetic)} rows to {out}"), highlight=False)
