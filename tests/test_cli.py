@@ -391,9 +391,12 @@ def test_metrics_modality_filter(tmp_path):
 
     proc = run_cli("metrics", "--modality", "tabular", "--json", cwd=tmp_path)
     assert_ok(proc)
-    ids = [r["id"] for r in json.loads(proc.stdout)]
+    rows = json.loads(proc.stdout)
+    ids = [r["id"] for r in rows if not r["extension"]]
     assert ids == [i for i, e in catalog_entries().items() if e["modality"] == "tabular"]
-    assert ids and all(i.startswith("tabular.") for i in ids)
+    extensions = [r["id"] for r in rows if r["extension"]]  # checks beyond the catalog, listed after it
+    assert extensions and all(i.startswith("tabular.ext.") for i in extensions)
+    assert ids and all(r["id"].startswith("tabular.") for r in rows)
 
     proc = run_cli("metrics", "--modality", "nope", cwd=tmp_path)
     assert_user_error(proc, "'nope'", "--modality", "tabular")

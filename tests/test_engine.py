@@ -25,8 +25,13 @@ def test_every_tabular_catalog_metric_is_run_or_a_gap(wine):
     gaps = {g.id: g for g in rep.gaps}
     from synthaudit.catalog import catalog_entries
 
-    tabular = {i for i, e in catalog_entries().items() if e["modality"] == "tabular"}
+    from synthaudit.metrics.registry import all_metrics
+
+    extensions = {i for i, m in all_metrics().items() if m.spec.modality == "tabular" and m.spec.extension}
+    tabular = {i for i, e in catalog_entries().items() if e["modality"] == "tabular"} | extensions
     assert ran | set(gaps) == tabular and not ran & set(gaps)
+    opt_in = {i for i in extensions if all_metrics()[i].spec.opt_in}
+    assert opt_in and all(gaps[i].kind == "not_selected" and "opt-in" in gaps[i].reason for i in opt_in)
     assert all(g.reason for g in gaps.values())
     assert all(m.wall_time_s >= 0 for m in rep.metrics) and sum(m.wall_time_s for m in rep.metrics) > 0
 

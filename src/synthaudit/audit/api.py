@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
 from synthaudit.audit.params import check_params
 from synthaudit.audit.plan import make_plan, validate_selection
+from synthaudit.audit.reference import Reference, reference_values
 from synthaudit.errors import UsageError
 from synthaudit.modalities import LoadOptions, ModalityInputs, get_modality
 from synthaudit.modalities.registry import make_inputs
@@ -67,8 +68,10 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
     models = resolve_models(models)
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
     runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
+    reference = reference_values(opts, plan, models, load=LoadOptions(fmt=fmt, encoding=encoding, stream=stream),
+                                 seed=seed, params=params, batch_size=batch_size, progress=progress)
     return finish(inputs, models, plan, runs, gates=gates, policy_source=policy_source, started=started, t0=t0,
-                  command=command, out=out)
+                  command=command, out=out, reference=reference)
 
 
 def options_for(modality: str | ModalityInputs, *, synthetic: Any = None, real: Any = None,
@@ -111,8 +114,10 @@ def resolve_models(models: Models | dict[str, str] | None) -> Models:
 
 def finish(inputs: "AuditInputs", models: Models, plan: Any, runs: list, *, gates: list[Gate] | None = None,
            policy_source: str | None = None, started: datetime | None = None, t0: float | None = None,
-           command: str | None = None, out: str | Path | None = None) -> AuditReport:
-    """Check the gates, build the report and write it (when ``out`` is given)."""
+           command: str | None = None, out: str | Path | None = None,
+           reference: Reference | None = None) -> AuditReport:
+    """Check the gates, build the report and write it (when ``out`` is given). ``reference``: the reference
+    run's values (:mod:`synthaudit.audit.reference`), shown beside each metric and used by relative gates."""
     from synthaudit.audit.assemble import build_report
     from synthaudit.audit.policy import evaluate
 
@@ -124,11 +129,12 @@ def finish(inputs: "AuditInputs", models: Models, plan: Any, runs: list, *, gate
                                 **(r.result.secondary if r.result else {})} for r in runs}
         status = {r.metric.id: f"failed: {r.error}" for r in runs if r.status == "failed"}
         status.update({g.id: f"{g.kind.replace('_', ' ')}: {g.reason}" for g in plan.gaps})
-        gate_results = evaluate(gates, values, status)
+        gate_results = evaluate(gates, values, status, reference.values if reference else None,
+                                no_reference=reference.note if reference else "this audit has no reference run")
     report = build_report(inputs=inputs, models=models, plan=plan, runs=runs, gate_results=gate_results,
                           policy_source=policy_source, started=started.isoformat(timespec="seconds"),
                           finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                          duration=time.perf_counter() - t0, command=command)
+                          duration=time.perf_counter() - t0, command=command, reference=reference)
     if out is not None:
         report.write(out)
     return report

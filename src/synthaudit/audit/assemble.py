@@ -1,6 +1,7 @@
 """Assemble an AuditReport from a plan's runs, gaps and gate results (scorecard by pillar x dimension)."""
 from __future__ import annotations
 
+import inspect
 import json
 import platform
 import sys
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from synthaudit.audit.engine import MetricRun
     from synthaudit.audit.plan import Plan
     from synthaudit.audit.policy import GateResult
+    from synthaudit.audit.reference import Reference
     from synthaudit.data.inputs import AuditInputs
     from synthaudit.models import Models
 
@@ -97,6 +99,12 @@ def record_snippets(inputs: "AuditInputs", indices) -> list[str | None]:
 
 
 def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry]) -> list[ScoreRow]:
+    """One row per dimension: coverage, values (and their references), plus the secondary values the modality
+    names as the dimension's headlines (``Modality.headlines``, e.g. tabular privacy: the exact-copy rate)."""
+    from synthaudit.modalities.registry import modalities
+
+    found = modalities().get(modality)
+    headlines = dict(found.headlines) if found is not None else {}
     rows = []
     catalog = [e for e in metric_entries().values() if e["modality"] == modality and not e.get("extension")]
     for pillar, dims in DIMENSIONS.items():
@@ -108,9 +116,16 @@ def scorecard(modality: str, metrics: list[MetricEntry], gates: list[GateEntry])
             ok = [m for m in ran if m.status == "ok"]
             coverage = "measured" if len(ok) == len(ids) else "partial" if ok else "not_measured"
             failed_gates = sum(1 for g in gates if not g.passed and g.metric in ids)
+            values = {m.id: m.value for m in ran}
+            by_id = {m.id: m for m in metrics}
+            for key in headlines.get(dim, ()):
+                head, _, name = key.rpartition(".")
+                if head in by_id and by_id[head].status == "ok":
+                    values[key] = by_id[head].secondary.get(name)
             rows.append(ScoreRow(pillar=pillar, dimension=dim, coverage=coverage, catalog_metrics=len(ids),
                                  ran=len(ok), failed=len(ran) - len(ok), gates_failed=failed_gates,
-                                 values={m.id: m.value for m in ran}))
+                                 values=values, references={m.id: m.reference for m in ran
+                                                            if m.reference is not None}))
     return rows
 
 
@@ -138,10 +153,19 @@ def models_used(models: "Models", plan: "Plan", runs: list["MetricRun"]) -> dict
 
 def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs: list["MetricRun"],
                  gate_results: list["GateResult"] | None, policy_source: str | None, started: str, finished: str,
-                 duration: float, command: str | None = None) -> AuditReport:
+                 duration: float, command: str | None = None, reference: "Reference | None" = None) -> AuditReport:
     metrics = [metric_entry(r, inputs) for r in runs]
+    if reference is not None and reference.available:
+        for m in metrics:
+            m.reference = reference.values.get(m.id)
     gates = [GateEntry(gate=g.gate.key, metric=g.gate.metric, field=g.gate.field, min=g.gate.min, max=g.gate.max,
-                       value=g.value, passed=g.passed, reason=g.reason) for g in (gate_results or [])]
+                       min_vs_reference=g.gate.min_vs_reference, max_vs_reference=g.gate.max_vs_reference,
+                       reference=g.reference, value=g.value, passed=g.passed, reason=g.reason)
+             for g in (gate_results or [])]
+    shared = [{"label": k, "wall_s": w, "cpu_s": c} for k, (w, c) in plan.shared_time.items()]
+    if reference is not None and reference.available:
+        shared.append({"label": "reference audit (real data in the synthetic role)",
+                       "wall_s": round(reference.wall_s, 4), "cpu_s": round(reference.cpu_s, 4)})
     policy = PolicyEntry(source=policy_source or "inline", passed=all(g.passed for g in gates), gates=gates) \
         if gate_results is not None else None
     report = AuditReport(
@@ -157,21 +181,24 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         gaps=[GapEntry(**g.__dict__) for g in plan.gaps],
         policy=policy,
         warnings=list(dict.fromkeys(inputs.warnings)),
-        shared_time=[{"label": k, "wall_s": w, "cpu_s": c} for k, (w, c) in plan.shared_time.items()],
+        shared_time=shared,
+        reference=reference.as_dict() if reference is not None else None,
     )
-    return add_views(report)
+    return add_views(report, inputs)
 
 
-def add_views(report: AuditReport) -> AuditReport:
+def add_views(report: AuditReport, inputs: "AuditInputs | None" = None) -> AuditReport:
     """What the report draws beyond the metrics: the modality's figures and the coverage matrix (survey 8.1).
-    Also fills a report.json written by an older version before it is rendered again."""
+    Also fills a report.json written by an older version before it is rendered again. A figures hook that takes
+    a second argument gets the audit's inputs (None when a stored report is rendered again)."""
     from synthaudit.analysis.gaps import report_coverage
     from synthaudit.modalities.registry import modalities
 
     modality = modalities().get(report.modality)
     hook = modality.hook("report_figures") if modality is not None else None
     if hook is not None and not report.figures:
-        report.figures = jsonable(hook(report.metrics))
+        takes_inputs = len(inspect.signature(hook).parameters) > 1
+        report.figures = jsonable(hook(report.metrics, inputs) if takes_inputs else hook(report.metrics))
     if report.coverage is None:
         report.coverage = jsonable(report_coverage(report))
     return report

@@ -1,5 +1,8 @@
 """Run a plan: stream mergeable/record metrics batch by batch, then run global metrics.
 
+In an audit from statistics a metric that supports it takes the state of the roles the statistics stand for
+from them (``MergeableMetric.state_from_statistics``) and streams only its other roles.
+
 Each input table is streamed once for all mergeable metrics together; a metric that raises is
 reported as failed with its error and the audit goes on; per-metric wall time is recorded.
 """
@@ -11,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from synthaudit.metrics.registry import RegisteredMetric
+from synthaudit.metrics.registry import RegisteredMetric, statistics_for
 from synthaudit.metrics.result import MetricResult
 
 if TYPE_CHECKING:
@@ -91,11 +94,15 @@ def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int,
             clock[metric.id] += max(0.0, time.perf_counter() - t0 - (s1 - s0))
             cpu[metric.id] += max(0.0, time.process_time() - c0 - (sc1 - sc0))
 
+    # audit from statistics: a metric that supports it takes the state of the roles the statistics stand for
+    from_stats = {m.id: statistics_for(m.impl, inputs) for m in streaming}
     for m in streaming:
-        states[m.id] = guarded(m, m.impl.init, inputs, models)
-    roles = list(dict.fromkeys(r for m in streaming for r in m.impl.streams))
+        states[m.id] = (guarded(m, m.impl.state_from_statistics, inputs, models, from_stats[m.id]) if from_stats[m.id]
+                        else guarded(m, m.impl.init, inputs, models))
+    streams = {m.id: [r for r in m.impl.streams if r not in from_stats[m.id]] for m in streaming}
+    roles = list(dict.fromkeys(r for m in streaming for r in streams[m.id]))
     for role in roles:
-        users = [m for m in streaming if role in m.impl.streams]
+        users = [m for m in streaming if role in streams[m.id]]
         table = inputs.tables.get(role)
         total = table.n_rows if table is not None else None
         task = bar.add_task(f"streaming {role}", total=total) if bar else None

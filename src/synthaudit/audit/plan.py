@@ -2,7 +2,9 @@
 
 Survey stage 4 ("gaps"): a metric is not run when an input is missing, a model backend is missing,
 the data give it nothing to measure, it was not selected, or it is not implemented yet. Each gap
-names what would enable it.
+names what would enable it. In an audit from statistics (``metrics.registry.statistics_of``) a metric that
+takes its state from the statistics runs; one that needs the rows they stand for is a missing-input gap with
+the statistics' reason (tabular: "needs the real rows (audit from statistics)").
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from synthaudit.catalog import ALL_DIMENSIONS
 from synthaudit.data.inputs import ROLE_FLAGS
 from synthaudit.errors import UsageError
 from synthaudit.modalities.registry import get_modality, known_modalities, modalities
-from synthaudit.metrics.registry import RegisteredMetric, all_metrics, metric_entries
+from synthaudit.metrics.registry import (RegisteredMetric, all_metrics, metric_entries, statistics_for,
+                                         statistics_of)
 
 if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
@@ -98,9 +101,17 @@ def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str]
         if metric is None:
             gap("not_implemented", "not implemented in this version of synthaudit")
             continue
-        missing = [r for r in metric.spec.inputs if not inputs.has(r)]
+        if metric.spec.opt_in and metrics is None:
+            gap("not_selected", f"opt-in ({metric.spec.opt_in}): name it in --metrics", f"--metrics {mid}")
+            continue
+        missing = [r for r in metric.spec.inputs if not inputs.has(r) and r not in statistics_for(metric.impl, inputs)]
         if missing:
-            gap("missing_input", "needs " + ", ".join(missing),
+            # audit from statistics: rows the statistics stand for, that this metric cannot take from them
+            summarised = [s for s in statistics_of(inputs).values() if set(missing) & set(s.stands_for)]
+            others = [r for r in missing if not any(r in s.stands_for for s in summarised)]
+            reason = (summarised[0].gap_reason + (f"; also needs {', '.join(others)}" if others else "")
+                      if summarised else "needs " + ", ".join(missing))
+            gap("missing_input", reason,
                 " ".join(dict.fromkeys(role_flag(r, modality).split(" (")[0] for r in missing)))
             continue
         model_reasons = [r for k in metric.spec.models if (r := models.availability(k))]

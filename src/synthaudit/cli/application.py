@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
-from synthaudit.cli import analysis, audit, curate, demo, generate, info
+from synthaudit.cli import analysis, audit, curate, demo, generate, info, profile
 
-GROUPS = (audit, generate, curate, analysis, info, demo)
+GROUPS = (audit, generate, curate, analysis, info, demo, profile)
 
 
 def build_app() -> typer.Typer:

@@ -52,15 +52,24 @@ def _short_good(m) -> str:
 
 def print_summary(report, out_dir: Optional[Path]) -> None:
     t = RichTable(title=f"synthaudit: {report.modality} audit", show_lines=False)
-    for col in ("metric", "dimension", "value", "good", "time (s)", "CPU (s)"):
+    ref = report.reference if report.reference and report.reference.get("available") else None
+    cols = ("metric", "dimension", "value", *(("reference",) if ref else ()), "good", "time (s)", "CPU (s)")
+    for col in cols:
         t.add_column(col, overflow="fold", no_wrap=col == "metric")
     for m in report.metrics:
         value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
-        t.add_row(m.id, m.dimension, value, escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
+        refs = (f"{m.reference:.4g}" if m.reference is not None else "",) if ref else ()
+        t.add_row(m.id, m.dimension, value, *refs,
+                  escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
                   f"{m.wall_time_s:.2f}", "—" if m.cpu_time_s is None else f"{m.cpu_time_s:.2f}")
     for s in report.shared_time:  # model loading and shared features: no single metric's time
-        t.add_row(f"[dim]shared: {escape(s['label'])}[/]", "", "", "", f"{s['wall_s']:.2f}", f"{s['cpu_s']:.2f}")
+        t.add_row(f"[dim]shared: {escape(s['label'])}[/]", "", "", *(("",) if ref else ()), "",
+                  f"{s['wall_s']:.2f}", f"{s['cpu_s']:.2f}")
     out_console.print(t)
+    if report.reference:  # said once: what the reference column is, or why there is none
+        note = report.reference["note"] + (f" ({report.reference['rows']} rows)" if report.reference.get("rows")
+                                           else "")
+        out_console.print(escape(f"reference: {note}"), highlight=False)
     by_kind: dict[str, int] = {}
     for g in report.gaps:
         by_kind[g.kind] = by_kind.get(g.kind, 0) + 1

@@ -9,7 +9,7 @@ Three computation kinds (DESIGN.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -45,6 +45,9 @@ class MetricSpec:
     applies: Applicability | None = None  # returns a reason when the metric cannot run on these data
     #: a check beyond the survey's catalog (e.g. duplicate rates); its id is ``<modality>.ext.<name>``
     extension: bool = False
+    #: a metric that runs only when named in ``metrics=`` / ``--metrics`` (its cost, e.g. a model over every row);
+    #: the text says why, and a default audit lists it as a 'not selected' gap with that reason
+    opt_in: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -103,10 +106,23 @@ class MergeableMetric:
     def finalize(self, state: Any, inputs: "AuditInputs", models: "Models") -> MetricResult:
         raise NotImplementedError
 
+    #: input roles whose part of the state can come from stored statistics instead of their rows (audit from
+    #: statistics, e.g. ("real_reference",)); such a metric implements :meth:`state_from_statistics`
+    statistics_roles: tuple[str, ...] = ()
+
+    def state_from_statistics(self, inputs: "AuditInputs", models: "Models", statistics: Mapping[str, Any]) -> Any:
+        """The state ``init`` gives, with the part of every role in ``statistics`` (role -> the modality's
+        statistics object, see :func:`statistics_of`) filled from the statistics: the engine then streams the
+        other roles only and finalizes as usual."""
+        raise NotImplementedError
+
     def compute(self, inputs: "AuditInputs", models: "Models", batch_size: int | None = None) -> MetricResult:
-        """One-call convenience: stream every role once and finalize."""
-        state = self.init(inputs, models)
+        """One-call convenience: stream every role once (roles taken from statistics excepted) and finalize."""
+        stats = statistics_for(self, inputs)
+        state = self.state_from_statistics(inputs, models, stats) if stats else self.init(inputs, models)
         for role in self.streams:
+            if role in stats:
+                continue
             for batch in inputs.batches(role, batch_size):
                 state = self.update(state, role, batch)
         return self.finalize(state, inputs, models)
@@ -138,6 +154,27 @@ class RecordMetric(MergeableMetric):
                             notes={"n_records": int(scores.size), "n_undefined": int(scores.size - defined.size)})
 
 
+#: key of ``AuditInputs.extra`` holding the statistics of an audit from statistics: {role: statistics object}.
+#: A statistics object stands for the rows of the roles in its ``stands_for`` (e.g. real_reference and train);
+#: a metric that needs one of them and cannot take its state from the statistics is a gap with the object's
+#: ``gap_reason`` (e.g. "needs the real rows (audit from statistics)").
+STATISTICS = "statistics"
+
+
+def statistics_of(inputs: "AuditInputs") -> dict[str, Any]:
+    """The statistics of an audit from statistics (role -> statistics object); empty for an audit of rows."""
+    return dict((getattr(inputs, "extra", None) or {}).get(STATISTICS) or {})
+
+
+def statistics_for(impl: Any, inputs: "AuditInputs") -> dict[str, Any]:
+    """The statistics a metric implementation takes its state from in this audit: the roles it streams that
+    statistics stand in for and that it declares in ``statistics_roles`` (empty: it streams every role)."""
+    if not isinstance(impl, MergeableMetric):
+        return {}
+    return {role: s for role, s in statistics_of(inputs).items()
+            if role in impl.streams and role in impl.statistics_roles}
+
+
 @dataclass
 class RegisteredMetric:
     spec: MetricSpec
@@ -164,7 +201,8 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
              direction: str, range: tuple[float, float] | None, inputs: Iterable[str],
              models: Iterable[str] = ("none",), computation: str, target_value: float | None = None,
              params: dict[str, Any] | None = None, applies: Applicability | None = None,
-             extension: bool = False, registry: dict[str, RegisteredMetric] | None = None):
+             extension: bool = False, opt_in: str | None = None,
+             registry: dict[str, RegisteredMetric] | None = None):
     """Decorator registering a metric function (global) or a MergeableMetric/RecordMetric class.
 
     ``extension=True`` marks a check beyond the catalog (id ``<modality>.ext.<name>``): it runs and is
@@ -172,7 +210,7 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
     spec = MetricSpec(id=id, name=name, modality=modality, pillar=pillar, dimension=dimension,
                       section=section, direction=direction, range=range, inputs=tuple(inputs),
                       models=tuple(models), computation=computation, target_value=target_value,
-                      params=dict(params or {}), applies=applies, extension=extension)
+                      params=dict(params or {}), applies=applies, extension=extension, opt_in=opt_in)
     target = _REGISTRY if registry is None else registry
 
     def decorate(obj):

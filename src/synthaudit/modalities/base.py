@@ -182,10 +182,17 @@ class Modality:
     """A registered data type. Hooks are ``"package.module:function"`` strings (see :func:`resolve`).
 
     prepare: ``(inputs: ModalityInputs, load: LoadOptions, seed, params) -> AuditInputs``.
-    report_figures: ``(metrics: list[MetricEntry]) -> list[dict]`` plot specs, each with a ``dimension``,
-        drawn by the report beside that dimension's metrics.
+    report_figures: ``(metrics: list[MetricEntry][, inputs: AuditInputs | None]) -> list[dict]`` plot specs, each
+        with a ``dimension``, drawn by the report beside that dimension's metrics (a hook taking the second
+        argument gets the audit's data; None when a stored report.json is rendered again).
     generate_command: a Typer command function mounted as ``synthaudit generate <name>``.
+    profile: a Typer command function mounted as ``synthaudit profile <name>``: it writes the statistics of real
+        data that an audit from statistics reads instead of the rows (e.g. ``audit tabular --real-stats``).
     pipeline_generator: ``(gen_cfg, cfg, out_dir, n, seed) -> Path`` of generated records for ``pipeline``.
+    reference: ``(inputs: ModalityInputs) -> (ModalityInputs | None, str)``: the options of a reference audit
+        (real data in the synthetic role, e.g. the tabular holdout against the training data), whose fidelity and
+        diversity values are shown beside the synthetic data's as what "good" looks like for this data set; None
+        and the reason when there is no reference (said once in the report).
     demo: ``(ctx: DemoContext) -> list[DemoEntry]``, this modality's section of ``synthaudit demo``.
     """
 
@@ -203,7 +210,11 @@ class Modality:
     track: TrackSpec | None = None
     report_figures: str | None = None
     generate_command: str | None = None
+    profile: str | None = None
     pipeline_generator: str | None = None
+    reference: str | None = None
+    #: per dimension, secondary values the scorecard shows beside the metrics' values ("<metric id>.<name>")
+    headlines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     demo: str | None = None
     docs: str | None = None  # docs/<name>.md
 

@@ -483,11 +483,37 @@ def plain_parts(m: MetricEntry) -> tuple[str, str]:
     extra = reading.extra(m) if reading.extra is not None else None
     if extra:
         clause = f"{clause}; {extra}"
+    versus = reference_clause(m)
+    if versus:
+        clause = f"{clause}; {versus}"
     scale = reading.scale or _scale(m)
     if scale:
         context.append(scale)
     context.append(_direction(m))
     return num(m.value), f"{clause} ({'; '.join(context)})"
+
+
+#: within this factor of the reference (or 0.01 of it), a value reads "as good as real data"
+REFERENCE_SLACK = 1.1
+
+
+def reference_clause(m: MetricEntry) -> str | None:
+    """The value beside its reference (real data in the synthetic role, e.g. the tabular holdout): what "good"
+    is for this data set (survey section 8.1)."""
+    ref, v = m.reference, m.value
+    if ref is None or v is None:
+        return None
+    close = abs(v - ref) <= 0.01
+    if m.direction == "lower_better":
+        if close or v <= ref * REFERENCE_SLACK:
+            return f"as close as real data gets: the holdout reference scores {num(ref)}"
+        times = f"{v / ref:.1f} times" if ref > 0 else "above"
+        return f"{times} the holdout reference ({num(ref)}), so there is room to improve"
+    if m.direction == "higher_better":
+        if close or v >= ref / REFERENCE_SLACK:
+            return f"as good as real data: the holdout reference scores {num(ref)}"
+        return f"below the holdout reference ({num(ref)}), so there is room to improve"
+    return f"the holdout reference scores {num(ref)}"
 
 
 def plain_sentence(m: MetricEntry) -> str:

@@ -70,6 +70,9 @@ class MetricEntry(_Model):
     n_record_scores: Optional[int] = None
     extension: bool = Field(False, description="a check beyond the survey's catalog (id '<modality>.ext.<name>')")
     worst: list[dict[str, Any]] = Field([], description="the worst-scoring records of a record metric")
+    reference: Optional[float] = Field(None, description="the same metric with real data in the synthetic role "
+                                       "(tabular: the holdout against the real data): what 'good' looks like "
+                                       "for this data set (see AuditReport.reference)")
 
 
 class GapEntry(_Model):
@@ -88,6 +91,9 @@ class GateEntry(_Model):
     field: str
     min: Optional[float] = None
     max: Optional[float] = None
+    min_vs_reference: Optional[float] = Field(None, description="bound as a multiple of the reference value")
+    max_vs_reference: Optional[float] = Field(None, description="bound as a multiple of the reference value")
+    reference: Optional[float] = None
     value: Optional[float] = None
     passed: bool
     reason: str
@@ -117,6 +123,8 @@ class ScoreRow(_Model):
     failed: int
     gates_failed: int
     values: dict[str, Optional[float]]
+    references: dict[str, Optional[float]] = Field({}, description="reference values of the same keys, where "
+                                                  "the audit has a reference run")
 
 
 class RunInfo(_Model):
@@ -151,6 +159,8 @@ class AuditReport(_Model):
                                               "features): label, wall_s, cpu_s")
     figures: list[dict[str, Any]] = Field([], description="the modality's report figures (plot specs with a "
                                           "'dimension'), drawn beside that dimension's metrics")
+    reference: Optional[dict[str, Any]] = Field(None, description="the reference audit: available (bool), note "
+                                                "(what was scored, or why there is no reference), rows, cpu_s")
 
     # -- convenience --------------------------------------------------------------------------
     def result(self, metric_id: str) -> MetricEntry:

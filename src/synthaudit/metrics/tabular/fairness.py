@@ -26,8 +26,9 @@ import pandas as pd
 from synthaudit.data.tabular import ColumnType, canonical_category
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
-from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, discretize, marginal_bars,
-                                                  real_bin_edges)
+from synthaudit.metrics.tabular.features import (MISSING, REAL, SUPPRESSED, SYN, CategoryCountsMixin, discretize,
+                                                  marginal_bars, pool_suppressed, real_bin_edges,
+                                                  with_statistics_notes)
 from synthaudit.metrics.tabular.learners import CLASSIFICATION, holdout_predictions, resolve, target_values
 from synthaudit.stats.counts import count_pairs, tvd
 
@@ -449,7 +450,7 @@ class CovGap(CategoryCountsMixin, MergeableMetric):
 
     def finalize(self, state: dict, inputs: "AuditInputs", models) -> MetricResult:
         col = state["columns"][0]
-        r, s = state[REAL][col], state[SYN][col]
+        r, s = state[REAL][col], pool_suppressed(state[REAL][col], state[SYN][col])
         nr, ns = sum(r.values()), sum(s.values())
         rows = []
         for g in _ordered({str(k) for k in [*r, *s]}):
@@ -460,7 +461,7 @@ class CovGap(CategoryCountsMixin, MergeableMetric):
         only_syn = [row["group"] for row in rows if row["n_real"] == 0]
         notes = {"protected": col, "groups_absent_from_synthetic": absent, "groups_only_in_synthetic": only_syn,
                  "missing_values": f"counted as the group {MISSING!r}", "n_real": nr, "n_synthetic": ns}
-        return MetricResult(value=tvd(r, s), breakdown=rows, notes=notes,
+        return MetricResult(value=tvd(r, s), breakdown=rows, notes=with_statistics_notes(state, notes),
                             secondary={"groups_absent_from_synthetic": float(len(absent))},
                             plots=[marginal_bars(col, r, s)])
 
@@ -481,6 +482,15 @@ class CondShift(MergeableMetric):
 
     streams = (REAL, SYN)
     N_BINS = 10
+    statistics_roles = (REAL,)  # audit from statistics: the real joint counts of (protected, target)
+
+    def state_from_statistics(self, inputs: "AuditInputs", models, statistics: dict) -> dict:
+        stats, target, protected = statistics[REAL], inputs.target, inputs.protected
+        edges = stats.bin_edges(self.N_BINS)[target] if target in inputs.table_spec.numerical else None
+        real = stats.pair_counts(protected, target)
+        real.pop(SUPPRESSED, None)  # rows of unknown groups: left out (the notes say so)
+        return {"protected": protected, "target": target, "edges": edges, REAL: real, SYN: Counter(),
+                "statistics": stats.notes(pairs=[(protected, target)])}
 
     def init(self, inputs: "AuditInputs", models) -> dict:
         target, protected = inputs.target, inputs.protected
@@ -538,7 +548,8 @@ class CondShift(MergeableMetric):
                 "groups": [row["group"] for row in averaged], "series": {"TV(p_syn(Y|g), p_real(Y|g))":
                                                                          [row["value"] for row in averaged]},
                 "ylabel": "total variation"}
-        return MetricResult(value=mean_or_none([row["value"] for row in averaged]), breakdown=rows, notes=notes,
+        return MetricResult(value=mean_or_none([row["value"] for row in averaged]), breakdown=rows,
+                            notes=with_statistics_notes(state, notes),
                             secondary={"mean_over_present_groups": mean_or_none(present),
                                        "groups_absent_from_synthetic": float(len(absent))},
                             plots=[plot])

@@ -171,6 +171,39 @@ class CategoryCountsMixin:
         return {"columns": a["columns"],
                 **{role: {c: a[role][c] + b[role][c] for c in a["columns"]} for role in (REAL, SYN)}}
 
+    #: audit from statistics: the real category counts come from the statistics (docs/tabular.md)
+    statistics_roles = (REAL,)
+
+    def state_from_statistics(self, inputs: "AuditInputs", models: Any, statistics: dict) -> dict:
+        state = self.init(inputs, models)
+        stats = statistics[REAL]
+        state[REAL] = {c: stats.category_counts(c) for c in state["columns"]}
+        state["statistics"] = stats.notes(columns=state["columns"])
+        return state
+
+
+#: the category under which statistics (audit from statistics) count the rows of their suppressed small cells
+SUPPRESSED = "(suppressed: cells of fewer than k rows)"
+
+
+def pool_suppressed(real: Counter, synthetic: Counter) -> Counter:
+    """``synthetic`` with the categories (cells) that real counts from statistics do not show pooled under
+    SUPPRESSED, when the statistics suppressed some (such a category may be one of the suppressed ones or unseen
+    in real data: pooled, the TVD can only shrink, by at most the suppressed share); else ``synthetic`` as is."""
+    if SUPPRESSED not in real:
+        return synthetic
+    out: Counter = Counter()
+    for key, n in synthetic.items():
+        out[key if key in real else SUPPRESSED] += n
+    return out
+
+
+def with_statistics_notes(state: dict, notes: dict) -> dict:
+    """``notes`` with what the statistics say about the real side (audit from statistics only)."""
+    if state.get("statistics"):
+        notes["statistics"] = state["statistics"]
+    return notes
+
 
 def marginal_bars(column: str, real: Counter, synthetic: Counter, k: int = 12) -> dict:
     """Plot payload: real vs synthetic relative frequencies of the top-k categories."""

@@ -18,7 +18,8 @@ from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize,
                                                   marginal_bars, marginal_hist, needs_columns, numeric_matrix,
-                                                  pair_columns, real_bin_edges)
+                                                  pair_columns, pool_suppressed, real_bin_edges,
+                                                  with_statistics_notes)
 from synthaudit.stats.counts import count_pairs, tvd
 from synthaudit.stats.ks import ks_statistic
 from synthaudit.stats.moments import PairwiseMoments
@@ -72,7 +73,7 @@ class TVD(CategoryCountsMixin, MergeableMetric):
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         rows = []
         for c in state["columns"]:
-            r, s = state[REAL][c], state[SYN][c]
+            r, s = state[REAL][c], pool_suppressed(state[REAL][c], state[SYN][c])
             unseen = [k for k in s if k not in r]
             rows.append({"column": c, "value": tvd(r, s), "categories_real": len(r), "categories_synthetic": len(s),
                          "unseen_in_real": len(unseen), "unseen_examples": [str(u) for u in unseen[:5]],
@@ -81,9 +82,10 @@ class TVD(CategoryCountsMixin, MergeableMetric):
         worst = sorted(rows, key=lambda x: -x["value"])[:N_PLOTS]
         plots = [marginal_bars(w["column"], state[REAL][w["column"]], state[SYN][w["column"]]) for w in worst]
         return MetricResult(value=mean_or_none([r["value"] for r in rows]), breakdown=rows, plots=plots,
-                            notes={"columns": len(rows), "aggregate": "mean over categorical and boolean columns",
-                                   "missing_values": f"counted as the category {MISSING!r}",
-                                   "unseen_categories": "a category on one side only has frequency 0 on the other"})
+                            notes=with_statistics_notes(state, {
+                                "columns": len(rows), "aggregate": "mean over categorical and boolean columns",
+                                "missing_values": f"counted as the category {MISSING!r}",
+                                "unseen_categories": "a category on one side only has frequency 0 on the other"}))
 
 
 @register(id="tabular.pearson_score", name="Pearson Score (column-pair correlation error)", modality="tabular",
@@ -98,6 +100,14 @@ class PearsonScore(MergeableMetric):
     """
 
     streams = (REAL, SYN)
+    statistics_roles = (REAL,)  # audit from statistics: real correlations, counts and constant flags
+
+    def state_from_statistics(self, inputs, models, statistics: dict) -> dict:
+        stats = statistics[REAL]
+        cols, moments, suppressed, withheld = stats.pearson(inputs.table_spec.numerical)
+        return {"columns": cols, "sampled": stats.pearson_sampled, REAL: moments, SYN: PairwiseMoments.empty(len(cols)),
+                "real_suppressed": suppressed, "real_n_withheld": withheld,
+                "statistics": stats.notes(pearson_suppressed=len(suppressed))}
 
     def init(self, inputs, models) -> dict:
         (cols,), sampled = pair_columns(inputs, [list(inputs.table_spec.numerical)], lambda n: n * (n - 1) // 2)
@@ -118,9 +128,11 @@ class PearsonScore(MergeableMetric):
         rows, skipped = [], []
         for i, j in combinations(range(len(cols)), 2):
             row = {"column_1": cols[i], "column_2": cols[j], "real": _f(rr[i, j]), "synthetic": _f(rs[i, j]),
-                   "n_real": int(state[REAL].n[i, j]), "n_synthetic": int(state[SYN].n[i, j])}
-            reason = ("constant in real data" if const_r[i, j] else "constant in synthetic data" if const_s[i, j]
-                      else "fewer than 2 complete rows" if np.isnan(rr[i, j]) or np.isnan(rs[i, j]) else None)
+                   "n_real": None if (i, j) in state.get("real_n_withheld", ()) else int(state[REAL].n[i, j]),
+                   "n_synthetic": int(state[SYN].n[i, j])}
+            reason = state.get("real_suppressed", {}).get((i, j)) or (
+                "constant in real data" if const_r[i, j] else "constant in synthetic data" if const_s[i, j]
+                else "fewer than 2 complete rows" if np.isnan(rr[i, j]) or np.isnan(rs[i, j]) else None)
             if reason:
                 row.update(value=None, skipped=reason)
                 skipped.append(f"{cols[i]} x {cols[j]}: {reason}")
@@ -135,7 +147,7 @@ class PearsonScore(MergeableMetric):
             notes["skipped_pairs"] = skipped
         if state.get("sampled"):
             notes["sampled"] = state["sampled"]
-        return MetricResult(value=mean_or_none(defined), breakdown=rows, notes=notes)
+        return MetricResult(value=mean_or_none(defined), breakdown=rows, notes=with_statistics_notes(state, notes))
 
 
 @register(id="tabular.contingency_score", name="Contingency Score (ContSim; column-pair contingency discrepancy)",
@@ -149,6 +161,23 @@ class ContingencyScore(MergeableMetric):
     range (outer bins open, as SDMetrics' discretize_column); missing values are a category of their own."""
 
     streams = (REAL, SYN)
+    statistics_roles = (REAL,)  # audit from statistics: real joint counts on the real-side bin edges
+
+    def state_from_statistics(self, inputs, models, statistics: dict) -> dict:
+        stats, spec = statistics[REAL], inputs.table_spec
+        params = inputs.params_for(self.spec.id, self.spec.default_params())
+        if params["binning"] != "equal_width_on_real":
+            raise ValueError(f"binning {params['binning']!r} is not supported; use 'equal_width_on_real'")
+        cats, nums = set(spec.categorical), set(spec.numerical)
+        edges = {c: e for c, e in stats.bin_edges(int(params["num_bins"])).items() if c in nums}
+        pairs = [(a, b) for a, b in stats.contingency_pairs() if a in cats and (b in cats or b in edges)]
+        (c_cols, n_cols), _ = pair_columns(inputs, [list(spec.categorical), list(spec.numerical)],
+                                           lambda c, n: c * (c - 1) // 2 + c * n)
+        expected = len(c_cols) * (len(c_cols) - 1) // 2 + len(c_cols) * len(n_cols)
+        return {"pairs": pairs, "edges": edges, "num_bins": int(params["num_bins"]),
+                "sampled": stats.contingency_sampled, REAL: {p: stats.pair_counts(*p) for p in pairs},
+                SYN: {p: Counter() for p in pairs},
+                "statistics": stats.notes(pairs=pairs, missing_pairs=max(expected - len(pairs), 0))}
 
     def init(self, inputs, models) -> dict:
         spec = inputs.table_spec
@@ -181,7 +210,7 @@ class ContingencyScore(MergeableMetric):
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         rows = []
         for a, b in state["pairs"]:
-            r, s = state[REAL][(a, b)], state[SYN][(a, b)]
+            r, s = state[REAL][(a, b)], pool_suppressed(state[REAL][(a, b)], state[SYN][(a, b)])
             rows.append({"column_1": a, "column_2": b, "kind": "categorical x numerical" if b in state["edges"]
                          else "categorical x categorical", "value": tvd(r, s), "cells_real": len(r),
                          "cells_synthetic": len(s)})
@@ -191,7 +220,8 @@ class ContingencyScore(MergeableMetric):
                  "missing_values": f"counted as the category {MISSING!r}"}
         if state.get("sampled"):
             notes["sampled"] = state["sampled"]
-        return MetricResult(value=mean_or_none([r["value"] for r in rows]), breakdown=rows, notes=notes)
+        return MetricResult(value=mean_or_none([r["value"] for r in rows]), breakdown=rows,
+                            notes=with_statistics_notes(state, notes))
 
 
 def _share(part: int, whole: int) -> float:

@@ -9,7 +9,8 @@ from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.constraints import (N_EXAMPLES, DependencyConstraint, RealDependencyConstraint,
                                                      ViolationState, check_unit, plain, validate_constraints)
-from synthaudit.metrics.tabular.features import MISSING, REAL, SYN, CategoryCountsMixin, needs_columns
+from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, needs_columns,
+                                                  pool_suppressed, with_statistics_notes)
 
 OTHER = "(other: unseen in real)"
 UNSEEN_POLICIES = ("merge_into_other", "pseudo_count", "drop")
@@ -81,7 +82,8 @@ class ChiSquared(CategoryCountsMixin, MergeableMetric):
             raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha:g}")
         rows = []
         for c in state["columns"]:
-            cats, obs, exp, unseen = expected_frequencies(state[REAL][c], state[SYN][c], policy)
+            cats, obs, exp, unseen = expected_frequencies(state[REAL][c], pool_suppressed(state[REAL][c],
+                                                                                          state[SYN][c]), policy)
             row = {"column": c, "categories": len(cats), "df": len(cats) - 1, "n_synthetic": int(obs.sum()),
                    "unseen_in_real": len(unseen), "unseen_examples": [str(u) for u in unseen[:5]]}
             if len(cats) < 2 or obs.sum() == 0:
@@ -114,7 +116,8 @@ class ChiSquared(CategoryCountsMixin, MergeableMetric):
         if skipped:
             notes["skipped_columns"] = skipped
         return MetricResult(value=mean_or_none([r["value"] for r in tested]), breakdown=rows,
-                            secondary={"share_passing": share, "share_above_pass_threshold": strict}, notes=notes)
+                            secondary={"share_passing": share, "share_above_pass_threshold": strict},
+                            notes=with_statistics_notes(state, notes))
 
 
 def two_sample_p(real: Counter, categories: list, synthetic_counts: np.ndarray) -> float:

@@ -21,6 +21,8 @@ class TabularInputs(ModalityInputs):
                             "HF dataset).", kind="data", short="-s", role="synthetic")
     real: Any = option(None, "Real table the generator learned from.", kind="data", short="-r",
                        role="real_reference")
+    real_stats: Any = option(None, "Statistics of the real table (a folder written by `synthaudit profile tabular`) "
+                             "to audit against instead of its rows; metrics that need the rows are gaps.", kind="file")
     holdout: Any = option(None, "Real rows the generator never saw.", kind="data", role="real_holdout")
     train: Any = option(None, "The generator's training rows when they are not --real (privacy comparisons).",
                         kind="data", role="train")
@@ -52,7 +54,10 @@ MODALITY = register_modality(Modality(
                     signatures=f"{_HERE}.collapse:signatures"),
     report_figures=f"{_HERE}.report:figures",
     generate_command=f"{_HERE}.cli:generate_tabular",
+    profile=f"{_HERE}.profile_cli:profile_tabular",
     pipeline_generator=f"{_HERE}.pipeline:generate",
+    reference=f"{_HERE}.reference:reference",
+    headlines={"privacy": ("tabular.dcr.exact_copy_rate",)},
     demo=f"{_HERE}.demo:section",
     docs="docs/tabular.md",
 ))

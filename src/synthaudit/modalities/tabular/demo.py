@@ -18,7 +18,7 @@ import pandas as pd
 DEMO_POLICY = """\
 # Policy gates for the demo: metric id -> bounds. Failed gates make `synthaudit audit` exit 1.
 tabular.kst: {max: 0.15}
-tabular.tvd: {max: 0.1}
+tabular.tvd: {max: 0.1, max_vs_reference: 1.5}  # and at most 1.5 x the real holdout's own TVD
 tabular.pearson_score: {max: 0.1}
 tabular.contingency_score: {max: 0.2}
 """
