@@ -244,7 +244,7 @@ def test_cli_pareto_plot(base, tmp_path):
     report, path = base
     other = tmp_path / "other" / "report.json"
     other.parent.mkdir()
-    other.write_text(copy(report, values={"tabular.kst": 0.01, "tabular.tstr_auc": 0.99}).to_json())
+    other.write_text(copy(report, values={"tabular.kst": 0.01, "tabular.tstr_auc": 1.0}).to_json())  # dominates
     proc = cli("pareto", path, other, "--metrics", "tabular.kst,tabular.tstr_auc", "--plot", "front.svg",
                "--labels", "copula,better", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

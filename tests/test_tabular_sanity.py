@@ -28,7 +28,7 @@ def test_shuffling_rows_changes_no_value(splits):
     a = full(syn, train, hold)
     b = full(syn.sample(frac=1, random_state=1), train.sample(frac=1, random_state=2),
              hold.sample(frac=1, random_state=3))
-    assert len(a.metrics) == 22 and all(m.status == "ok" for m in a.metrics), \
+    assert len(a.metrics) == 24 and all(m.status == "ok" for m in a.metrics), \
         {m.id: m.error for m in a.metrics if m.error}
     for m in a.metrics:
         other = b.result(m.id)

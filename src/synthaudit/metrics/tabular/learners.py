@@ -36,8 +36,11 @@ def resolve(name: str) -> tuple[str, str | None]:
 
 
 #: below this many training rows a learner runs on one thread: OpenMP start-up and spinning cost more than
-#: they save on small tables, and far more on a busy machine (seen: 0.2 s -> 40 s on 2 shared cores)
-SINGLE_THREAD_ROWS = 20_000
+#: they save on small tables, and far more on a busy machine (seen: 0.2 s -> 40 s on 2 shared cores; TSTR +
+#: TRTR HistGradientBoosting on 30,000 rows: 4-6 CPU s on one thread, 37-95 CPU s on two while other work
+#: shared the 2 cores, the OpenMP workers spinning). One thread costs the least CPU at every size measured
+#: (benchmarks/bench_vs_mostlyai.py); only very large tables use the machine's threads.
+SINGLE_THREAD_ROWS = 250_000
 
 
 def fit_threads(n_rows: int):
