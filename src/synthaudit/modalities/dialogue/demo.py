@@ -52,7 +52,7 @@ def _dialogues(ctx):
     client = ctx.llm()
     with ctx.step(f"dialogue: SmolLM2 writes {2 * N_DIALOGUES} assistant turns (two rounds, batched, cached)"):
         for round_ in range(2):
-            outs = client.chat_many([{"messages": d, "temperature": 0.7, "max_tokens": 40,
+            outs = client.chat_many([{"messages": d, "temperature": 0.7, "max_tokens": 34,
                                       "seed": ctx.seed + 1000 * round_ + i} for i, d in enumerate(turns)])
             for i, (d, out) in enumerate(zip(turns, outs)):
                 d.append({"role": "assistant", "content": whole_sentences(out.text) or "Sorry, I am not sure."})

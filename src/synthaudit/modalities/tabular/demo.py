@@ -22,7 +22,7 @@ tabular.tvd: {max: 0.1, max_vs_reference: 1.5}  # and at most 1.5 x the real hol
 tabular.pearson_score: {max: 0.1}
 tabular.contingency_score: {max: 0.2}
 """
-LLM_ROWS = 10
+LLM_ROWS = 8
 PRIVACY_AND_FIDELITY = ["tabular.kst", "tabular.tvd", "tabular.pearson_score", "tabular.dcr",
                         "tabular.dcr_real_to_syn", "tabular.auc_mia", "tabular.adv_mia"]
 

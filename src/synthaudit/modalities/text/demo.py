@@ -69,7 +69,7 @@ def text_records(ctx) -> Path:
         client = ctx.llm()
         instructions = [task.format(t=topic) for topic, task in chosen]
         outs = client.chat_many([{"messages": [{"role": "user", "content": ins}], "temperature": 0.7,
-                                  "max_tokens": 44, "seed": ctx.seed + i} for i, ins in enumerate(instructions)])
+                                  "max_tokens": 36, "seed": ctx.seed + i} for i, ins in enumerate(instructions)])
         with open(path, "w", encoding="utf-8") as fh:
             for i, ((topic, _), ins, out) in enumerate(zip(chosen, instructions, outs)):
                 fh.write(json.dumps({"id": f"demo-text-{i:03d}", "topic": topic, "instruction": ins,
