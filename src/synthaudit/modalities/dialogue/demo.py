@@ -25,7 +25,7 @@ def section(ctx) -> list:
 
     path = _dialogues(ctx)
     flawed = _flawed(ctx, path)
-    params = {"dialogue.usl_h": {"max_records": 6}}
+    params = {"dialogue.usl_h": {"max_records": 4}}
     with ctx.step(f"dialogue: audit of {N_DIALOGUES} SmolLM2 dialogues"):
         good = audit("dialogue", synthetic=path, seed=ctx.seed, out=ctx.out / "dialogue", progress=ctx.progress,
                      params=params)

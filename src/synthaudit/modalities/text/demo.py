@@ -40,7 +40,7 @@ def section(ctx) -> list:
     with ctx.step(f"text: audit of {N_RECORDS} SmolLM2 records (embeddings, LM and toxicity models, offline)"):
         good = audit("text", synthetic=records, real=real, field="response", prompt_field="instruction",
                      seed=ctx.seed, out=ctx.out / "text", progress=ctx.progress,
-                     params={"text.gar": {"max_records": 12}, "text.perplexity": {"max_records": 40}})
+                     params={"text.gar": {"max_records": 8}, "text.perplexity": {"max_records": 40}})
     with ctx.step("text: curation checks on the flawed copy (duplicates, truncated answers)"):
         bad = audit("text", synthetic=flawed, field="response", prompt_field="instruction", metrics=CURATION,
                     seed=ctx.seed, out=ctx.out / "text_flawed", progress=ctx.progress)
