@@ -58,6 +58,19 @@ def test_indexed_knn_equals_brute_force(seed):
                         np.testing.assert_array_equal(got[1][finite], want[1][finite])
 
 
+def test_indexed_knn_falls_back_to_brute_force(monkeypatch):
+    rng = np.random.default_rng(9)
+    qn, tn = rng.random((40, 2)), rng.random((60, 2))
+    for kc in (0, 1, 2, 4):  # below MIN_CAT_COLUMNS no index is built
+        qc, tc = rng.integers(0, 3, (40, kc)), rng.integers(0, 3, (60, kc))
+        for got, want in zip(knn_index.knn(qn, qc, tn, tc, k=2), neighbors.knn(qn, qc, tn, tc, k=2)):
+            np.testing.assert_array_equal(got, want)
+    monkeypatch.setattr(knn_index, "MAX_INDEX_CELLS", 10)  # too many category cells: brute force
+    qc, tc = rng.integers(0, 3, (40, 5)), rng.integers(0, 3, (60, 5))
+    for got, want in zip(knn_index.knn(qn, qc, tn, tc, k=2, p=2), neighbors.knn(qn, qc, tn, tc, k=2, p=2)):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_indexed_knn_on_adult_rows(splits):
     train, hold, other = splits
     inputs = prepare_tabular(synthetic=other, real=train, holdout=hold)
@@ -107,6 +120,15 @@ def test_exact_copy_rate_counts_every_row_with_a_small_cap(splits):
     # with every row queried the hashed count equals the share of zero distances
     assert full.secondary["exact_copy_rate"] == np.mean(full.record_scores == 0)
     assert full.secondary["exact_copy_rate_holdout"] == full.breakdown[1]["exact_copy_share"]
+
+
+def test_exact_copies_survive_hash_collisions(splits, monkeypatch):
+    train, hold, other = (f.iloc[:400] for f in splits)
+    syn = pd.concat([train.iloc[:60], other.iloc[:140]], ignore_index=True)
+    want = result("tabular.dcr", syn, train, hold).secondary["exact_copy_rate"]
+    monkeypatch.setattr(privacy, "_row_hashes", lambda rows: np.zeros(len(rows), dtype=np.uint64))  # all collide
+    got = result("tabular.dcr", syn, train, hold).secondary["exact_copy_rate"]
+    assert got == want and want >= 0.3
 
 
 # ---------------------------------------------------------------------------------------------- the attack cap

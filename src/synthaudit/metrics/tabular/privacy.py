@@ -12,9 +12,15 @@ table) with the exact, chunked :func:`synthaudit.stats.neighbors.knn`:
   distance when no value is missing and every value lies within the training range).
 
 Sampling: the QUERY side (synthetic rows for tabular.dcr, holdout rows for the baselines, members and
-non-members for the attacks) is capped at ``max_query_rows`` (code-only parameter, default 20,000; 0 or None =
-all rows); the reference side is never subsampled. Rows are ranked by a seeded hash of their content, so a
-sample (and every result) depends on the seed and the rows, never on their order.
+non-members for the attacks) is capped at ``max_query_rows`` (code-only parameter, default 20,000; for the
+membership attacks tabular.auc_mia and tabular.adv_mia 5,000 per side, which keeps the AUC's standard error
+at or below 0.006; 0 or None = all rows); the reference side is never subsampled. Exact copies (DCR = 0) are
+counted over ALL rows by hashing the encoded rows, whatever the cap. Rows are ranked by a seeded hash of their
+content, so a sample (and every result) depends on the seed and the rows, never on their order.
+
+Speed: nearest neighbours come from the exact category-signature index of :mod:`synthaudit.stats.knn_index`
+(the same distances and indices as the brute-force kernel); each (query, reference) pass runs once per audit
+and is shared by tabular.dcr, tabular.dcr_real_to_syn, the neg_dcr attack and tabular.ext.nndr.
 """
 from __future__ import annotations
 
@@ -26,9 +32,12 @@ import numpy as np
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult
 from synthaudit.metrics.tabular.encoding import Encoded, MixedEncoder, encoded_tables
+from synthaudit.metrics.tabular.features import _mix as _mix64
 from synthaudit.metrics.tabular.features import canonical_order, needs_columns
 from synthaudit.stats.counts import MISSING
-from synthaudit.stats.neighbors import kernel_log_density, knn
+from synthaudit.stats.knn_index import knn as indexed_knn
+from synthaudit.stats.knn_index import MAX_INDEX_CELLS, MIN_CAT_COLUMNS, SignatureIndex, signature_index
+from synthaudit.stats.neighbors import kernel_log_density, knn  # noqa: F401 (knn: part of this module's API)
 
 SYN, TRAIN, HOLD = "synthetic", "train", "real_holdout"
 DISTANCES = {"l1_minmax_onehot": 1, "l2_minmax_onehot": 2, "gower": 1}
@@ -37,14 +46,21 @@ ATTACKS = ("neg_dcr_to_synthetic", "domias_kde")
 #: tabular.dcr.max_query_rows=0`` runs on every row)
 CODE_PARAMS: dict[str, Any] = {"max_query_rows": 20_000}
 _CODE_SPEC = {k: {"default": v} for k, v in CODE_PARAMS.items()}
+#: the membership attacks (tabular.auc_mia, tabular.adv_mia) score at most this many members and as many
+#: non-members: the Hanley-McNeil standard error of an AUC near 0.5 is about sqrt(1 / (6 m)), 0.0058 at m =
+#: 5,000 (0.0041 at 10,000), and the density-ratio attack costs m x (n_synthetic + n_holdout) kernel terms
+#: per side (``--param tabular.auc_mia.max_query_rows=0`` scores every row)
+MIA_ROWS = 5_000
+MIA_CODE_PARAMS: dict[str, Any] = {"max_query_rows": MIA_ROWS}
+_MIA_SPEC = {k: {"default": v} for k, v in MIA_CODE_PARAMS.items()}
 BANDWIDTH_ROWS = 2_000  # holdout rows whose leave-one-out NN distance sets the KDE bandwidth
 HIST_BINS = 30
 SCORE_DECIMALS = 10  # attack scores are rounded so that equal rows get equal scores (ties count 1/2)
 
 
 # ---------------------------------------------------------------------------------------------- shared pieces
-def _params(inputs, spec) -> dict[str, Any]:
-    return inputs.params_for(spec.id, {**spec.default_params(), **CODE_PARAMS})
+def _params(inputs, spec, code: dict[str, Any] = CODE_PARAMS) -> dict[str, Any]:
+    return inputs.params_for(spec.id, {**spec.default_params(), **code})
 
 
 def _cap(params: dict[str, Any]) -> int | None:
@@ -76,18 +92,98 @@ def _n_query(inputs, role: str, cap: int | None) -> int:
     return min(n, cap) if cap is not None else n
 
 
+def _signature_index(inputs, role: str) -> SignatureIndex | None:
+    """The category-signature index of a role's encoded rows (:func:`knn_index.signature_index`), once per audit;
+    None where the index would not be used (too few or too many category cells: the brute-force kernel runs)."""
+    def compute():
+        _, tables = _encoding(inputs)
+        cat = np.ascontiguousarray(tables[role].cat, dtype=np.int64)
+        kc = cat.shape[1] if cat.ndim == 2 else 0
+        if kc < MIN_CAT_COLUMNS or (kc + 1) * len(cat) > MAX_INDEX_CELLS:
+            return None
+        return signature_index(cat)
+
+    return inputs.features.get(f"tabular.privacy.signature_index[{role}]", compute)
+
+
+def _knn2_store(inputs, query: str, p: int) -> dict:
+    """tabular.ext.nndr's two-nearest-training-rows feature (``tabular.privacy.knn2``: n, rows, dist (n, 2))."""
+    return inputs.features.get(f"tabular.privacy.knn2[{query}->{TRAIN}|p={p}|{inputs.seed}]", dict)
+
+
 def _dcr(inputs, query: str, ref: str, p: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(the first n rows of ``canonical_order(query)``, the distance of each to its closest ``ref`` row).
 
-    Cached per audit and shared by every privacy metric: a shorter sample is a prefix of a longer one."""
+    Cached per audit and shared by every privacy metric: a shorter sample is a prefix of a longer one. Exact
+    (:mod:`synthaudit.stats.knn_index`). Against the training table the pass keeps the two nearest rows and
+    fills tabular.ext.nndr's ``tabular.privacy.knn2`` feature with them (and reads it when NNDR came first):
+    one pass serves DCR and NNDR."""
     store = inputs.features.get(f"tabular.privacy.dcr[{query}->{ref}|p={p}|{inputs.seed}]", dict)
     if store.get("n", -1) < n:
         _, tables = _encoding(inputs)
-        rows = canonical_order(inputs, query)[:n]
-        q, r = tables[query].take(rows), tables[ref]
-        dist, _ = knn(q.num, q.cat, r.num, r.cat, k=1, p=p)
-        store.update(n=n, rows=rows, dist=dist[:, 0])
+        q_all, r = tables[query], tables[ref]
+        two = _knn2_store(inputs, query, p) if ref == TRAIN and len(r) >= 2 else None
+        if two is not None and two.get("n", -1) >= n:
+            store.update(n=two["n"], rows=two["rows"], dist=np.ascontiguousarray(two["dist"][:, 0]))
+        else:
+            rows = canonical_order(inputs, query)[:n]
+            q = q_all.take(rows)
+            dist, _ = indexed_knn(q.num, q.cat, r.num, r.cat, k=2 if two is not None else 1, p=p,
+                                  index=_signature_index(inputs, ref))
+            store.update(n=n, rows=rows, dist=np.ascontiguousarray(dist[:, 0]))
+            if two is not None:
+                two.update(n=n, rows=rows, dist=dist)
     return store["rows"][:n], store["dist"][:n]
+
+
+def _row_matrix(enc: Encoded) -> np.ndarray:
+    """(n, k) int64: the bits of each encoded row (numbers and missing indicators, -0.0 read as 0.0, then
+    category codes): equal rows = equal in every compared column = distance 0."""
+    num = np.ascontiguousarray(enc.num, dtype=np.float64) + 0.0  # -0.0 -> 0.0
+    cat = np.asarray(enc.cat, dtype=np.int64).reshape(len(num), -1)
+    return np.hstack([num.view(np.int64).reshape(len(num), -1), cat])
+
+
+def _row_hashes(rows: np.ndarray) -> np.ndarray:
+    h = np.zeros(len(rows), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in range(rows.shape[1]):
+            h = _mix64(h ^ _mix64(rows[:, c].view(np.uint64) + np.uint64(c)))
+    return h
+
+
+def exact_copies(inputs, query: str, ref: str) -> np.ndarray:
+    """Boolean mask over ALL ``query`` rows: an exact copy of some ``ref`` row (equal in every compared column,
+    missing matches missing; i.e. DCR = 0), by hashing the encoded rows (64-bit row hashes, every hash match
+    confirmed column by column), never sampled. Rows with a non-finite number match nothing, as in the distance
+    kernels. Cached per audit."""
+    def compute() -> np.ndarray:
+        _, tables = _encoding(inputs)
+        q, r = tables[query], tables[ref]
+        out = np.zeros(len(q), dtype=bool)
+        if not len(q) or not len(r):
+            return out
+        qm, rm = _row_matrix(q), _row_matrix(r)
+        finite_q = np.isfinite(q.num).all(axis=1) if q.num.size else np.ones(len(q), dtype=bool)
+        finite_r = np.isfinite(r.num).all(axis=1) if r.num.size else np.ones(len(r), dtype=bool)
+        rm = rm[finite_r]
+        if not len(rm):
+            return out
+        hq, hr = _row_hashes(qm), _row_hashes(rm)
+        order = np.argsort(hr, kind="stable")
+        hs = hr[order]
+        pos = np.minimum(np.searchsorted(hs, hq), len(hs) - 1)
+        cand = np.flatnonzero((hs[pos] == hq) & finite_q)
+        same = (rm[order[pos[cand]]] == qm[cand]).all(axis=1)
+        out[cand[same]] = True
+        for i in cand[~same]:  # a hash shared by different rows (about n^2 / 2^64): check its whole run
+            j = pos[i]
+            while j < len(hs) and hs[j] == hq[i] and not out[i]:
+                out[i] = bool((rm[order[j]] == qm[i]).all())
+                j += 1
+        return out
+
+    return inputs.features.get(f"tabular.privacy.exact_copies[{query}->{ref}]", compute)
 
 
 def _calibrated_share(d_train: np.ndarray, d_hold: np.ndarray, n_tr: int, n_ho: int) -> np.ndarray:
@@ -202,9 +298,10 @@ def dcr(inputs, models) -> MetricResult:
     scores = np.full(n_syn, np.nan)
     scores[rows] = d_train
     med_syn, med_base = float(np.median(d_train)), float(np.median(base))
+    copies, copies_hold = exact_copies(inputs, SYN, TRAIN), exact_copies(inputs, HOLD, TRAIN)
     secondary: dict[str, float | None] = {
-        "exact_copy_rate": float(np.mean(d_train == 0)),
-        "exact_copy_rate_holdout": float(np.mean(base == 0)),
+        "exact_copy_rate": float(copies.mean()) if copies.size else 0.0,
+        "exact_copy_rate_holdout": float(copies_hold.mean()) if copies_hold.size else 0.0,
         "share_ties": float(np.mean(d_train == d_hold)),
         "share_unbalanced": float(closer_unbalanced.mean()),
         **{f"synthetic_{k}": v for k, v in _quantiles(d_train, qs).items()},
@@ -214,6 +311,9 @@ def dcr(inputs, models) -> MetricResult:
     breakdown = [_dist_row("synthetic -> train", d_train, qs, n_syn),
                  _dist_row("holdout -> train (baseline)", base, qs, len(inputs.frame(HOLD))),
                  _dist_row("synthetic -> holdout", d_hold, qs, n_syn)]
+    # exact-copy shares count every row (hashing), not only the sampled ones
+    for row, mask in zip(breakdown, (copies, copies_hold, exact_copies(inputs, SYN, HOLD))):
+        row["exact_copy_share"] = float(mask.mean()) if mask.size else 0.0
     notes = {"value": "share of synthetic rows closer to train than to holdout (ties count 1/2; target 0.5)",
              "balance": (f"train and holdout have {n_tr} and {n_ho} rows: each synthetic row is compared with all "
                          f"rows of both and the share is recalibrated to equal sizes (as with {m} rows of each): an "
@@ -227,7 +327,9 @@ def dcr(inputs, models) -> MetricResult:
              "synthetic_rows": _sampling_note(inputs, SYN, len(rows), cap),
              "holdout_rows": _sampling_note(inputs, HOLD, len(hrows), cap),
              "reference_rows": f"all {len(inputs.frame(TRAIN))} train rows, all {len(inputs.frame(HOLD))} holdout rows",
-             "exact_copy": "DCR = 0: equal in every compared column (missing matches missing)",
+             "exact_copy": (f"DCR = 0: equal in every compared column (missing matches missing); counted over all "
+                            f"{n_syn} synthetic and all {len(inputs.frame(HOLD))} holdout rows by hashing the "
+                            "encoded rows, whatever the sample"),
              "reading": "a synthetic distribution shifted below the holdout baseline signals copying"}
     plot = _hist("Distance to closest training record", base, d_train,
                  {"real": "holdout → train", "synthetic": "synthetic → train"}, "distance to closest training record")
@@ -293,7 +395,7 @@ def kde_bandwidth(inputs) -> float:
         hold = tables[HOLD]
         rows = query_rows(inputs, HOLD, BANDWIDTH_ROWS)
         q = hold.take(rows)
-        dist, idx = knn(q.num, q.cat, hold.num, hold.cat, k=2, p=2)
+        dist, idx = indexed_knn(q.num, q.cat, hold.num, hold.cat, k=2, p=2, index=_signature_index(inputs, HOLD))
         loo = np.where(idx[:, 0] == rows, dist[:, 1], dist[:, 0])
         h = float(np.median(loo))
         if h <= 0:
@@ -357,10 +459,15 @@ def _auc(g_mem: np.ndarray, g_non: np.ndarray) -> float:
     return float(roc_auc_score(y, np.r_[g_mem, g_non]))
 
 
+def _auc_se(a: float, n1: int, n0: int) -> float:
+    """The Hanley-McNeil (1982) standard error of an AUC a from n1 positives and n0 negatives."""
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return math.sqrt(max(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a), 0.0) / (n1 * n0))
+
+
 def _auc_ci(a: float, n1: int, n0: int) -> tuple[float, float]:
     """95% normal interval with the Hanley-McNeil (1982) standard error."""
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    se = math.sqrt(max(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a), 0.0) / (n1 * n0))
+    se = _auc_se(a, n1, n0)
     return max(0.0, a - 1.96 * se), min(1.0, a + 1.96 * se)
 
 
@@ -402,9 +509,16 @@ def _mia_attack_param(inputs) -> str:
 
 def _mia_common_notes(inputs, att: dict[str, Any], cap: int | None, headline: str) -> dict[str, Any]:
     n_train, n_hold = len(inputs.frame(TRAIN)), len(inputs.frame(HOLD))
+    m = att["m"]
+    se = _auc_se(0.5, m, m) if m else None
     return {"headline_attack": headline,
-            "members": f"{att['m']} train rows (of {n_train}); non-members: {att['m']} holdout rows (of {n_hold}); "
+            "members": f"{m} train rows (of {n_train}); non-members: {m} holdout rows (of {n_hold}); "
                        f"equal sizes, seeded samples (max_query_rows={cap})",
+            "sampling": ((f"at most {cap} members and {cap} non-members" if cap is not None else
+                          "every member and non-member") + f" (max_query_rows; 0 = every row): with {m} of each the "
+                         f"AUC's standard error is {se:.4f} at AUC 0.5 (Hanley-McNeil; smaller further from 0.5), "
+                         f"the held-out advantage's at most about {math.sqrt(1 / m):.4f}"
+                         if m else "no members or non-members"),
             "reference_rows": f"all {len(inputs.frame(SYN))} synthetic rows (and all {n_hold} holdout rows for "
                               "the reference density)",
             "ties": "count 1/2 (sklearn.metrics.roc_auc_score)"}
@@ -413,12 +527,12 @@ def _mia_common_notes(inputs, att: dict[str, Any], cap: int | None, headline: st
 @register(id="tabular.auc_mia", name="Membership-inference AUC (AUC_MIA)", modality="tabular", pillar="trust",
           dimension="privacy", section="4.3", direction="target", target_value=0.5, range=(0.0, 1.0),
           inputs=("synthetic", "train", "real_holdout"), models=("downstream_learner",), computation="global",
-          params={"attack": {"default": "neg_dcr_to_synthetic"}, **_CODE_SPEC}, applies=needs_columns(total=1))
+          params={"attack": {"default": "neg_dcr_to_synthetic"}, **_MIA_SPEC}, applies=needs_columns(total=1))
 def auc_mia(inputs, models) -> MetricResult:
     """AUC_MIA = Pr[g(member) > g(non-member)] + 1/2 Pr[=] (section 4.3), members = train rows, non-members =
     holdout rows. Both attacks (``neg_dcr_to_synthetic``, ``domias_kde``) are in the breakdown; the value is
     the one named by ``attack``. CI: Hanley-McNeil 95% interval."""
-    params = _params(inputs, auc_mia.spec)
+    params = _params(inputs, auc_mia.spec, MIA_CODE_PARAMS)
     headline, cap = _mia_attack_param(inputs), _cap(params)
     rows, secondary, plots, details = [], {}, [], {}
     value = ci = None
@@ -430,13 +544,15 @@ def auc_mia(inputs, models) -> MetricResult:
             continue
         a = _auc(att["g_mem"], att["g_non"])
         lo, hi = _auc_ci(a, len(att["g_mem"]), len(att["g_non"]))
-        rows.append({"attack": attack, "auc": a, "ci_low": lo, "ci_high": hi, "n_members": len(att["g_mem"]),
+        rows.append({"attack": attack, "auc": a, "ci_low": lo, "ci_high": hi,
+                     "se": _auc_se(a, len(att["g_mem"]), len(att["g_non"])), "n_members": len(att["g_mem"]),
                      "n_nonmembers": len(att["g_non"]),
                      "advantage_optimistic": _max_advantage(att["g_mem"], att["g_non"])[0]})
         secondary[attack] = a
         details[attack] = att["detail"]
         if attack == headline:
             value, ci = a, (lo, hi)
+            secondary["se"] = rows[-1]["se"]
             plots.append(_roc_plot(att["g_mem"], att["g_non"], attack))
     notes = {**_mia_common_notes(inputs, attack_scores(inputs, headline, cap), cap, headline), "attacks": details,
              "reading": "0.5 = the attack cannot tell members from non-members; well above 0.5 = leakage",
@@ -458,12 +574,12 @@ def _roc_plot(g_mem: np.ndarray, g_non: np.ndarray, attack: str) -> dict:
 @register(id="tabular.adv_mia", name="Membership advantage (Adv_MIA)", modality="tabular", pillar="trust",
           dimension="privacy", section="4.3", direction="target", target_value=0.0, range=(0.0, 1.0),
           inputs=("synthetic", "train", "real_holdout"), models=("downstream_learner",), computation="global",
-          params=_CODE_SPEC, applies=needs_columns(total=1))
+          params=_MIA_SPEC, applies=needs_columns(total=1))
 def adv_mia(inputs, models) -> MetricResult:
     """Adv_MIA = TPR(tau) - FPR(tau) (section 4.3) with tau chosen on a seeded calibration half and evaluated
     on the other half (unbiased; may be slightly negative by chance); the survey's max over tau on all rows is
     the secondary ``optimistic``. Attack: tabular.auc_mia's ``attack`` parameter; both in the breakdown."""
-    params = _params(inputs, adv_mia.spec)
+    params = _params(inputs, adv_mia.spec, MIA_CODE_PARAMS)
     headline, cap = _mia_attack_param(inputs), _cap(params)
     rows, secondary = [], {}
     value, extra = None, {}
@@ -474,14 +590,19 @@ def adv_mia(inputs, models) -> MetricResult:
             secondary[attack] = None
             continue
         adv = advantage(att["g_mem"], att["g_non"])
+        se = None
+        if adv["heldout"] is not None:  # binomial standard error of TPR - FPR on the evaluation halves
+            (n1, n0), tpr, fpr = adv["n_evaluation"], adv["tpr"], adv["fpr"]
+            se = math.sqrt(tpr * (1 - tpr) / max(n1, 1) + fpr * (1 - fpr) / max(n0, 1))
         rows.append({"attack": attack, "advantage_heldout": adv["heldout"], "advantage_optimistic": adv["optimistic"],
-                     "tau": adv["tau"], "tpr_heldout": adv["tpr"], "fpr_heldout": adv["fpr"],
+                     "tau": adv["tau"], "tpr_heldout": adv["tpr"], "fpr_heldout": adv["fpr"], "se_heldout": se,
                      "n_members": len(att["g_mem"]), "n_nonmembers": len(att["g_non"])})
         secondary[attack] = adv["heldout"]
         secondary[f"{attack}_optimistic"] = adv["optimistic"]
         if attack == headline:
             value = adv["heldout"]
             secondary["optimistic"] = adv["optimistic"]
+            secondary["se_heldout"] = se
             extra = {k: adv[k] for k in ("tau", "n_calibration", "n_evaluation", "undefined") if k in adv}
     notes = {**_mia_common_notes(inputs, attack_scores(inputs, headline, cap), cap, headline),
              "value": "held-out advantage: tau maximises TPR - FPR on a seeded calibration half (rule: member if "
