@@ -22,6 +22,25 @@ err_console = Console(stderr=True)
 EXIT_OK, EXIT_GATES, EXIT_USAGE = 0, 1, 2
 
 
+def modality_commands(hook: str, help: str, summary: str) -> typer.Typer:
+    """A command group with one command per modality that declares the Typer-command ``hook`` (``generate``:
+    ``generate_command``; ``profile``: ``profile``); ``summary`` is the group callback's docstring."""
+    from synthaudit.modalities import modalities
+
+    group = typer.Typer(help=help, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+    def _group() -> None:
+        pass
+
+    _group.__doc__ = summary
+    group.callback()(_group)
+    for modality in modalities().values():
+        cmd = modality.hook(hook)
+        if cmd is not None:
+            group.command(modality.name)(cmd)
+    return group
+
+
 class Phases:
     """A progress display of a command's steps on stderr: ``phases("fitting")`` ends the previous step and
     starts the next (a spinner and elapsed time); ``phases.count(done, total)`` turns the current step into a

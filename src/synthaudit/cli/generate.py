@@ -7,26 +7,10 @@ from __future__ import annotations
 
 import typer
 
-generate_app = typer.Typer(help="Generate synthetic data (LLM-driven and classic generators; restartable, see "
-                           "docs/generation.md).", no_args_is_help=True, add_completion=False,
-                           pretty_exceptions_enable=False)
+from synthaudit.cli.common import modality_commands
 
-
-@generate_app.callback()
-def _group() -> None:
-    """Generate synthetic data."""
-
-
-def _mount_modalities() -> None:
-    from synthaudit.modalities import modalities
-
-    for modality in modalities().values():
-        cmd = modality.hook("generate_command")
-        if cmd is not None:
-            generate_app.command(modality.name)(cmd)
-
-
-_mount_modalities()
+generate_app = modality_commands("generate_command", "Generate synthetic data (LLM-driven and classic generators; "
+                                 "restartable, see docs/generation.md).", "Generate synthetic data.")
 
 
 def mount(app: typer.Typer) -> None:

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import typer
 
-profile_app = typer.Typer(help="Write the statistics of real data for an audit from statistics (no real rows "
-                          "needed at audit time).", no_args_is_help=True, add_completion=False,
-                          pretty_exceptions_enable=False)
+from synthaudit.cli.common import modality_commands
 
-
-@profile_app.callback()
-def _group() -> None:
-    """Write the statistics of real data."""
-
-
-def _mount_modalities() -> None:
-    from synthaudit.modalities import modalities
-
-    for modality in modalities().values():
-        cmd = modality.hook("profile")
-        if cmd is not None:
-            profile_app.command(modality.name)(cmd)
-
-
-_mount_modalities()
+profile_app = modality_commands("profile", "Write the statistics of real data for an audit from statistics (no real "
+                                "rows needed at audit time).", "Write the statistics of real data.")
 
 
 def mount(app: typer.Typer) -> None:

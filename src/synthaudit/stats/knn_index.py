@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from synthaudit.stats import neighbors
+from synthaudit.stats.hashing import splitmix64 as _mix
 from synthaudit.stats.neighbors import _as2d, _mismatch_weight
 
 #: below this many category columns the index does not pay (every row would be a candidate)
@@ -33,14 +34,6 @@ MIN_CAT_COLUMNS = 3
 #: (category columns + 1) x reference rows above which the index (16 bytes a cell) is not built: wide
 #: categorical tables rarely have rows within one mismatch anyway; the brute-force kernel runs instead
 MAX_INDEX_CELLS = 8_000_000
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 def _terms(cat: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from synthaudit.stats.binning import bin_index, equal_width_edges
 from synthaudit.stats.counts import MISSING, count_values
+from synthaudit.stats.hashing import splitmix64 as _mix
 
 if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
@@ -48,15 +49,6 @@ def needs_columns(*, numerical: int = 0, categorical: int = 0, total: int = 0):
         return None
 
     return check
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser (vectorised, wrapping uint64 arithmetic)."""
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 def canonical_order(inputs: "AuditInputs", role: str) -> np.ndarray:

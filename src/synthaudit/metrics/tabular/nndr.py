@@ -23,7 +23,7 @@ from synthaudit.metrics.result import MetricResult
 from synthaudit.metrics.tabular.features import canonical_order, needs_columns
 from synthaudit.metrics.tabular.privacy import (_CODE_SPEC, HOLD, SYN, TRAIN, _cap, _dist_row, _distance,
                                                 _distance_note, _encoding, _hist, _n_query, _params, _quantiles,
-                                                _sampling_note)
+                                                _sampling_note, _summary_quantiles)
 from synthaudit.stats.neighbors import knn
 
 
@@ -72,10 +72,7 @@ def nndr(inputs, models) -> MetricResult:
     params = _params(inputs, nndr.spec)
     encoder, _ = _encoding(inputs)
     p, div = _distance(params["distance"], encoder)
-    qs = params["summary_quantiles"]
-    qs = [float(q) for q in (qs if isinstance(qs, (list, tuple)) else [qs])]
-    if not all(0 <= q <= 1 for q in qs):
-        raise ValueError(f"summary_quantiles must lie in [0, 1], got {qs}")
+    qs = _summary_quantiles(params)
     cap = _cap(params)
     n_train, n_syn = len(inputs.frame(TRAIN)), len(inputs.frame(SYN))
     notes = {"value": "median over synthetic rows of d_1 / d_2 (distances to the nearest and second-nearest "

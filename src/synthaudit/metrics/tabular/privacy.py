@@ -32,9 +32,9 @@ import numpy as np
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult
 from synthaudit.metrics.tabular.encoding import Encoded, MixedEncoder, encoded_tables
-from synthaudit.metrics.tabular.features import _mix as _mix64
 from synthaudit.metrics.tabular.features import canonical_order, needs_columns
 from synthaudit.stats.counts import MISSING
+from synthaudit.stats.hashing import splitmix64 as _mix64
 from synthaudit.stats.knn_index import knn as indexed_knn
 from synthaudit.stats.knn_index import MAX_INDEX_CELLS, MIN_CAT_COLUMNS, SignatureIndex, signature_index
 from synthaudit.stats.neighbors import kernel_log_density, knn  # noqa: F401 (knn: part of this module's API)
@@ -61,6 +61,15 @@ SCORE_DECIMALS = 10  # attack scores are rounded so that equal rows get equal sc
 # ---------------------------------------------------------------------------------------------- shared pieces
 def _params(inputs, spec, code: dict[str, Any] = CODE_PARAMS) -> dict[str, Any]:
     return inputs.params_for(spec.id, {**spec.default_params(), **code})
+
+
+def _summary_quantiles(params: dict[str, Any]) -> list[float]:
+    """The ``summary_quantiles`` parameter as a list of floats in [0, 1] (one number is a list of one)."""
+    qs = params["summary_quantiles"]
+    qs = [float(q) for q in (qs if isinstance(qs, (list, tuple)) else [qs])]
+    if not all(0 <= q <= 1 for q in qs):
+        raise ValueError(f"summary_quantiles must lie in [0, 1], got {qs}")
+    return qs
 
 
 def _cap(params: dict[str, Any]) -> int | None:
@@ -278,10 +287,7 @@ def dcr(inputs, models) -> MetricResult:
     params = _params(inputs, dcr.spec)
     encoder, _ = _encoding(inputs)
     p, div = _distance(params["distance"], encoder)
-    qs = params["summary_quantiles"]
-    qs = [float(q) for q in (qs if isinstance(qs, (list, tuple)) else [qs])]
-    if not all(0 <= q <= 1 for q in qs):
-        raise ValueError(f"summary_quantiles must lie in [0, 1], got {qs}")
+    qs = _summary_quantiles(params)
     cap = _cap(params)
     n_q, n_h = _n_query(inputs, SYN, cap), _n_query(inputs, HOLD, cap)
     rows, d_train = _dcr(inputs, SYN, TRAIN, p, n_q)
