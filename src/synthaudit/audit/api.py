@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from synthaudit.audit.engine import DEFAULT_BATCH_SIZE, run_plan
+from synthaudit.audit.execution import Execution
+from synthaudit.audit.reservoir import DEFAULT_SAMPLE_SIZE
 from synthaudit.audit.params import check_params
 from synthaudit.audit.plan import make_plan, validate_selection
 from synthaudit.audit.reference import Reference, reference_values
@@ -21,6 +23,7 @@ from synthaudit.modalities.registry import make_inputs
 from synthaudit.models import Models
 
 if TYPE_CHECKING:  # the report model (pydantic) and its assembly load on first use: `import synthaudit` stays light
+    from synthaudit.audit.execution import Checkpoint
     from synthaudit.audit.policy import Gate
     from synthaudit.data.inputs import AuditInputs
     from synthaudit.report.model import AuditReport
@@ -35,7 +38,8 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
           models: Models | dict[str, str] | None = None, out: str | Path | None = None,
           progress: bool | None = False, stream: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
           fmt: str | None = None, encoding: str = "utf-8", command: str | None = None,
-          **options: Any) -> AuditReport:
+          engine: str = "local", ray_address: str | None = None, workers: int | None = None,
+          sample_size: int = DEFAULT_SAMPLE_SIZE, checkpoint: Any = None, **options: Any) -> AuditReport:
     """Audit synthetic data against real data; returns an :class:`AuditReport` (and writes it to ``out``).
 
     modality: a modality name ("tabular", "text", "dialogue", ...; ``synthaudit.modalities.names()``), or a
@@ -54,7 +58,12 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
     models: a :class:`Models`, or a dict naming backends that replace the offline defaults, e.g.
         ``{"judge": "openai:gpt-4o-mini", "base_url": "http://localhost:8000/v1", "nli": "path/to/nli"}``
         (keys: embedder, lm, toxicity, acceptability, nli, judge, base_url).
-    stream / batch_size / fmt / encoding: how input files are read.
+    stream / batch_size / fmt / encoding: how input files are read (``stream``: in batches, memory bounded by
+        the batch size; the global metrics then see a seeded sample of ``sample_size`` rows per table).
+    engine / ray_address / workers: ``"ray"`` computes shard states on a Ray cluster (``ray_address``; None
+        starts a local one) with ``workers`` actors; see :mod:`synthaudit.audit.execution`.
+    checkpoint: a folder for per-shard states (default: ``<out>/.synthaudit-checkpoint`` when the audit streams
+        and ``out`` is given; False: none): a killed audit re-run with the same arguments resumes there.
     """
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -65,13 +74,40 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
     params = check_params(params)
     gates, policy_source = _gates(policy)
     inputs = prepare_inputs(opts, seed=seed, params=params, stream=stream, fmt=fmt, encoding=encoding)
+    execution = Execution(engine=engine, ray_address=ray_address, workers=workers, sample_size=sample_size,
+                          checkpoint=checkpoint)
     models = resolve_models(models)
     plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
-    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress)
+    store = open_checkpoint(execution, out, stream, opts, inputs, models, plan, batch_size)
+    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress, execution=execution,
+                    checkpoint=store)
     reference = reference_values(opts, plan, models, load=LoadOptions(fmt=fmt, encoding=encoding, stream=stream),
                                  seed=seed, params=params, batch_size=batch_size, progress=progress)
-    return finish(inputs, models, plan, runs, gates=gates, policy_source=policy_source, started=started, t0=t0,
-                  command=command, out=out, reference=reference)
+    report = finish(inputs, models, plan, runs, gates=gates, policy_source=policy_source, started=started, t0=t0,
+                    command=command, out=out, reference=reference)
+    if store is not None:
+        store.done()
+    return report
+
+
+def open_checkpoint(execution: Execution, out: Any, stream: bool, opts: ModalityInputs, inputs: "AuditInputs",
+                    models: Models, plan: Any, batch_size: int) -> "Checkpoint | None":
+    """The checkpoint of this audit (None when it keeps none, or when a one-shot stream cannot be named)."""
+    from synthaudit._version import __version__
+    from synthaudit.audit.execution import Checkpoint, checkpoint_folder
+
+    folder = checkpoint_folder(execution, out, stream)
+    if folder is None:
+        return None
+    data = {role: t.fingerprint() for role, t in inputs.tables.items()}
+    if any(v is None for v in data.values()):
+        inputs.warnings.append("no checkpoint: a one-shot stream has no fingerprint to resume from")
+        return None
+    other = {k: repr(v) for k, v in opts.as_dict().items() if k not in ("synthetic", "real")}
+    parts = {"version": __version__, "modality": opts.modality, "data": data, "options": other,
+             "metrics": [m.id for m in plan.run], "params": inputs.params, "seed": inputs.seed,
+             "batch_size": batch_size, "models": models.describe()}
+    return Checkpoint(folder, Checkpoint.key(parts), inputs, models)
 
 
 def options_for(modality: str | ModalityInputs, *, synthetic: Any = None, real: Any = None,

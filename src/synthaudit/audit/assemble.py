@@ -51,7 +51,7 @@ def metric_entry(run: "MetricRun", inputs: "AuditInputs") -> MetricEntry:
         params=jsonable(inputs.params_for(spec.id, spec.default_params())), error=run.error,
         wall_time_s=round(run.wall_time_s, 6), cpu_time_s=round(run.cpu_time_s, 6),
         n_record_scores=None if r is None or r.record_scores is None else int(len(r.record_scores)),
-        extension=spec.extension, worst=worst_records(spec, r, inputs))
+        extension=spec.extension, worst=worst_records(spec, r, inputs), sample=run.sample)
 
 
 WORST_K = 5
@@ -81,7 +81,7 @@ def worst_records(spec, result, inputs: "AuditInputs", k: int = WORST_K) -> list
 def record_snippets(inputs: "AuditInputs", indices) -> list[str | None]:
     """Short text of synthetic records (the text field, else the row as JSON); None when streamed."""
     table = inputs.tables.get("synthetic")
-    if table is None or not table.materialized or not len(indices):
+    if table is None or not table.materialized or not len(indices) or "synthetic" in inputs.extra.get("sampled", {}):
         return [None] * len(indices)
     frame = table.frame()
     field = inputs.extra.get("field")
@@ -173,7 +173,8 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         run=RunInfo(synthaudit_version=__version__, python=sys.version.split()[0],
                     platform=f"{platform.system()} {platform.machine()}", packages=package_versions(),
                     started_at=started, finished_at=finished, duration_s=round(duration, 3), seed=inputs.seed,
-                    command=command, models=models_used(models, plan, runs)),
+                    command=command, models=models_used(models, plan, runs),
+                    execution=inputs.extra.get("execution")),
         inputs=input_entries(inputs),
         columns=inputs.table_spec.to_dict() if inputs.table_spec else {},
         scorecard=scorecard(inputs.modality, metrics, gates),

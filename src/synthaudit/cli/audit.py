@@ -30,6 +30,14 @@ def common_params() -> list:
         param("encoding", str, "utf-8", "--encoding", help="Text encoding of the input files."),
         param("stream", bool, False, "--stream", help="Stream files in batches (mergeable metrics)."),
         param("batch_size", int, 50_000, "--batch-size", min=1, help="Records (rows) per batch when streaming."),
+        param("sample_size", int, 100_000, "--sample-size", min=0,
+              help="Rows per streamed table that global metrics see (a seeded sample; 0 = every row)."),
+        param("engine", str, "local", "--engine", help="local, or ray (shard states on a Ray cluster)."),
+        param("ray_address", Optional[str], None, "--ray-address", help="Ray cluster to join (default: start one)."),
+        param("workers", Optional[int], None, "--workers", min=1, help="Ray workers (default: one per CPU)."),
+        param("checkpoint", Optional[Path], None, "--checkpoint",
+              help="Folder for per-shard states (default: OUT/.synthaudit-checkpoint when streaming)."),
+        param("no_checkpoint", bool, False, "--no-checkpoint", help="Keep no shard states (no resume)."),
         param("quiet", bool, False, "--quiet", "-q", help="No progress bar and no summary."),
     ]
 
@@ -58,6 +66,7 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
         t.add_column(col, overflow="fold", no_wrap=col == "metric")
     for m in report.metrics:
         value = f"{m.value:.4g}" if m.value is not None else ("[red]failed[/]" if m.status == "failed" else "—")
+        value += " †" if m.sample else ""
         refs = (f"{m.reference:.4g}" if m.reference is not None else "",) if ref else ()
         t.add_row(m.id, m.dimension, value, *refs,
                   escape(_short_good(m) if m.status == "ok" else (m.error or "")[:80]),
@@ -66,6 +75,15 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
         t.add_row(f"[dim]shared: {escape(s['label'])}[/]", "", "", *(("",) if ref else ()), "",
                   f"{s['wall_s']:.2f}", f"{s['cpu_s']:.2f}")
     out_console.print(t)
+    sampled = {role: s for m in report.metrics for role, s in (m.sample or {}).items()}
+    if sampled:
+        rows = ", ".join(f"{role} {s['rows']:,} of {s['of']:,}" for role, s in sampled.items())
+        out_console.print(f"† on a seeded sample of rows ({rows}; --sample-size)", highlight=False)
+    if report.run.execution:
+        e = report.run.execution
+        resumed = f", {e['resumed_shards']} resumed from the checkpoint" if e.get("resumed_shards") else ""
+        out_console.print(f"engine: {e['engine']}, {e['workers']} worker(s), {e['shards']} shards{resumed}",
+                          highlight=False)
     if report.reference:  # said once: what the reference column is, or why there is none
         note = report.reference["note"] + (f" ({report.reference['rows']} rows)" if report.reference.get("rows")
                                            else "")
@@ -103,6 +121,10 @@ def run_audit(modality: str, out: Path, quiet: bool, metrics: Optional[str], dim
     with user_errors():
         if metrics and dimensions:
             raise UsageError("give --metrics or --dimensions, not both")
+        if options.pop("no_checkpoint", False):
+            if options.get("checkpoint") is not None:
+                raise UsageError("give --checkpoint or --no-checkpoint, not both")
+            options["checkpoint"] = False
         _check_out_dir(out)
         from synthaudit.audit.api import audit
 

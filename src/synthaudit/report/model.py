@@ -70,6 +70,9 @@ class MetricEntry(_Model):
     n_record_scores: Optional[int] = None
     extension: bool = Field(False, description="a check beyond the survey's catalog (id '<modality>.ext.<name>')")
     worst: list[dict[str, Any]] = Field([], description="the worst-scoring records of a record metric")
+    sample: Optional[dict[str, dict[str, Any]]] = Field(None, description="a global metric of a streamed audit: per "
+                                                        "input role, the seeded sample of rows it saw (rows, of, "
+                                                        "seed, method)")
     reference: Optional[float] = Field(None, description="the same metric with real data in the synthetic role "
                                        "(tabular: the holdout against the real data): what 'good' looks like "
                                        "for this data set (see AuditReport.reference)")
@@ -138,6 +141,9 @@ class RunInfo(_Model):
     seed: int
     command: Optional[str] = None
     models: dict[str, str] = {}
+    execution: Optional[dict[str, Any]] = Field(None, description="how the metrics ran when not in one pass in "
+                                                "this process: engine, workers, shards, shards resumed from a "
+                                                "checkpoint")
 
 
 class AuditReport(_Model):

@@ -5,7 +5,8 @@ named in ``data.text.TOKENIZER`` (case-folded by default), and are mergeable: th
 count tables, which add up across batches and shards. Records whose text is missing are counted and left
 out. Each batch is tokenised once for all three (``stats.ngrams.batch_tokens``); tokens and n-grams get
 exact integer ids in the audit's shared :class:`~synthaudit.stats.ngrams.Vocabulary`, so a count table is
-a dense array indexed by n-gram id.
+a dense array indexed by n-gram id. Past a size threshold, Distinct-n's set of one n becomes a HyperLogLog
+sketch (:mod:`synthaudit.metrics.text.distinct_sketch`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import pandas as pd
 from synthaudit.data.text import TOKENIZER
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.stats.ngrams import batch_tokens, shared_vocabulary
+from synthaudit.metrics.text import distinct_sketch as sketching
+from synthaudit.metrics.text.distinct_sketch import HLL_LG_K, LG_K_NOTE, SKETCH_ABOVE, SKETCH_NOTE
+from synthaudit.stats.ngrams import TokenBatch, batch_tokens, shared_vocabulary
 
 SYN = "synthetic"
 
@@ -73,13 +76,14 @@ class NgramCounts(MergeableMetric):
         state["missing"] += int(tb.missing.sum())
         state["empty"] += int(((tb.lengths() == 0) & ~tb.missing).sum())
         for n in state["ns"]:
-            state["counts"][n] = add_counts(state["counts"][n], tb.counts(n), inplace=True)
-            if state["per_text_on"]:  # per-text ratio of distinct to total n-grams (per_text_mean scope)
-                total = tb.ngram_totals(n)
-                has = total > 0
-                state["per_text"][n][0] += float(np.sum(tb.distinct_per_record(n)[has] / total[has]))
-                state["per_text"][n][1] += int(has.sum())
+            self.update_n(state, tb, n)
         return state
+
+    def update_n(self, state: dict, tb: TokenBatch, n: int) -> None:
+        """Add one batch's n-grams of length ``n`` to the state."""
+        state["counts"][n] = add_counts(state["counts"][n], tb.counts(n), inplace=True)
+        if state["per_text_on"]:  # per-text ratio of distinct to total n-grams (per_text_mean scope)
+            add_per_text(state, n, tb, tb.distinct_per_record(n))
 
     def merge(self, a: dict, b: dict) -> dict:
         counts_b = b["counts"]
@@ -100,6 +104,14 @@ class NgramCounts(MergeableMetric):
         if state["empty"]:
             notes["empty_texts"] = f"{state['empty']} record(s) with no token"
         return notes
+
+
+def add_per_text(state: dict, n: int, tb: TokenBatch, distinct: np.ndarray) -> None:
+    """Add the batch's per-text Distinct-n (distinct / total n-grams of each text with one) to the state."""
+    total = tb.ngram_totals(n)
+    has = total > 0
+    state["per_text"][n][0] += float(np.sum(distinct[has] / total[has]))
+    state["per_text"][n][1] += int(has.sum())
 
 
 def _distinct(state: dict, n: int, scope: str) -> float | None:
@@ -137,20 +149,47 @@ class TTR(NgramCounts):
 @register(id="text.distinct_n", name="Distinct-N", modality="text", pillar="quality", dimension="diversity",
           section="2.2", direction="higher_better", range=(0.0, 1.0), inputs=("synthetic",), models=("none",),
           computation="mergeable", params={"n": {"default": [1, 2, 3]}, "scope": {"default": "corpus"},
-                                           "lowercase": {"default": True}})
+                                           "lowercase": {"default": True},
+                                           "sketch_above": {"default": SKETCH_ABOVE, "note": SKETCH_NOTE},
+                                           "hll_lg_k": {"default": HLL_LG_K, "note": LG_K_NOTE}})
 class DistinctN(NgramCounts):
     """Distinct-n = |unique n-grams| / |total n-grams| over the pooled corpus (section 2.2, Li et al. 2016);
-    the value is the mean over the chosen n, each n in ``secondary`` (distinct_1, distinct_2, ...)."""
+    the value is the mean over the chosen n, each n in ``secondary`` (distinct_1, distinct_2, ...).
+
+    Exact by default. Past ``sketch_above`` distinct n-grams of one n, that n's exact set becomes a
+    HyperLogLog sketch of the n-grams' content hashes (``stats.sketches.DistinctCounter``; relative standard
+    error 1.04/sqrt(2**hll_lg_k) on |unique n-grams|; totals stay exact) and the notes say so."""
+
+    def init(self, inputs, models) -> dict:
+        state = super().init(inputs, models)
+        params = inputs.params_for(self.spec.id, self.spec.default_params())
+        return {**state, **sketching.initial(params["sketch_above"], params["hll_lg_k"])}
+
+    def update_n(self, state: dict, tb: TokenBatch, n: int) -> None:
+        if n in state["hll"]:
+            distinct = sketching.update(state, tb, n)
+            if state["per_text_on"]:
+                add_per_text(state, n, tb, distinct)
+            return
+        super().update_n(state, tb, n)
+        sketching.convert_if_large(state, n)
+
+    def merge(self, a: dict, b: dict) -> dict:
+        ns = set(a["hll"]) | set(b["hll"])
+        a, b = sketching.converted(a, ns), sketching.converted(b, ns)
+        out = super().merge(a, b)
+        return sketching.merged(out, a, b, ns)
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         scope = _scope(inputs.params_for(self.spec.id, self.spec.default_params()))
-        per_n = {n: _distinct(state, n, scope) for n in state["ns"]}
-        rows = [{"n": n, "value": v, "unique": int(np.count_nonzero(state["counts"][n])),
-                 "total": int(state["counts"][n].sum())} for n, v in per_n.items()]
+        per_n = {n: sketching.distinct(state, n) if n in state["hll"] and scope == "corpus"
+                 else _distinct(state, n, scope) for n in state["ns"]}
+        rows = [{"n": n, "value": v, **sketching.unique_and_total(state, n)} for n, v in per_n.items()]
         defined = [v for v in per_n.values() if v is not None]
+        notes = {**self.base_notes(state), "scope": scope, "value": "mean over n of Distinct-n",
+                 **sketching.notes(state, scope)}
         return MetricResult(value=sum(defined) / len(defined) if defined else None, breakdown=rows,
-                            secondary={f"distinct_{n}": v for n, v in per_n.items()},
-                            notes={**self.base_notes(state), "scope": scope, "value": "mean over n of Distinct-n"})
+                            secondary={f"distinct_{n}": v for n, v in per_n.items()}, notes=notes)
 
 
 @register(id="text.ent_n", name="n-gram Response Entropy (Ent-n)", modality="text", pillar="quality",

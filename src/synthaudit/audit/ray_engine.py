@@ -1,0 +1,82 @@
+"""The Ray engine (issue #13): shard states on a pool of Ray actors, merged on the driver.
+
+Each actor is created once with the audit's options (no rows), the models' description and the metrics'
+initial states; it loads a model the first time a metric asks for it and keeps it for every later shard
+(one load per worker). The driver streams each input, puts a batch in the object store and submits it;
+at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch size. Results
+come back in submission order. Actors are restarted and their tasks retried when a worker process dies
+(``max_restarts=-1, max_task_retries=-1``), so a killed worker does not change the result.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from synthaudit.audit.execution import Execution
+    from synthaudit.audit.shards import ShardResult
+
+
+class _Worker:
+    """The actor: a ShardComputer over this worker's copy of the options and models."""
+
+    def __init__(self, payload: bytes, base: bytes) -> None:
+        from ray import cloudpickle
+
+        from synthaudit.audit.shards import ShardComputer
+        from synthaudit.metrics.registry import all_metrics
+
+        inputs, models, ids = cloudpickle.loads(payload)
+        registry = all_metrics()
+        self.computer = ShardComputer({i: registry[i] for i in ids}, base, inputs, models)
+
+    def run(self, role: str, index: int, batch: Any, ids: list[str]) -> bytes:
+        """The shard's result, written with references to this worker's inputs and models (the driver binds them
+        to its own)."""
+        from synthaudit.audit.transport import dumps
+
+        return dumps(self.computer.run(role, index, batch, ids), self.computer.inputs, self.computer.models)
+
+
+class RayShards:
+    """Shards computed by Ray actors; ``ready`` yields finished shards in order."""
+
+    def __init__(self, execution: "Execution", inputs: Any, models: Any, ids: list[str], base: bytes) -> None:
+        import ray
+        from ray import cloudpickle
+        from ray.util import ActorPool
+
+        from synthaudit.audit.shards import detached, worker_models
+
+        self._started = not ray.is_initialized()
+        if self._started:
+            ray.init(address=execution.ray_address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
+        self.workers = execution.workers or cpus
+        # kept referenced for the whole audit: a restarted actor reads its arguments again
+        self._args = (ray.put(cloudpickle.dumps((detached(inputs), worker_models(models), ids))), ray.put(base))
+        remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_Worker)
+        self._actors = [remote.remote(*self._args) for _ in range(self.workers)]
+        self._pool = ActorPool(self._actors)
+        self._pending = 0
+        self._ray = ray
+        self._inputs, self._models = inputs, models
+
+    def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:
+        ref = self._ray.put(batch)
+        self._pool.submit(lambda actor, v: actor.run.remote(*v), (role, index, ref, ids))
+        self._pending += 1
+
+    def ready(self, flush: bool = False) -> Iterator["ShardResult"]:
+        """Finished shards in order: while more than 2 x workers are in flight (or every one when flushing)."""
+        while self._pending and (flush or self._pending >= 2 * self.workers):
+            from synthaudit.audit.transport import loads
+
+            self._pending -= 1
+            yield loads(self._pool.get_next(), self._inputs, self._models)
+
+    def close(self) -> None:
+        for actor in self._actors:
+            self._ray.kill(actor)
+        if self._started:
+            self._ray.shutdown()

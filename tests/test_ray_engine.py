@@ -1,0 +1,133 @@
+"""The Ray engine (issue #13) on a local Ray cluster started here (2 CPUs, a small object store, as
+../shared/MODELS.md says): record and mergeable values equal the local engine's exactly on tabular, text and
+dialogue data, and a worker killed mid-audit is restarted by Ray without changing the result."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+psutil = pytest.importorskip("psutil")
+
+import synthaudit  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    ray.init(num_cpus=2, object_store_memory=int(2e8), include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def _values(report) -> dict:
+    return {m.id: (m.status, m.value, m.secondary) for m in report.metrics}
+
+
+def _same(local, remote) -> None:
+    a, b = _values(local), _values(remote)
+    assert a.keys() == b.keys()
+    for mid in a:
+        assert a[mid][0] == "ok", (mid, [m.error for m in local.metrics if m.id == mid])
+        assert a[mid] == b[mid], mid
+
+
+@pytest.fixture(scope="module")
+def adult_files(tmp_path_factory, adult_train, adult_test):
+    d = tmp_path_factory.mktemp("adult_ray")
+    adult_train.iloc[:12000].to_csv(d / "real.csv", index=False)
+    adult_test.iloc[:8000].to_csv(d / "syn.csv", index=False)
+    return d
+
+
+def test_tabular_on_ray_equals_the_local_engine(adult_files):
+    common = dict(synthetic=adult_files / "syn.csv", real=adult_files / "real.csv", target="income", seed=0,
+                  stream=True, batch_size=1500, sample_size=5000, checkpoint=False)
+    local = synthaudit.audit("tabular", **common)
+    remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
+    _same(local, remote)
+    assert remote.run.execution["engine"] == "ray" and remote.run.execution["workers"] == 2
+    assert remote.run.execution["shards"] == 6 + 8  # 8,000 synthetic and 12,000 real rows in batches of 1,500
+    assert any(m.sample for m in remote.metrics)  # global metrics on the same seeded sample
+
+
+def test_text_on_ray_equals_the_local_engine_with_a_model_per_worker():
+    corpus = SHARED / "text" / "self_instruct_user_oriented" / "user_oriented_instructions.jsonl"
+    real = SHARED / "text" / "self_instruct_seed" / "seed_tasks.jsonl"
+    if not corpus.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    common = dict(synthetic=corpus, real=real, field="instruction", seed=0, stream=True, batch_size=50,
+                  checkpoint=False, metrics=["text.distinct_n", "text.ttr", "text.ent_n", "text.self_cos_sim",
+                                             "text.ext.near_duplicate_rate", "text.ext.truncation_rate",
+                                             "text.ext.length_distribution"])
+    local = synthaudit.audit("text", **common)
+    remote = synthaudit.audit("text", **common, engine="ray", workers=2)
+    _same(local, remote)
+
+
+def test_dialogue_on_ray_equals_the_local_engine():
+    path = SHARED / "dialogue" / "sgd" / "test_dialogues_001_flat.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    import json
+
+    dialogues = [json.loads(line) for line in path.read_text().splitlines()[:60]]
+    common = dict(synthetic=dialogues, seed=0, batch_size=12, checkpoint=False,
+                  metrics=["dialogue.tsg", "dialogue.nt2t"])
+    local = synthaudit.audit("dialogue", **common)
+    remote = synthaudit.audit("dialogue", **common, engine="ray")
+    _same(local, remote)
+    assert remote.run.execution["shards"] == 5
+
+
+def _ray_workers() -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if any("ray::_Worker" in part for part in (p.info["cmdline"] or [])):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def test_a_worker_killed_mid_audit_is_retried_and_the_result_is_unchanged(adult_files):
+    common = dict(synthetic=adult_files / "syn.csv", real=adult_files / "real.csv", seed=0, stream=True,
+                  batch_size=200, checkpoint=False,
+                  metrics=["tabular.tvd", "tabular.chi2", "tabular.pearson_score", "tabular.contingency_score"])
+    local = synthaudit.audit("tabular", **common)
+    killed: list[int] = []
+    killed_at: list[float] = []
+
+    def kill_one() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            workers = _ray_workers()
+            if workers:
+                time.sleep(0.5)  # let it take shards first
+                try:
+                    os.kill(workers[0].pid, signal.SIGKILL)
+                    killed.append(workers[0].pid)
+                    killed_at.append(time.monotonic())
+                except ProcessLookupError:
+                    continue
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
+    finished_at = time.monotonic()
+    killer.join()
+    assert killed, "no Ray worker was found to kill"
+    assert killed_at[0] < finished_at  # killed while the audit ran
+    assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
+    assert remote.run.execution["shards"] == 40 + 60  # every shard merged once
+    _same(local, remote)
