@@ -257,3 +257,23 @@ def test_streaming_a_file_five_times_the_memory_limit(adult_train, tmp_path):
     kst = got["tabular.kst"]
     assert kst[1] == "ok" and kst[3]["synthetic"]["rows"] == 20000 and kst[3]["synthetic"]["of"] == repeats * len(
         adult_train)
+
+
+def test_cli_streamed_audit_marks_sampled_metrics_and_names_the_engine(adult_files, tmp_path):
+    out = tmp_path / "o"
+    proc = subprocess.run(_cli("audit", "tabular", "-s", adult_files / "syn.csv", "-r", adult_files / "real.csv",
+                               "-o", out, "--stream", "--batch-size", "2000", "--sample-size", "1500",
+                               "--metrics", "tabular.tvd,tabular.kst"),
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    assert "† on a seeded sample of rows (synthetic 1,500 of 7,000, real_reference 1,500 of 9,000" in proc.stdout
+    assert "engine: local, 1 worker(s), 9 shards" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    kst = next(m for m in report["metrics"] if m["id"] == "tabular.kst")
+    assert kst["sample"]["synthetic"]["rows"] == 1500
+    html = (out / "report.html").read_text()
+    assert "computed on a seeded sample of rows: synthetic 1,500 of 7,000" in html
+    assert "local engine, 1 worker(s), 9 shards" in html
+    both = subprocess.run(_cli("audit", "tabular", "-s", adult_files / "syn.csv", "-o", tmp_path / "p",
+                               "--checkpoint", tmp_path / "c", "--no-checkpoint"), capture_output=True, text=True)
+    assert both.returncode != 0 and "not both" in both.stderr + both.stdout and "Traceback" not in both.stderr
