@@ -95,6 +95,10 @@ def test_sharded_local_audit_equals_one_pass_and_global_metrics_are_sampled(adul
                                                        "method": "seeded bottom-k sample by row position"}
     assert by_id["tabular.kst"].sample["real_reference"]["of"] == 9000
     assert by_id["tabular.tvd"].sample is None
+    from synthaudit.analysis.gaps import sample_note
+
+    assert sample_note(by_id["tabular.kst"]) == "synthetic: 2,000 of 7,000 rows; real_reference: 2,000 of 9,000 rows"
+    assert sample_note(by_id["tabular.tvd"]) is None  # the coverage mark is △ only for what was sampled
     assert not (tmp_path / "ck").exists() or not any((tmp_path / "ck").iterdir())  # removed when done
     # a sample as large as the table: every row, nothing marked, the one-pass value
     whole = synthaudit.audit("tabular", **common, stream=True, batch_size=1000, metrics=["tabular.kst"])

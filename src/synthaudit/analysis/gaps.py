@@ -27,6 +27,8 @@ def sample_note(m: MetricEntry) -> str | None:
 
     A metric is sampled only when it really used fewer records than it had:
 
+    * ``sample`` (the field, not a note): the seeded rows a global metric of a streamed audit saw;
+
     * ``sample_size`` and ``population`` (numbers), when a metric states them, decide alone;
     * a ``sample`` / ``sampled`` note is written only when a sampler dropped records; ``<side>_sampled_rows``
       (a number) likewise;
@@ -35,6 +37,8 @@ def sample_note(m: MetricEntry) -> str | None:
       metric, not a sample that a larger cap would avoid). A sample of a figure (the embedding map's points) or
       the words "seeded sample" alone do not make the value sampled.
     """
+    if m.sample:  # a global metric of a streamed audit saw a seeded sample of rows (audit/reservoir.py)
+        return "; ".join(f"{role}: {s['rows']:,} of {s['of']:,} rows" for role, s in m.sample.items())
     size, population = m.notes.get("sample_size"), m.notes.get("population")
     if _is_number(size) and _is_number(population):
         return f"sample_size {size:g} of {population:g}" if size < population else None
