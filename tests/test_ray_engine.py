@@ -131,3 +131,24 @@ def test_a_worker_killed_mid_audit_is_retried_and_the_result_is_unchanged(adult_
     assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
     assert remote.run.execution["shards"] == 40 + 60  # every shard merged once
     _same(local, remote)
+
+
+def test_ray_resumes_shards_a_local_run_left_in_the_checkpoint(adult_files, tmp_path, monkeypatch):
+    """Shard states do not depend on where they were computed: a partial checkpoint of a local run (every other
+    shard deleted) is resumed by the Ray engine, resumed and computed shards merged in order."""
+    from synthaudit.audit.execution import Checkpoint
+
+    common = dict(synthetic=adult_files / "syn.csv", real=adult_files / "real.csv", seed=0, stream=True,
+                  batch_size=1000, checkpoint=tmp_path / "ck",
+                  metrics=["tabular.tvd", "tabular.chi2", "tabular.pearson_score", "tabular.ext.trivariate_tvd"])
+    with monkeypatch.context() as m:
+        m.setattr(Checkpoint, "done", lambda self: None)  # keep the states, as a killed run would
+        local = synthaudit.audit("tabular", **common)
+    files = sorted((tmp_path / "ck").glob("*/*.state"))
+    assert len(files) == 8 + 12
+    for f in files[::2]:
+        f.unlink()
+    remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
+    assert remote.run.execution["resumed_shards"] == 10 and remote.run.execution["shards"] == 20
+    _same(local, remote)
+    assert not list((tmp_path / "ck").glob("*/*.state"))
