@@ -281,3 +281,21 @@ def test_cli_streamed_audit_marks_sampled_metrics_and_names_the_engine(adult_fil
     both = subprocess.run(_cli("audit", "tabular", "-s", adult_files / "syn.csv", "-o", tmp_path / "p",
                                "--checkpoint", tmp_path / "c", "--no-checkpoint"), capture_output=True, text=True)
     assert both.returncode != 0 and "not both" in both.stderr + both.stdout and "Traceback" not in both.stderr
+
+
+def test_streamed_files_are_counted_not_loaded_so_model_samples_keep_their_rate(tmp_path):
+    from synthaudit.data.inputs import AuditInputs
+    from synthaudit.data.tabular import Table
+    from synthaudit.metrics.sampling import Sampler
+
+    frame = pd.DataFrame({"text": [f"record {i} é" for i in range(10)]})
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in frame.to_dict("records"))
+                                      + "\n\n", encoding="utf-8")
+    frame.to_csv(tmp_path / "a.csv.gz", index=False)
+    frame.to_parquet(tmp_path / "a.parquet")
+    for name in ("a.jsonl", "a.csv.gz", "a.parquet"):
+        table = Table.from_any(tmp_path / name, name, stream=True)
+        assert table.count_rows() == 10 and not table.materialized, name
+    inputs = AuditInputs(modality="text", tables={"synthetic": Table.from_any(tmp_path / "a.jsonl", "s", stream=True)})
+    assert Sampler(inputs, 5).rate == 0.5
+    assert Table.from_any(iter([frame]), "one-shot").count_rows() is None

@@ -531,6 +531,23 @@ class Table:
     def n_rows(self) -> int | None:
         return self._n_rows
 
+    def count_rows(self) -> int | None:
+        """The number of records without loading them: known for frames and Arrow sources, read from a Parquet
+        footer, counted as non-blank lines of JSON Lines and text files, and as lines after the header of a CSV
+        (an upper bound when quoted fields hold line breaks); None for a one-shot stream."""
+        if self._n_rows is not None or self._frame is not None:
+            return self._n_rows if self._frame is None else len(self._frame)
+        if not self.path or self.format not in ("parquet", "jsonl", "txt", "csv", "tsv"):
+            return None
+        path = Path(self.path)
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        with files.opener_for(path)(path, "rb") as f:
+            count = sum(1 for line in f if line.strip())
+        return count - 1 if self.format in ("csv", "tsv") else count
+
     def fingerprint(self) -> str | None:
         """sha256 of the file bytes, or of the contents (column names + row hashes); None for a
         stream that has not been read through yet."""

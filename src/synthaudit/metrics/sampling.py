@@ -31,7 +31,7 @@ class Sampler:
 
     def __init__(self, inputs: "AuditInputs", max_records: int, role: str = "synthetic") -> None:
         table = inputs.tables.get(role)
-        total = len(table.frame()) if table is not None and table.materialized else None
+        total = table.count_rows() if table is not None else None  # a streamed file is counted, not loaded
         self.rate = 1.0 if not max_records or total is None or total <= max_records else max_records / total
         self.seed, self.total, self.max_records = inputs.seed, total, max_records
         self.kept = self.skipped = 0
