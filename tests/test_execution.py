@@ -95,6 +95,11 @@ def test_sharded_local_audit_equals_one_pass_and_global_metrics_are_sampled(adul
                                                        "method": "seeded bottom-k sample by row position"}
     assert by_id["tabular.kst"].sample["real_reference"]["of"] == 9000
     assert by_id["tabular.tvd"].sample is None
+    # the sampled KS is within the DKW bound of the full-data one: each sample's ECDF is within
+    # eps = sqrt(ln(2/alpha) / 2k) of its table's (Serfling: sampling without replacement is no worse), so the
+    # statistic (and the mean over columns, tabular.kst) moves by at most eps_synthetic + eps_real
+    eps = 2 * np.sqrt(np.log(2 / 1e-4) / (2 * 2000))
+    assert abs(b["tabular.kst"] - a["tabular.kst"]) <= eps
     from synthaudit.analysis.gaps import sample_note
 
     assert sample_note(by_id["tabular.kst"]) == "synthetic: 2,000 of 7,000 rows; real_reference: 2,000 of 9,000 rows"
