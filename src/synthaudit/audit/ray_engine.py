@@ -1,7 +1,7 @@
 """The Ray engine (issue #13): shard states on a pool of Ray actors, merged on the driver.
 
-Each actor is created once with the audit's options (no rows), the models' description and the metrics'
-initial states; it loads a model the first time a metric asks for it and keeps it for every later shard
+Each actor sets itself up once from the audit's options (no rows), the models' description and the metrics'
+initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps it for every later shard
 (one load per worker). The driver streams each input, puts a batch in the object store and submits it;
 at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch size. Results
 come back in submission order. Actors are restarted and their tasks retried when a worker process dies
@@ -17,23 +17,31 @@ if TYPE_CHECKING:
 
 
 class _Worker:
-    """The actor: a ShardComputer over this worker's copy of the options and models."""
+    """The actor: a ShardComputer over this worker's copy of the options and models, set up on its first shard
+    (and again after a restart) from the two object references every call carries, unresolved, in a list."""
 
-    def __init__(self, payload: bytes, base: bytes) -> None:
+    def __init__(self) -> None:
+        self.computer: Any = None
+
+    def _setup(self, refs: list) -> None:
+        import ray
         from ray import cloudpickle
 
         from synthaudit.audit.shards import ShardComputer
         from synthaudit.metrics.registry import all_metrics
 
+        payload, base = ray.get(refs)
         inputs, models, ids = cloudpickle.loads(payload)
         registry = all_metrics()
         self.computer = ShardComputer({i: registry[i] for i in ids}, base, inputs, models)
 
-    def run(self, role: str, index: int, batch: Any, ids: list[str]) -> bytes:
+    def run(self, role: str, index: int, batch: Any, ids: list[str], setup: list) -> bytes:
         """The shard's result, written with references to this worker's inputs and models (the driver binds them
         to its own)."""
         from synthaudit.audit.transport import dumps
 
+        if self.computer is None:
+            self._setup(setup)
         return dumps(self.computer.run(role, index, batch, ids), self.computer.inputs, self.computer.models)
 
 
@@ -56,7 +64,7 @@ class RayShards:
         # kept referenced for the whole audit: a restarted actor reads its arguments again
         self._args = (ray.put(cloudpickle.dumps((detached(inputs), worker_models(models), ids))), ray.put(base))
         remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_Worker)
-        self._actors = [remote.remote(*self._args) for _ in range(self.workers)]
+        self._actors = [remote.remote() for _ in range(self.workers)]
         self._pool = ActorPool(self._actors)
         self._pending = 0
         self._ray = ray
@@ -64,7 +72,7 @@ class RayShards:
 
     def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:
         ref = self._ray.put(batch)
-        self._pool.submit(lambda actor, v: actor.run.remote(*v), (role, index, ref, ids))
+        self._pool.submit(lambda actor, v: actor.run.remote(*v), (role, index, ref, ids, list(self._args)))
         self._pending += 1
 
     def ready(self, flush: bool = False) -> Iterator["ShardResult"]:
