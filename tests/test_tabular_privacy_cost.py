@@ -1,7 +1,7 @@
 """The cost measures of the tabular privacy metrics (issue #12) change no meaning:
 
 * the category-signature nearest-neighbour index (stats/knn_index.py) returns exactly the brute-force kernel's
-  distances and indices;
+  distances and indices, and the DOMIAS kernel densities through it exactly the brute-force sums (issue #13);
 * exact copies are counted over every synthetic row (hashing), whatever the query sample: a verbatim copy
   reads exactly 1 at any size and any cap;
 * the membership attacks' default cap (5,000 members and 5,000 non-members) moves the AUC by no more than its
@@ -56,6 +56,81 @@ def test_indexed_knn_equals_brute_force(seed):
                         # business; every finite neighbour is the same row
                         finite = np.isfinite(want[0])
                         np.testing.assert_array_equal(got[1][finite], want[1][finite])
+
+
+@pytest.mark.parametrize("collide", ["none", "all", "column"])
+def test_indexed_knn_survives_hash_collisions(monkeypatch, collide):
+    """The index reads a row's mismatches from its hash run and checks them only for a row that would enter the
+    top k: colliding signatures (every row in every run, or runs that ignore a column) change no result."""
+    monkeypatch.setattr(knn_index, "KDE_GROUP_AFTER", 2)  # the density kernel's run counts, on small tables too
+    monkeypatch.setattr(knn_index, "KDE_GROUP_FACTOR", 0)
+    if collide == "all":
+        monkeypatch.setattr(knn_index, "_terms", lambda cat: np.zeros(cat.shape, dtype=np.uint64))
+    elif collide == "column":  # column 0 never counts in a signature
+        terms = knn_index._terms
+        monkeypatch.setattr(knn_index, "_terms", lambda cat: np.hstack([np.zeros((len(cat), 1), np.uint64),
+                                                                        terms(cat)[:, 1:]]))
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        nq, nt, kn, kc = rng.integers(1, 80), rng.integers(3, 120), rng.integers(0, 3), rng.integers(3, 6)
+        qn, tn = np.round(rng.random((nq, kn)), 1), np.round(rng.random((nt, kn)), 1)
+        qc, tc = rng.integers(0, 3, (nq, kc)), rng.integers(0, 3, (nt, kc))
+        for k in (1, 3):
+            for p in (1, 2):
+                for self_ in (False, True):
+                    q = (tn, tc) if self_ else (qn, qc)
+                    want = neighbors.knn(*q, tn, tc, k=k, p=p, exclude_self=self_)
+                    got = knn_index.knn(*q, tn, tc, k=k, p=p, exclude_self=self_)
+                    np.testing.assert_array_equal(got[0], want[0])
+                    np.testing.assert_array_equal(got[1], want[1])
+        for h in (0.01, 0.2, 2.0):
+            own = np.where(rng.random(nt) < 0.5, np.arange(nt), -1)
+            want = neighbors.kernel_log_density(tn, tc, tn, tc, bandwidth=h, self_index=own)
+            got = knn_index.kernel_log_density(tn, tc, tn, tc, bandwidth=h, self_index=own,
+                                               index=knn_index.signature_index(tc))
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("group_after, group_factor", [(2048, 2), (1, 0), (5, 0), (20, 1)])
+def test_indexed_kernel_density_equals_brute_force_bit_for_bit(monkeypatch, seed, group_after, group_factor):
+    """The DOMIAS densities through the index are the brute-force kernel's sums, bit for bit, at bandwidths below
+    and above the mismatch cost (below: most rows are skipped; above: every row counts), with and without the
+    per-run mismatch counts (rows skipped on their run's mismatches)."""
+    monkeypatch.setattr(knn_index, "KDE_GROUP_AFTER", group_after)
+    monkeypatch.setattr(knn_index, "KDE_GROUP_FACTOR", group_factor)
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(6):
+        nq, nt, kn, kc = rng.integers(1, 60), rng.integers(2, 300), rng.integers(1, 4), rng.integers(3, 6)
+        card = int(rng.integers(1, 4))
+        tn = rng.random((nt, kn))
+        qn = np.where(rng.random((nq, kn)) < 0.3, tn[rng.integers(0, nt, nq)], rng.random((nq, kn)))
+        qc, tc = rng.integers(0, card + 1, (nq, kc)), rng.integers(0, card + 1, (nt, kc))
+        own = np.where(rng.random(nq) < 0.5, rng.integers(0, nt, nq), -1)
+        index = knn_index.signature_index(tc)
+        for h in (0.003, 0.03, 0.3, 3.0):
+            want = neighbors.kernel_log_density(qn, qc, tn, tc, bandwidth=h, self_index=own)
+            got = knn_index.kernel_log_density(qn, qc, tn, tc, bandwidth=h, self_index=own, index=index)
+            np.testing.assert_array_equal(got, want)
+    tn[0, 0] = np.nan  # a non-finite number: the brute-force kernel itself
+    want = neighbors.kernel_log_density(qn, qc, tn, tc, bandwidth=0.3, self_index=own)
+    got = knn_index.kernel_log_density(qn, qc, tn, tc, bandwidth=0.3, self_index=own, index=index)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_indexed_kernel_density_on_adult_rows(splits, monkeypatch):
+    train, hold, other = splits
+    inputs = prepare_tabular(synthetic=other, real=train, holdout=hold)
+    _, tables = privacy._encoding(inputs)
+    q, r = tables["train"], tables["synthetic"]
+    h = privacy.kde_bandwidth(inputs)
+    index = knn_index.signature_index(r.cat)
+    for group_after in (2048, 300):
+        monkeypatch.setattr(knn_index, "KDE_GROUP_AFTER", group_after)
+        for bandwidth in (h, 0.1, 0.3, 1.0):
+            want = neighbors.kernel_log_density(q.num, q.cat, r.num, r.cat, bandwidth=bandwidth)
+            got = knn_index.kernel_log_density(q.num, q.cat, r.num, r.cat, bandwidth=bandwidth, index=index)
+            np.testing.assert_array_equal(got, want)
 
 
 def test_indexed_knn_falls_back_to_brute_force(monkeypatch):

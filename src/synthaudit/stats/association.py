@@ -70,9 +70,8 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     if n < 2:
         return float("nan")
     # compact codes: only the categories present on these rows count (as the rows/columns of a crosstab)
-    ua, a = np.unique(a, return_inverse=True)
-    ub, b = np.unique(b, return_inverse=True)
-    r, c = len(ua), len(ub)
+    a, r = _compact(a)
+    b, c = _compact(b)
     if min(r, c) < 2:
         return float("nan")
     joint = a.astype(np.int64) * c + b
@@ -90,6 +89,14 @@ def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(max(phi2, 0.0) / (min(r, c) - 1)))
 
 
+def _compact(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """(the rank of each code among the distinct codes present, how many are present): ``np.unique(codes,
+    return_inverse=True)`` for non-negative integer codes, by counting instead of sorting."""
+    present = np.bincount(codes) > 0
+    rank = np.cumsum(present) - 1
+    return rank[codes].astype(np.int64), int(present.sum())
+
+
 def correlation_ratio(groups: np.ndarray, y: np.ndarray) -> float:
     """eta = sqrt(SS_between / SS_total) of numbers ``y`` grouped by the codes ``groups`` (0 = missing), over the
     pairwise-complete rows (NaN when fewer than 2 rows, fewer than 2 groups, or constant numbers)."""
@@ -98,8 +105,7 @@ def correlation_ratio(groups: np.ndarray, y: np.ndarray) -> float:
     g, y = g[keep], y[keep]
     if y.size < 2:
         return float("nan")
-    _, g = np.unique(g, return_inverse=True)
-    k = int(g.max()) + 1
+    g, k = _compact(g)
     if k < 2:
         return float("nan")
     mean = float(y.mean())

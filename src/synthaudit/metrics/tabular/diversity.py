@@ -35,8 +35,7 @@ def coverage_rows(inputs) -> list[dict]:
     real, syn, spec = inputs.frame(REAL), inputs.frame(SYN), inputs.table_spec
     rows = []
     for c in spec.categorical:
-        r = set(real[c].dropna().astype(str))
-        s = set(syn[c].dropna().astype(str))
+        r, s = _labels(real[c]), _labels(syn[c])
         missing = sorted(r - s)
         rows.append({"kind": "category", "column": c, "coverage": len(r & s) / len(r) if r else None,
                      "real_categories": len(r), "missing_examples": missing[:5]})
@@ -54,3 +53,15 @@ def coverage_rows(inputs) -> list[dict]:
         rows.append({"kind": "range", "column": c, "coverage": float(cov), "real_min": float(lo),
                      "real_max": float(hi), "synthetic_min": float(s.min()), "synthetic_max": float(s.max())})
     return rows
+
+
+def _labels(series) -> set:
+    """The set of a column's non-missing values as text: ``set(series.dropna().astype(str))``; for a
+    categorical column (as the audit's coerced tables hold them) its distinct values are converted once each
+    rather than row by row."""
+    import pandas as pd
+
+    present = series.dropna()
+    if isinstance(series.dtype, pd.CategoricalDtype) and len(present):
+        return set(pd.Series(present.unique()).astype(str))
+    return set(present.astype(str))

@@ -59,13 +59,27 @@ def sample_triples(columns: list[str], max_triples: int | None, seed: int) -> tu
     return sorted((ordered(t) for t in chosen), key=lambda t: tuple(position[c] for c in t)), total
 
 
+#: joint code spaces up to this size are counted with bincount (else np.unique on the joint codes): the same keys,
+#: ascending, and counts
+_DENSE_CELLS = 4_000_000
+
+
 def count_triples(a: pd.Series, b: pd.Series, c: pd.Series) -> Counter:
     """Counts of each (a, b, c) value triple, missing values counted under ``MISSING``; vectorised on codes."""
-    ca, la = category_codes(a)
-    cb, lb = category_codes(b)
-    cc, lc = category_codes(c)
+    return _count_coded(category_codes(a), category_codes(b), category_codes(c))
+
+
+def _count_coded(a: tuple[np.ndarray, list], b: tuple[np.ndarray, list], c: tuple[np.ndarray, list]) -> Counter:
+    """count_triples on the ``category_codes`` of the three columns."""
+    (ca, la), (cb, lb), (cc, lc) = a, b, c
     kb, kc = len(lb), len(lc)
-    keys, vals = np.unique((ca * kb + cb) * kc + cc, return_counts=True)
+    joint = (ca * kb + cb) * kc + cc
+    if len(la) * kb * kc <= _DENSE_CELLS:
+        counts = np.bincount(joint, minlength=len(la) * kb * kc)
+        keys = np.flatnonzero(counts)
+        vals = counts[keys]
+    else:
+        keys, vals = np.unique(joint, return_counts=True)
     return Counter({(la[k // (kb * kc)], lb[(k // kc) % kb], lc[k % kc]): int(v)
                     for k, v in zip(keys.tolist(), vals.tolist())})
 
@@ -101,15 +115,16 @@ class TrivariateTVD(MergeableMetric):
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         state.setdefault(role, {t: Counter() for t in state["triples"]})
-        cache: dict[str, pd.Series] = {}
+        cache: dict[str, tuple[np.ndarray, list]] = {}
 
-        def col(name: str) -> pd.Series:
+        def col(name: str) -> tuple[np.ndarray, list]:  # each column binned and coded once per batch
             if name not in cache:
-                cache[name] = discretize(batch[name], state["edges"][name]) if name in state["edges"] else batch[name]
+                cache[name] = category_codes(discretize(batch[name], state["edges"][name])
+                                             if name in state["edges"] else batch[name])
             return cache[name]
 
         for t in state["triples"]:
-            state[role][t].update(count_triples(*(col(c) for c in t)))
+            state[role][t].update(_count_coded(*(col(c) for c in t)))
         return state
 
     def merge(self, a: dict, b: dict) -> dict:

@@ -20,7 +20,9 @@ content, so a sample (and every result) depends on the seed and the rows, never 
 
 Speed: nearest neighbours come from the exact category-signature index of :mod:`synthaudit.stats.knn_index`
 (the same distances and indices as the brute-force kernel); each (query, reference) pass runs once per audit
-and is shared by tabular.dcr, tabular.dcr_real_to_syn, the neg_dcr attack and tabular.ext.nndr.
+and is shared by tabular.dcr, tabular.dcr_real_to_syn, the neg_dcr attack and tabular.ext.nndr. The DOMIAS
+densities go through the same indexes (the brute-force kernel's sums, bit for bit: rows whose terms cannot change
+a sum are not visited).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from synthaudit.metrics.tabular.encoding import Encoded, MixedEncoder, encoded_t
 from synthaudit.metrics.tabular.features import canonical_order, needs_columns
 from synthaudit.stats.counts import MISSING
 from synthaudit.stats.hashing import splitmix64 as _mix64
+from synthaudit.stats.knn_index import kernel_log_density as indexed_kernel_log_density
 from synthaudit.stats.knn_index import knn as indexed_knn
 from synthaudit.stats.knn_index import MAX_INDEX_CELLS, MIN_CAT_COLUMNS, SignatureIndex, signature_index
 from synthaudit.stats.neighbors import kernel_log_density, knn  # noqa: F401 (knn: part of this module's API)
@@ -441,8 +444,12 @@ def attack_scores(inputs, attack: str, cap: int | None) -> dict[str, Any]:
             h = kde_bandwidth(inputs)
 
             def logratio(q: Encoded, own: np.ndarray | None) -> np.ndarray:
-                ls = kernel_log_density(q.num, q.cat, syn.num, syn.cat, bandwidth=h)
-                lr = kernel_log_density(q.num, q.cat, hold.num, hold.cat, bandwidth=h, self_index=own)
+                # the category-signature indexes skip only rows whose terms cannot change the sums: the values
+                # of neighbors.kernel_log_density, bit for bit
+                ls = indexed_kernel_log_density(q.num, q.cat, syn.num, syn.cat, bandwidth=h,
+                                                index=_signature_index(inputs, SYN))
+                lr = indexed_kernel_log_density(q.num, q.cat, hold.num, hold.cat, bandwidth=h, self_index=own,
+                                                index=_signature_index(inputs, HOLD))
                 return np.round(ls - lr, SCORE_DECIMALS)
 
             out["g_mem"] = logratio(t[TRAIN].take(mem_rows), None)

@@ -12,7 +12,6 @@ one-line ``caption`` and folded ``details``.
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,7 +67,11 @@ def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dic
     out = _pair_heatmap(fidelity)
     if inputs is not None and fidelity:
         try:
-            out += data_figures(fidelity, inputs)
+            # one BLAS thread: the figures' products are small, and a second OpenBLAS thread only spins (issue #13)
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1, user_api="blas"):
+                out += data_figures(fidelity, inputs)
         except Exception as exc:  # a figure must not cost the audit its report
             warnings.warn(f"tabular report figures skipped: {type(exc).__name__}: {exc}", RuntimeWarning,
                           stacklevel=2)
@@ -311,19 +314,34 @@ def _levels(real: pd.Series, syn: pd.Series, numeric: bool, is_datetime: bool) -
             return np.where(np.isnan(x), -1, idx)
 
         return labels, level
-    counts = Counter(real.dropna().astype(str)) if real.notna().any() else Counter(syn.dropna().astype(str))
-    both = Counter(syn.dropna().astype(str))
-    keys = [k for k, _ in counts.most_common()] + [k for k, _ in both.most_common() if k not in counts]
+    counts = _most_common(real.dropna().astype(str)) if real.notna().any() else _most_common(syn.dropna().astype(str))
+    both = _most_common(syn.dropna().astype(str))
+    seen = set(counts)
+    keys = counts + [k for k in both if k not in seen]
     top = keys[:CROSS_LEVELS - 1] if len(keys) > CROSS_LEVELS else keys
     labels = [k if len(k) <= 16 else k[:15] + "…" for k in top] + ([OTHER] if len(keys) > len(top) else [])
     index = {k: i for i, k in enumerate(top)}
 
     def level(series: pd.Series) -> np.ndarray:
-        out = np.array([index.get(v, len(top)) for v in series.astype(str)], dtype=np.int64) if len(series) \
-            else np.empty(0, np.int64)
+        if not len(series):
+            return np.empty(0, np.int64)
+        # each distinct text looked up once (the rows take its level through their factorize codes)
+        codes, uniques = pd.factorize(series.astype(str))
+        lookup = np.array([index.get(v, len(top)) for v in uniques] + [len(top)], dtype=np.int64)
+        out = lookup[np.where(codes >= 0, codes, len(uniques))]
         return np.where(series.isna().to_numpy(), -1, out)
 
     return labels, level
+
+
+def _most_common(texts: pd.Series) -> list[str]:
+    """The distinct values of ``texts``, most frequent first, ties in order of first appearance:
+    ``[k for k, _ in Counter(texts).most_common()]`` without a Python loop over the rows."""
+    if not len(texts):
+        return []
+    codes, uniques = pd.factorize(texts)  # uniques in order of first appearance
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return [uniques[i] for i in np.argsort(-counts, kind="stable")]
 
 
 def _pair_plot(a: str, b: str, real: pd.DataFrame, syn: pd.DataFrame, ra: Any, sa: Any, i: int, j: int,
