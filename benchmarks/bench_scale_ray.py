@@ -137,6 +137,11 @@ def summarise(workload: str, size: int, batch_size: int, runs: list[dict]) -> di
     return out
 
 
+def _other(v: dict) -> str:
+    x = v.get("others_cores_avg")
+    return f"{x:.2f}" if x is not None else f"load {v['load_before'][0]}"
+
+
 def markdown(summaries: list[dict], runs: list[dict], machine: dict) -> str:
     lines = ["# Local engine vs Ray (issue #13)", "",
              f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, {machine['ram_gib']} GiB RAM, shared (load "
@@ -154,10 +159,16 @@ def markdown(summaries: list[dict], runs: list[dict], machine: dict) -> str:
             rs = f"{v['cluster_start_s']:.1f}" if v["cluster_start_s"] else "—"
             other = f"{v['ray_other_cpu_s']:.1f}" if k.startswith("ray") else "—"
             lines.append(f"| {k} | {v['audit_wall_s']:.1f} | {v['driver_cpu_s']:.1f} | {wc} | {other} | "
-                         f"{v['total_cpu_s']:.1f} | {v['driver_peak_rss_mb']:,.0f} | {wp} | {rs} | {v['others_cores_avg']:.2f} |")
+                         f"{v['total_cpu_s']:.1f} | {v['driver_peak_rss_mb']:,.0f} | {wp} | {rs} | {_other(v)} |")
         lines += ["", f"Scaling efficiency T(1) / (2 T(2)) = **{s['scaling_efficiency_ray']:.0%}**; Ray with 2 workers vs "
                   f"the local engine: {s['speedup_ray2_vs_local']:.2f}x wall, {s['cpu_ray2_over_local']:.2f}x the CPU "
-                  "seconds.", ""]
+                  "seconds.", "", "Every run (the table above shows each configuration's fastest):", "",
+                  "| repeat | engine | audit wall s | total CPU s | other jobs' cores during the audit |",
+                  "|---|---|---|---|---|"]
+        for r in [r for r in runs if r["workload"] == s["workload"]]:
+            lines.append(f"| {r['repeat'] + 1} | {r['config']} | {r['audit_wall_s']:.1f} | {r['total_cpu_s']:.1f} | "
+                         f"{_other(r)} |")
+        lines.append("")
     lines += ["Commands:", ""] + [f"* `{c}`" for c in dict.fromkeys(r["command"] for r in runs)]
     return "\n".join(lines)
 
@@ -175,6 +186,8 @@ def main() -> None:
     ap.add_argument("--wait-quiet", type=float, default=0.5,
                     help="before each configuration wait until other processes use fewer cores than this (0: no wait)")
     ap.add_argument("--wait-timeout", type=float, default=300.0)
+    ap.add_argument("--from-raw", action="store_true",
+                    help="check and write the runs of the last invocation ($SYNTHAUDIT_BENCH_DIR/scale_ray_W_raw.json)")
     args = ap.parse_args()
     machine = sc.machine()
     if args.workload == "tabular":
@@ -192,7 +205,11 @@ def main() -> None:
                + (f"--rows {size}" if args.workload == "tabular" else f"--records {size}")
                + f" --batch-size {batch} --repeat {args.repeat}")
     runs = []
-    for rep in range(args.repeat):
+    raw = sc.WORK / f"scale_ray_{args.workload}_raw.json"
+    if args.from_raw:
+        runs = json.loads(raw.read_text())
+        command, size, batch = runs[0]["command"], runs[0]["size"], runs[0]["batch_size"]
+    for rep in range(0 if args.from_raw else args.repeat):
         order = configs if rep % 2 == 0 else configs[::-1]  # alternate the order: drift in the machine's load
         for config in order:
             r = run_config(config, spec, args.wait_quiet, args.wait_timeout)
@@ -200,7 +217,8 @@ def main() -> None:
             runs.append(r)
             print(json.dumps({k: r[k] for k in ("config", "audit_wall_s", "driver_cpu_s", "total_cpu_s",
                                                 "driver_peak_rss_mb", "others_cores_avg", "wait_quiet")}), flush=True)
-    (sc.WORK / f"scale_ray_{args.workload}_raw.json").write_text(json.dumps(runs, default=str))  # kept if a check fails
+    if not args.from_raw:
+        raw.write_text(json.dumps(runs, default=str))  # kept if a check or the report fails
     reference = next(r for r in runs if r["config"] == "local")
     bad = [(mid, r["config"]) for r in runs for mid, st in r["status"].items() if st != "ok"]
     assert not bad, (bad, [r["errors"] for r in runs])
