@@ -26,6 +26,10 @@ started); peak RSS (VmHWM) of the driver and of each actor process. Scaling effi
 (2 x T(2 workers)). Every metric's status, value and secondary values on Ray must equal the local engine's: the
 script asserts it.
 
+Before each configuration the script waits until other processes use < 0.5 cores (``--wait-quiet``, at most
+``--wait-timeout`` s) and records what they used during the audit. The runs are also kept in
+$SYNTHAUDIT_BENCH_DIR/scale_ray_WORKLOAD_raw.json; ``--from-raw`` checks and writes them again.
+
 Writes benchmarks/results/scale_ray.{json,md} (runs of other workloads are kept).
 """
 from __future__ import annotations
@@ -144,14 +148,17 @@ def _other(v: dict) -> str:
 
 def markdown(summaries: list[dict], runs: list[dict], machine: dict) -> str:
     lines = ["# Local engine vs Ray (issue #13)", "",
-             f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, {machine['ram_gib']} GiB RAM, shared (load "
-             "averages below). Each configuration in a fresh process under `nice -n 10`; best wall time over the "
+             f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, {machine['ram_gib']} GiB RAM, shared with "
+             "other people's jobs ('other jobs' cores': what other processes used on average during the audit, from "
+             "/proc/stat; each configuration waited for a quiet moment first, `--wait-quiet`). Each configuration "
+             "in a fresh process under `nice -n 10`; best wall time over the "
              "repeats. CPU: driver = the driver process; workers = the Ray actor processes; Ray other = gcs, raylet, "
              "idle workers and agents; total = all of them. Values on Ray equal the local engine's (asserted).", ""]
     for s in summaries:
         unit = "rows (synthetic = real)" if s["workload"] == "tabular" else "records"
         lines += [f"## {s['workload']}: {s['size']:,} {unit}, batch {s['batch_size']:,}", "",
-                  "| engine | audit wall s | driver CPU s | worker CPU s | Ray other CPU s | total CPU s | driver peak MB "
+                  "| engine | audit wall s | driver CPU s | worker CPU s | Ray other CPU s | total CPU s "
+                  "| driver peak MB "
                   "| worker peak MB | Ray start s | other jobs' cores |", "|---|---|---|---|---|---|---|---|---|---|"]
         for k, v in s["best"].items():
             wc = " + ".join(f"{x:.1f}" for x in v["worker_cpu_s"]) or "—"
@@ -160,7 +167,8 @@ def markdown(summaries: list[dict], runs: list[dict], machine: dict) -> str:
             other = f"{v['ray_other_cpu_s']:.1f}" if k.startswith("ray") else "—"
             lines.append(f"| {k} | {v['audit_wall_s']:.1f} | {v['driver_cpu_s']:.1f} | {wc} | {other} | "
                          f"{v['total_cpu_s']:.1f} | {v['driver_peak_rss_mb']:,.0f} | {wp} | {rs} | {_other(v)} |")
-        lines += ["", f"Scaling efficiency T(1) / (2 T(2)) = **{s['scaling_efficiency_ray']:.0%}**; Ray with 2 workers vs "
+        lines += ["", f"Scaling efficiency T(1) / (2 T(2)) = **{s['scaling_efficiency_ray']:.0%}**; Ray with 2 "
+                  "workers vs "
                   f"the local engine: {s['speedup_ray2_vs_local']:.2f}x wall, {s['cpu_ray2_over_local']:.2f}x the CPU "
                   "seconds.", "", "Every run (the table above shows each configuration's fastest):", "",
                   "| repeat | engine | audit wall s | total CPU s | other jobs' cores during the audit |",

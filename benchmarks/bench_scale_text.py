@@ -9,8 +9,9 @@ the embedder alone.
 lexical and record metrics (text.distinct_n, text.ttr, text.ent_n, text.ext.exact_duplicate_rate,
 text.ext.near_duplicate_rate, text.ext.length_distribution, text.ext.truncation_rate, text.ext.empty_rate,
 text.ext.encoding_noise_rate; default parameters) on a JSON Lines file of N records, in its own process under
-``nice -n 10``. Measured from the parent: wall, CPU (user + sys, ``os.wait4``) and peak RSS (``ru_maxrss``) of that
-process, imports, reading and the report files included; records/s = N / wall.
+``nice -n 10`` (after waiting until other processes use < 0.5 cores, ``--wait-quiet``). Measured from the parent:
+wall, CPU (user + sys, ``os.wait4``) and peak RSS (``/usr/bin/time``) of that process, imports, reading and the
+report files included; records/s = N / wall; the cores other processes used meanwhile (/proc/stat).
 
 Data: no downloadable corpus here (offline; nltk data and sklearn's 20newsgroups are not installed), so the
 records are recombined real sentences, the recipe of bench_text_lexical.py: the sentences of the Self-Instruct
@@ -28,7 +29,8 @@ the same texts in the same process; both after one warm-up encode (model loaded)
 count (half the cores: 1 here).
 
 Writes benchmarks/results/scale_text.{json,md} (runs of other invocations are kept; a rerun of the same
-configuration replaces its row).
+configuration replaces its row; ``report`` rewrites the markdown from the JSON). ``--checkpoint`` (lexical) keeps
+the default checkpoint instead of ``--no-checkpoint``.
 """
 from __future__ import annotations
 
@@ -148,7 +150,8 @@ def run_lexical(n: int, batch_size: int, checkpoint: bool = False) -> dict:
              "--metrics " + ",".join(LEXICAL) + " --out OUT -q")
     if checkpoint:
         shown = shown.replace(" --no-checkpoint", "")
-    return {"kind": "lexical + checkpoint" if checkpoint else "lexical", "checkpoint": checkpoint, "records": n, "batch_size": batch_size, "data": meta,
+    return {"kind": "lexical + checkpoint" if checkpoint else "lexical", "checkpoint": checkpoint, "records": n,
+            "batch_size": batch_size, "data": meta,
             "command": shown.replace("_N", f"_{n}").replace(" B ", f" {batch_size} "),
             "wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "user_s": res["user_s"], "sys_s": res["sys_s"],
             "peak_rss_mb": res["peak_rss_mb"], "records_per_s": round(n / res["wall_s"], 1),
@@ -211,8 +214,9 @@ def markdown(runs: list[dict], machine: dict) -> str:
                          f"| {r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r['records_per_s']:,.0f} | "
                          f"{r['records_per_cpu_s']:,.0f} | {other(r)} |")
         big = max((r for r in lex if not r.get("checkpoint")), key=lambda r: r["records"])
-        lines += ["", f"Per metric at {big['records']:,} records (engine wall / CPU s of the metric; reading and "
-                  "tokenising the batches is shared and counted in the first metric that asks):", "",
+        lines += ["", f"Per metric at {big['records']:,} records (the engine's wall / CPU s of each metric; reading "
+                  "the JSON Lines batches is outside the metrics, and each batch is tokenised once, charged to the "
+                  "first metric that asks, text.ttr):", "",
                   "| metric | value | wall s | CPU s | approximate |", "|---|---|---|---|---|"]
         for mid, m in big["metrics"].items():
             v = m["value"]
@@ -242,7 +246,8 @@ def markdown(runs: list[dict], machine: dict) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for r in emb:
             lines.append(f"| {r['records']:,} + {r['real_records']:,} | {r['batch_size']:,} | "
-                         f"{r['embedder_only_wall_s']:.1f} / {r['embedder_only_cpu_s']:.1f} | {r['audit_wall_s']:.1f} / "
+                         f"{r['embedder_only_wall_s']:.1f} / {r['embedder_only_cpu_s']:.1f} | "
+                         f"{r['audit_wall_s']:.1f} / "
                          f"{r['audit_cpu_s']:.1f} | {r['wall_ratio']:.3f} / {r['cpu_ratio']:.3f} | "
                          f"{r['records_per_s_embedder']:.0f} | {r['peak_rss_mb']:,.0f} | {other(r)} |")
     lines += ["", "Commands: " + "; ".join(f"`{r['command']}`" for r in lex + st + emb)]
@@ -255,7 +260,8 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_child_embedding":
         return child_embedding(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["lexical", "states", "embedding"])
+    ap.add_argument("what", choices=["lexical", "states", "embedding", "report"],
+                    help="report: rewrite the markdown from the JSON")
     ap.add_argument("--records", type=int, nargs="+")
     ap.add_argument("--real", type=int, default=5_000, help="embedding: real records")
     ap.add_argument("--batch-size", type=int, nargs="+")
@@ -266,6 +272,10 @@ def main() -> None:
     args = ap.parse_args()
     globals()["QUIET"] = tuple(args.wait_quiet)
     machine = sc.machine()
+    if args.what == "report":
+        allruns = json.loads((sc.RESULTS / f"{STEM}.json").read_text())["runs"]
+        sc.write_results(STEM, {"benchmark": "bench_scale_text.py", "runs": allruns}, markdown(allruns, machine))
+        return
     runs: list[dict] = []
     if args.what == "lexical":
         for n in args.records or [1_000_000]:

@@ -90,16 +90,21 @@ def wait_quiet(max_cores: float, timeout: float, window: float = 5.0) -> dict:
 def run_child(cmd: list[str], env: dict | None = None, nice: int = 10, timeout: float | None = None,
               quiet: tuple[float, float] | None = None) -> dict:
     """Run ``cmd`` at niceness ``nice`` and measure it from here: wall seconds, CPU seconds (user + sys of the
-    child and the descendants it waited for, ``os.wait4``) and the peak RSS (``ru_maxrss``: the largest of the
-    child and those descendants). The child's last stdout line, if JSON, is parsed into ``out``."""
+    child and the descendants it waited for, ``os.wait4``) and the peak RSS of the command (its max RSS as
+    ``/usr/bin/time`` reports it). The child's last stdout line, if JSON, is parsed into ``out``."""
     waited = wait_quiet(*quiet) if quiet and quiet[0] > 0 else None
     load0 = loadavg()
     busy0 = machine_busy_s()
     add = max(0, nice - os.nice(0))  # the child runs at niceness ``nice`` (not more when this process is niced)
     prefix = ["nice", "-n", str(add)] if add else []
+    # /usr/bin/time forks the command from its own small image: the command's max RSS is then its own. (A command
+    # exec'd straight from this process starts with this process's memory high-water mark in its ru_maxrss.)
+    timing = tempfile.NamedTemporaryFile(prefix="scale_time_", suffix=".txt", delete=False)
+    timing.close()
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([*prefix, *cmd], stdout=out, stderr=err,
+        proc = subprocess.Popen([*prefix, "/usr/bin/time", "-o", timing.name, "-f", "%M %U %S", *cmd], stdout=out,
+                                stderr=err,
                                 env={**os.environ, **(env or {})})
         deadline = None if timeout is None else time.time() + timeout
         while True:
@@ -115,9 +120,15 @@ def run_child(cmd: list[str], env: dict | None = None, nice: int = 10, timeout: 
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    try:
+        peak_kb = int(Path(timing.name).read_text().split()[-3])
+    except (OSError, ValueError, IndexError):
+        peak_kb = None
+    os.unlink(timing.name)
     res = {"returncode": proc.returncode, "wall_s": round(wall, 3), "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
            "user_s": round(ru.ru_utime, 3), "sys_s": round(ru.ru_stime, 3),
-           "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "load_before": load0, "load_after": loadavg(),
+           "peak_rss_mb": round(peak_kb / 1024, 1) if peak_kb else None,
+           "peak_rss_mb_wait4": round(ru.ru_maxrss / 1024, 1), "load_before": load0, "load_after": loadavg(),
            "niceness": os.nice(0) + add, "machine_busy_cpu_s": round(busy, 2), "wait_quiet": waited,
            "others_cores_avg": round(max(0.0, busy - (ru.ru_utime + ru.ru_stime)) / wall, 2)}
     lines = [line for line in stdout.strip().splitlines() if line.strip()]
