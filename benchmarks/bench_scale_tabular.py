@@ -73,13 +73,6 @@ def run_audit(n: int, batch_size: int, sample_size: int, fmt: str, which: str, c
             "gaps": [g.get("id") for g in rep.get("gaps", [])], "reference": rep.get("reference")}
 
 
-def other(r: dict) -> str:
-    """Cores other processes used on average during the run (older runs: the 1-minute load average before)."""
-    if r.get("others_cores_avg") is not None:
-        return f"{r['others_cores_avg']:.2f}"
-    return f"load {r['load_before'][0]}"
-
-
 def markdown(runs: list[dict], machine: dict) -> str:
     lines = ["# Tabular audits at scale (issue #13)", "",
              f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, {machine['ram_gib']} GiB RAM; every audit "
@@ -94,7 +87,7 @@ def markdown(runs: list[dict], machine: dict) -> str:
         sample = f"{r['sample_size']:,}" if r["kind"].startswith("default") else "— (no global metric)"
         lines.append(f"| {r['kind']} | {r['rows']:,} | {r['format']} | {r['batch_size']:,} | {sample} | "
                      f"{r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r['rows_per_s']:,.0f} | "
-                     f"{r['n_ok']}/{r['n_metrics']} | {other(r)} |")
+                     f"{r['n_ok']}/{r['n_metrics']} | {sc.other(r)} |")
     full = [r for r in runs if r["kind"] == "default"]
     if full:
         big = max(full, key=lambda r: (r["rows"], r["sample_size"] == 100_000, r["batch_size"] == 50_000,

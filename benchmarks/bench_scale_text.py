@@ -189,13 +189,6 @@ def run_embedding(n: int, n_real: int, batch_size: int) -> dict:
                        f"--batch-size {batch_size}"}
 
 
-def other(r: dict) -> str:
-    """Cores other processes used on average during the run (older runs: the 1-minute load average before)."""
-    if r.get("others_cores_avg") is not None:
-        return f"{r['others_cores_avg']:.2f}"
-    return f"load {r['load_before'][0]}"
-
-
 def markdown(runs: list[dict], machine: dict) -> str:
     lines = ["# Text at scale (issue #13)", "",
              f"Machine: {machine['cpu_model']}, {machine['nproc']} cores, {machine['ram_gib']} GiB RAM; every run in "
@@ -212,7 +205,7 @@ def markdown(runs: list[dict], machine: dict) -> str:
             lines.append(f"| {r['records']:,} | {r['data']['mb_utf8_text']:,} | {r['batch_size']:,} | "
                          f"{'yes (OUT/.synthaudit-checkpoint)' if r.get('checkpoint') else 'no'} | {r['wall_s']:.1f} "
                          f"| {r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r['records_per_s']:,.0f} | "
-                         f"{r['records_per_cpu_s']:,.0f} | {other(r)} |")
+                         f"{r['records_per_cpu_s']:,.0f} | {sc.other(r)} |")
         big = max((r for r in lex if not r.get("checkpoint")), key=lambda r: r["records"])
         lines += ["", f"Per metric at {big['records']:,} records (the engine's wall / CPU s of each metric; reading "
                   "the JSON Lines batches is outside the metrics, and each batch is tokenised once, charged to the "
@@ -249,7 +242,7 @@ def markdown(runs: list[dict], machine: dict) -> str:
                          f"{r['embedder_only_wall_s']:.1f} / {r['embedder_only_cpu_s']:.1f} | "
                          f"{r['audit_wall_s']:.1f} / "
                          f"{r['audit_cpu_s']:.1f} | {r['wall_ratio']:.3f} / {r['cpu_ratio']:.3f} | "
-                         f"{r['records_per_s_embedder']:.0f} | {r['peak_rss_mb']:,.0f} | {other(r)} |")
+                         f"{r['records_per_s_embedder']:.0f} | {r['peak_rss_mb']:,.0f} | {sc.other(r)} |")
     lines += ["", "Commands: " + "; ".join(f"`{r['command']}`" for r in lex + st + emb)]
     return "\n".join(lines)
 

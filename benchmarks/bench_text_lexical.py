@@ -24,10 +24,10 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from scale_common import long_records as build_corpus  # noqa: E402  (the corpus recipe, shared)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "text"
@@ -35,45 +35,6 @@ NS = [1, 2, 3, 4]
 LEXICAL = ["text.ttr", "text.distinct_n", "text.ent_n"]
 DUPLICATES = ["text.ext.exact_duplicate_rate", "text.ext.near_duplicate_rate"]
 PARAMS = {"text.distinct_n": {"n": NS}, "text.ent_n": {"n": NS}}
-
-
-def sentences() -> list[str]:
-    """Sentences of the real texts (instructions, inputs, responses, prompts)."""
-    pieces: list[str] = []
-    for name in ("self_instruct_user_oriented/user_oriented_instructions.jsonl", "self_instruct_seed/seed_tasks.jsonl"):
-        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            pieces += [row["instruction"]] + [v for i in row["instances"] for v in (i["input"], i["output"]) if v]
-    for line in (DATA / "ifeval" / "input_data.jsonl").read_text(encoding="utf-8").splitlines():
-        pieces.append(json.loads(line)["prompt"])
-    return [s.strip() for p in pieces for s in re.split(r"(?<=[.!?])\s+|\n+", p) if s.strip()]
-
-
-def build_corpus(n: int, seed: int = 0) -> tuple[list[str], dict[str, int]]:
-    rng = random.Random(seed)
-    pool = sentences()
-    records: list[str] = []
-    planted = {"exact_duplicates": 0, "near_duplicates": 0}
-    for _ in range(n):
-        roll = rng.random()
-        if records and roll < 0.02:  # an exact duplicate of an earlier record, case/whitespace changed
-            src = rng.choice(records)
-            records.append(src.upper() if rng.random() < 0.5 else "  " + src.replace(" ", "  ") + "\n")
-            planted["exact_duplicates"] += 1
-            continue
-        if records and roll < 0.04:  # a near duplicate: 1-3 words substituted
-            words = rng.choice(records).split(" ")
-            for _ in range(rng.randint(1, 3)):
-                words[rng.randrange(len(words))] = rng.choice(rng.choice(pool).split(" "))
-            records.append(" ".join(words))
-            planted["near_duplicates"] += 1
-            continue
-        target, parts, size = rng.randint(300, 1500), [], 0
-        while size < target:
-            parts.append(rng.choice(pool))
-            size += len(parts[-1]) + 1
-        records.append(" ".join(parts))
-    return records, planted
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:

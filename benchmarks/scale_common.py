@@ -384,6 +384,13 @@ def tabular_files(n: int, fmt: str = "csv", holdout: int | None = None) -> tuple
 
 
 # ---------------------------------------------------------------------------------------------- results
+def other(r: dict) -> str:
+    """Cores other processes used on average during the run (older runs: the 1-minute load average before)."""
+    if r.get("others_cores_avg") is not None:
+        return f"{r['others_cores_avg']:.2f}"
+    return f"load {r['load_before'][0]}"
+
+
 def write_results(stem: str, payload: dict, markdown: str) -> tuple[Path, Path]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     j, m = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"

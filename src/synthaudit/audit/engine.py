@@ -139,8 +139,9 @@ def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int,
             local = [m for m in users if m.id not in errors and (shards is None or m.id in shards.local)]
             for m in local:
                 states[m.id] = guarded(m, m.impl.update, states[m.id], role, batch)
-            if shards is not None:
-                shards.submit(role, index, batch, [m.id for m in users if m.id in shards.remote])
+            remote = [m.id for m in users if shards is not None and m.id in shards.remote]
+            if remote:  # a batch read only for the sample (or for driver-side metrics) is no shard
+                shards.submit(role, index, batch, remote)
                 shards.collect(clock, cpu)
             if bar:
                 bar.advance(task, len(batch))

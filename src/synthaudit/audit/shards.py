@@ -83,15 +83,10 @@ class ShardComputer:
     def __init__(self, metrics: "dict[str, RegisteredMetric]", base: bytes, inputs: "AuditInputs",
                  models: "Models") -> None:
         self.metrics, self.base, self.inputs, self.models = metrics, base, inputs, models
-        self._initial: dict[str, Any] | None = None
-
-    def _fresh(self) -> dict[str, Any]:
-        """A copy of the initial states (one per shard; the first load is kept as the template)."""
-        return transport.loads(self.base, self.inputs, self.models)
 
     def run(self, role: str, index: int, batch: "pd.DataFrame", ids: list[str]) -> ShardResult:
         out = ShardResult(role, index, len(batch))
-        fresh = self._fresh()
+        fresh = transport.loads(self.base, self.inputs, self.models)  # a fresh copy of the initial states
         self.inputs.warnings.clear()
         for mid in ids:
             impl = self.metrics[mid].impl
