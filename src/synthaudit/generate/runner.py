@@ -14,7 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 from synthaudit.data import files
 from synthaudit.errors import InputError, UsageError
@@ -98,14 +98,16 @@ class JsonlAppender:
 def run_generation(method: str, client: LLMClient, *, n: int, seed: int = 0, out: str | Path,
                    rejects: str | Path | None = None, resume: bool = True,
                    progress: Callable[[dict], None] | None = None, max_attempts: int | None = None,
-                   **opts: Any) -> RunStats:
-    """Generate ``n`` accepted records with ``METHODS[method]`` into ``out`` (JSONL), restartably.
+                   methods: Mapping[str, Callable[..., Iterator[dict]]] | None = None, **opts: Any) -> RunStats:
+    """Generate ``n`` accepted records with ``methods[method]`` into ``out`` (JSONL), restartably.
+    ``methods``: the generators to choose from (default: the text methods; reasoning passes its own).
 
     progress(rec) is called after each record or reject is written (records that were already there are
     not reported). Other keyword arguments go to the method (``max_tokens``, ``temperature``,
     ``concurrency``, ``batch``, ``seed_tasks``, ...)."""
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}", field="--method")
+    methods = METHODS if methods is None else methods
+    if method not in methods:
+        raise UsageError(f"unknown method {method!r}; expected one of {', '.join(methods)}", field="--method")
     if n < 1:
         raise UsageError("must be at least 1", field="--n")
     out = Path(out)
@@ -130,7 +132,7 @@ def run_generation(method: str, client: LLMClient, *, n: int, seed: int = 0, out
                      resumed=sum(1 for r in done.values() if not is_reject(r)))
     good, bad = JsonlAppender(out), JsonlAppender(rej)
     try:
-        for rec in METHODS[method](client, n, seed, done=done, max_attempts=max_attempts, **opts):
+        for rec in methods[method](client, n, seed, done=done, max_attempts=max_attempts, **opts):
             if is_reject(rec):
                 bad.write(rec)
                 stats.rejected += 1

@@ -16,7 +16,8 @@ from synthaudit.errors import UsageError
 from synthaudit.modalities.base import Modality, ModalityInputs
 
 #: the built-in modality plugins, one module each (importing it registers the modality)
-BUILTIN = ("synthaudit.modalities.tabular", "synthaudit.modalities.text", "synthaudit.modalities.dialogue")
+BUILTIN = ("synthaudit.modalities.tabular", "synthaudit.modalities.text", "synthaudit.modalities.dialogue",
+           "synthaudit.modalities.reasoning")
 ENTRY_POINT_GROUP = "synthaudit.modalities"
 PLUGINS_ENV = "SYNTHAUDIT_PLUGINS"
 
