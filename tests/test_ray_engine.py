@@ -87,6 +87,34 @@ def test_dialogue_on_ray_equals_the_local_engine():
     assert remote.run.execution["shards"] == 5
 
 
+def test_reasoning_on_ray_equals_the_local_engine_with_the_sandbox_in_workers(tmp_path):
+    """Math records verified and code records run in the sandbox on Ray workers: same values and the same
+    failing rows (record numbers are file positions) as one process."""
+    path = SHARED / "reasoning" / "gsm8k" / "test.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    import json
+
+    rows = [json.loads(line) for line in path.read_text().splitlines()[:45]]
+    rows = [dict(r, gold=r["answer"], final_answer="0" if i % 8 == 0 else None) for i, r in enumerate(rows)]
+    rows += [{"task": "code", "question": f"p{i}", "program": f"def f(x):\n    return x + {i % 3}\n",
+              "tests": ["assert f(1) == 2", "assert f(0) == 1"]} for i in range(9)]
+    data = tmp_path / "items.jsonl"
+    data.write_text("".join(json.dumps({k: v for k, v in r.items() if v is not None}) + "\n" for r in rows))
+    common = dict(synthetic=data, seed=0, stream=True, batch_size=10, checkpoint=False,
+                  metrics=["reasoning.acc_verify", "reasoning.pass_rate", "reasoning.val_step",
+                           "reasoning.ext.duplicate_problems"],
+                  params={"reasoning.val_step": {"verifier": "symbolic_executor"}})
+    local = synthaudit.audit("reasoning", **common)
+    remote = synthaudit.audit("reasoning", **common, engine="ray", workers=2)
+    _same(local, remote)
+    for a, b in zip(local.metrics, remote.metrics):
+        assert a.breakdown == b.breakdown, a.id
+    pr = next(m for m in remote.metrics if m.id == "reasoning.pass_rate")
+    assert pr.value == pytest.approx(1 / 3)  # x + 1 passes both tests; x + 0 and x + 2 pass neither
+    assert remote.run.execution["shards"] == 6
+
+
 def _ray_workers() -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["cmdline"]):

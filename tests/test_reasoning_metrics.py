@@ -305,3 +305,27 @@ def test_acc_proof_and_logic_acc_verify_by_hand():
     assert sorted(r["record"] for r in proof.breakdown) == [1, 2]
     assert acc.value == pytest.approx(3 / 4)  # labels only
     assert "expected False" in acc.breakdown[0]["reason"]
+
+
+def test_streamed_audit_equals_in_memory(tmp_path):
+    """Record and mergeable reasoning metrics give the same values when the file streams in small batches
+    (issue #13: streaming for every modality); record numbers in the failing rows stay file positions."""
+    rows = _gsm8k(60)
+    for i in range(0, 60, 7):
+        head, ans = rows[i]["answer"].rsplit("####", 1)
+        rows[i] = dict(rows[i], final_answer=str(int(ans.strip().replace(",", "")) + 1))
+    rows[5] = dict(rows[5], question=rows[3]["question"])  # a repeated problem
+    path = tmp_path / "g.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    metrics = ["reasoning.acc_verify", "reasoning.val_step", "reasoning.ext.answer_leakage",
+               "reasoning.ext.exact_duplicates", "reasoning.ext.duplicate_problems"]
+    kw = dict(gold_field="answer", params={"reasoning.val_step": {"verifier": "symbolic_executor"}})
+    whole = _audit(str(path), metrics, **kw)
+    streamed = _audit(str(path), metrics, stream=True, batch_size=16, **kw)
+    for mid in metrics:
+        a, b = _metric(whole, mid), _metric(streamed, mid)
+        assert a.value == b.value, mid
+        assert a.breakdown == b.breakdown, mid
+    acc = _metric(streamed, "reasoning.acc_verify")
+    assert acc.value == pytest.approx(1 - 9 / 60)
+    assert [r["record"] for r in acc.breakdown] == list(range(0, 60, 7))

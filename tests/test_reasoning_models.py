@@ -81,3 +81,15 @@ def test_acc_rm_and_rho_with_the_judge(models):
     j = judge.rate("reasoning_quality", [{"problem": s["question"], "solution": s["solution"]} for s in scored])
     ref = stats.spearmanr(j, [s["human_score"] for s in scored]).statistic
     assert rho.value == pytest.approx(ref, abs=1e-9) if not np.isnan(ref) else rho.value is None
+
+
+def test_next_token_logprobs_equal_token_logprobs(models):
+    """The one-pass NLI path (both answers from one forward pass, batched) equals scoring each answer."""
+    lm = models.get("causal_lm")
+    prompts = ["Is the sky blue? Answer:", "x " * 30 + "Does 2 + 2 equal 4? Answer:", "Hi"]
+    both = lm.next_token_logprobs(prompts, [" yes", " no"])
+    sep = lm.token_logprobs(prompts * 2, [" yes"] * 3 + [" no"] * 3)
+    assert both.shape == (3, 2)
+    assert np.allclose(both[:, 0], [x.sum() for x in sep[:3]], atol=1e-4)
+    assert np.allclose(both[:, 1], [x.sum() for x in sep[3:]], atol=1e-4)
+    assert lm.next_token_logprobs(prompts, [" yes", " definitely not"]) is None  # a multi-token option

@@ -288,15 +288,14 @@ def field_map(inputs: AuditInputs, role: str = "synthetic") -> FieldMap:
 
 def problems(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic") -> list[Problem]:
     """The parsed records of a batch, memoised per batch object (every reasoning metric reads the same batch).
-    Record numbers come from the batch's index (the engine numbers rows from 0 across batches)."""
+    Record numbers count from the batch's first row: a metric adds the rows it has seen before (a streamed
+    batch does not know its position in the file)."""
     memo = inputs.features.get("reasoning.problems", dict)
     key = (role, id(batch), len(batch))
     hit = memo.get(key)
     if hit is not None and hit[0] is batch:
         return hit[1]
-    index = batch.index
-    offset = int(index.start) if isinstance(index, pd.RangeIndex) else 0
-    out = parse_batch(batch, field_map(inputs, role), inputs.tables[role].label, offset)
+    out = parse_batch(batch, field_map(inputs, role), inputs.tables[role].label, 0)
     memo.clear()  # keep one batch: memory stays bounded when a corpus streams
     memo[key] = (batch, out)
     return out

@@ -70,17 +70,54 @@ class TransformersLM:
                 ids = ids[-self.max_length:]
             seqs.append((ids, min(len(r_ids), len(ids) - 1)))
         out: list[np.ndarray | None] = [None] * len(seqs)
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
-        batch: list[int] = []
-        for i in order + [None]:
-            if i is not None and (not batch or (len(batch) + 1) * len(seqs[i][0]) <= self.batch_tokens):
-                batch.append(i)
-                continue
-            if batch:
-                for j, lp in zip(batch, self._score([seqs[j] for j in batch])):
-                    out[j] = lp
-            batch = [i] if i is not None else []
+        for batch in self._batches([len(ids) for ids, _ in seqs]):
+            for j, lp in zip(batch, self._score([seqs[j] for j in batch])):
+                out[j] = lp
         return [o if o is not None else np.zeros(0) for o in out]
+
+    def _batches(self, lengths: Sequence[int]) -> list[list[int]]:
+        """Indices grouped by length (shortest first) so that each padded batch holds at most ``batch_tokens``."""
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        out: list[list[int]] = []
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) + 1) * lengths[i] > self.batch_tokens:
+                out.append(batch)
+                batch = []
+            batch.append(i)
+        return out + ([batch] if batch else [])
+
+    def next_token_logprobs(self, prompts: Sequence[str], options: Sequence[str]) -> np.ndarray | None:
+        """log p(option | prompt) for one-token options, one forward pass per prompt (batched): an (n_prompts,
+        n_options) array. None when an option is not a single token (use :meth:`token_logprobs`)."""
+        ids = [self._encode(o) for o in options]
+        if not all(len(i) == 1 for i in ids):
+            return None
+        torch = self._torch
+        seqs = []
+        for prompt in prompts:
+            full = self._start() + self._encode(prompt)
+            if len(full) > self.max_length:
+                self.truncated += 1
+            seqs.append(full[-self.max_length:])
+        out = np.zeros((len(seqs), len(ids)))
+        cols = torch.tensor([i[0] for i in ids])
+        pad = self.tokenizer.pad_token_id
+        for batch in self._batches([len(x) for x in seqs]):
+            width = max(len(seqs[k]) for k in batch)
+            input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for r, k in enumerate(batch):
+                input_ids[r, :len(seqs[k])] = torch.tensor(seqs[k])
+                mask[r, :len(seqs[k])] = 1
+            last = torch.tensor([len(seqs[k]) - 1 for k in batch])
+            dev = self.model.device
+            with torch.inference_mode():
+                logits = self.model(input_ids=input_ids.to(dev), attention_mask=mask.to(dev), use_cache=False).logits
+                logits = logits[torch.arange(len(batch)), last.to(dev)].float()
+                logp = (logits[:, cols.to(dev)] - torch.logsumexp(logits, dim=-1, keepdim=True)).cpu().numpy()
+            out[batch] = logp.astype(np.float64)
+        return out
 
     def _score(self, seqs: list[tuple[list[int], int]]) -> list[np.ndarray]:
         torch = self._torch

@@ -73,7 +73,11 @@ class PromptedLMEntailment:
     def entailment(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
         prompts = [_NLI_PROMPT.format(premise=" ".join((p or "").split()), hypothesis=" ".join((h or "").split()))
                    for p, h in zip(premises, hypotheses)]
-        lp = self.lm.token_logprobs(prompts + prompts, [" yes"] * len(prompts) + [" no"] * len(prompts))
-        yes = np.array([x.sum() for x in lp[:len(prompts)]])
-        no = np.array([x.sum() for x in lp[len(prompts):]])
+        both = getattr(self.lm, "next_token_logprobs", lambda p, o: None)(prompts, [" yes", " no"])
+        if both is not None:  # one forward pass per pair serves both answers
+            yes, no = both[:, 0], both[:, 1]
+        else:
+            lp = self.lm.token_logprobs(prompts + prompts, [" yes"] * len(prompts) + [" no"] * len(prompts))
+            yes = np.array([x.sum() for x in lp[:len(prompts)]])
+            no = np.array([x.sum() for x in lp[len(prompts):]])
         return 1.0 / (1.0 + np.exp(no - yes))

@@ -417,7 +417,11 @@ def _zygote_main(ctl_fd: int) -> None:  # noqa: C901 - the fork server's loop
     ep.register(ctl.fileno(), select.EPOLLIN)
     by_pidfd: dict[int, tuple[int, socket.socket]] = {}
     by_status: dict[int, tuple[int, socket.socket]] = {}
+    import ctypes  # noqa: F401 - loaded once here, shared by every forked child (each would import it again)
     import gc
+    import resource  # noqa: F401
+    import signal  # noqa: F401
+    import traceback  # noqa: F401
 
     gc.freeze()  # children share these pages: keep the collector from touching (and copying) them after fork
     ctl.send(b"ready")

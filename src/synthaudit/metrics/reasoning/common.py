@@ -58,12 +58,15 @@ def code_task(p: Problem, program: str | None = None):
     """The sandbox task of a code record (``program`` replaces the record's own, e.g. a sample)."""
     from synthaudit.verify.code import CodeTask
 
+    runnable = bool(p.test_program and p.entry_point)
     return CodeTask(program=program if program is not None else (p.program or ""), tests=tuple(p.tests or ()),
-                    test_program=p.test_program, entry_point=p.entry_point, setup=p.setup or "")
+                    test_program=p.test_program if runnable else None,
+                    entry_point=p.entry_point if runnable else None, setup=p.setup or "")
 
 
 def has_tests(p: Problem) -> bool:
-    return bool(p.tests) or bool(p.test_program)
+    """Test snippets, or a test program with the entry point it checks (without one it cannot run)."""
+    return bool(p.tests) or bool(p.test_program and p.entry_point)
 
 
 def checkable(p: Problem) -> str | None:
@@ -71,6 +74,8 @@ def checkable(p: Problem) -> str | None:
     if p.task == "code":
         if not p.program:
             return "no program"
+        if p.test_program and not p.entry_point and not p.tests:
+            return "test program without entry point"
         return None if has_tests(p) else "no tests"
     if p.gold is None:
         return "no gold answer"
@@ -177,14 +182,18 @@ class ReasoningMetric(RecordMetric):
 
     def update(self, state: dict, role: str, batch) -> dict:
         probs = problems(state["inputs"], batch, role)
+        seen, kept = sum(len(s) for s in state["scores"]), len(state["rows"])
         state["scores"].append(np.asarray(self.evaluate(probs, state), dtype=float))
+        shift_records(state["rows"][kept:], seen)  # batch positions -> positions in this state's rows
         return state
 
     def evaluate(self, probs: list[Problem], state: dict) -> np.ndarray:
         raise NotImplementedError
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, "scores": a["scores"] + b["scores"], "rows": (a["rows"] + b["rows"])[:MAX_FAILURES],
+        rows_b = [dict(r) for r in b["rows"][:max(0, MAX_FAILURES - len(a["rows"]))]]
+        shift_records(rows_b, sum(len(s) for s in a["scores"]))  # b's records come after a's
+        return {**a, "scores": a["scores"] + b["scores"], "rows": a["rows"] + rows_b,
                 "counts": a["counts"] + b["counts"], "extra": merge_extra(a["extra"], b["extra"])}
 
     def add_row(self, state: dict, row: dict[str, Any]) -> None:
@@ -201,6 +210,14 @@ class ReasoningMetric(RecordMetric):
             result.notes["failures_shown"] = f"{len(state['rows'])} record(s) shown (at most {MAX_FAILURES}); " \
                                              "record numbers are 0-based"
         return result
+
+
+def shift_records(rows: list[dict[str, Any]], offset: int) -> None:
+    """Add ``offset`` to the 0-based record number of each row (in place)."""
+    if offset:
+        for r in rows:
+            if isinstance(r.get("record"), int):
+                r["record"] += offset
 
 
 def merge_extra(a: dict, b: dict) -> dict:

@@ -166,7 +166,7 @@ def _arith(step: str) -> bool | None:
 @register(id="reasoning.align_entail", name="Adjacent-step entailment alignment (Align_entail)",
           modality="reasoning", pillar="trust", dimension="faithfulness", section="3.3", direction="higher_better",
           range=(0.0, 1.0), inputs=("synthetic",), models=("nli",), computation="mergeable",
-          params={"premise": {"default": "previous_step", "options": list(PREMISES)}, **sample_param(40)})
+          params={"premise": {"default": "previous_step", "options": list(PREMISES)}, **sample_param(20)})
 class AlignEntail(_StepMetric):
     """Align_entail = sum of P(c_{t-1} entails c_t) over adjacent steps / number of adjacent pairs (section
     3.3), from the NLI backend. ``premise``: the previous step only (catalog default), or the question plus

@@ -48,7 +48,8 @@ class ReasoningInputs(ModalityInputs):
     label_field: str | None = _f("label", "the gold entailment label (logic)")
     proof_field: str | None = _f("proof", "the predicted proof (logic)")
     gold_proofs_field: str | None = _f("gold_proofs", "the gold proof(s) (logic)", role="references")
-    perturbed_field: str | None = _f("perturbed", "predictions on logically equivalent perturbed inputs")
+    perturbed_field: str | None = _f("perturbed", "predictions on logically equivalent perturbed inputs",
+                                     role="prompts")
     judge_field: str | None = _f("judge", "stored judge scores (a number, or one per rubric dimension)")
     human_field: str | None = _f("human", "human scores", role="human_scores")
     chosen_field: str | None = _f("chosen", "the chosen response of a preference pair", role="preference_pairs")
@@ -76,8 +77,9 @@ MODALITY = register_modality(Modality(
         aliases={"verify": "reasoning.acc_verify", "tests": "reasoning.pass_rate",
                  "leakage": "reasoning.ext.answer_leakage",
                  "duplicates": "reasoning.ext.duplicate_problems", "contamination": "reasoning.ext.contamination",
-                 "steps": "reasoning.val_step"},
-        defaults=("verify",), record_scored=frozenset({"reasoning.ext.duplicate_problems"}),
+                 "steps": "reasoning.val_step", "exact_duplicates": "reasoning.ext.exact_duplicates"},
+        defaults=("verify",), record_scored=frozenset({"reasoning.ext.duplicate_problems", "reasoning.val_step",
+                                                      "reasoning.ext.exact_duplicates"}),
         options=("task", *FIELD_OPTIONS)),
     track=TrackSpec(metrics=("reasoning.acc_verify", "reasoning.pass_rate", "reasoning.ext.duplicate_problems")),
     generate_command=f"{_HERE}.cli:generate_reasoning",
