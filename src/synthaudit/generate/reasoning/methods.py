@@ -9,14 +9,13 @@ resumed run writes exactly what an uninterrupted one would), seed-problem files 
 from __future__ import annotations
 
 import gzip
-import random
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from synthaudit.data import files
 from synthaudit.errors import InputError
-from synthaudit.generate.text.base import Slot, is_reject, norm, record_id, slot_seed
+from synthaudit.generate.text.base import Slot, norm, record_id, slot_loop
 from synthaudit.models.llm import Completion, LLMClient
 
 #: the shared reasoning data beside a source checkout (not shipped with the package: pass --seed-problems)
@@ -103,24 +102,16 @@ class ReasoningMethod:
     def run(self, n: int, done: Mapping[str, dict] | None = None, max_attempts: int | None = None) -> Iterator[dict]:
         """Yield the new records and rejects of slots not in ``done``, in slot order, until ``n`` accepted."""
         done = done or {}
-        limit = max_attempts if max_attempts is not None else 3 * n + 10
-        accepted = index = 0
-        while accepted < n and index < limit:
-            size = min(self.batch, n - accepted, limit - index)
-            slots = [Slot(i, record_id(self.name, self.seed, i), slot_seed(self.name, self.seed, i),
-                          random.Random(slot_seed(self.name, self.seed, i))) for i in range(index, index + size)]
+
+        def batch(slots: list[Slot]) -> list[dict]:
             for slot in slots:
                 if slot.id in done:
                     self.observe(done[slot.id])
             todo = [s for s in slots if s.id not in done]
             made = dict(zip((s.id for s in todo), self.make(todo))) if todo else {}
-            for slot in slots:
-                rec = done.get(slot.id) or made[slot.id]
-                if not is_reject(rec):
-                    accepted += 1
-                if slot.id not in done:
-                    yield rec
-            index += size
+            return [done.get(s.id) or made[s.id] for s in slots]
+
+        yield from slot_loop(self.name, self.seed, n, self.batch, batch, done, max_attempts)
 
 
 # -- the METHODS mapping (modules imported on first use) ---------------------------------------------

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import yaml
 
@@ -48,6 +48,26 @@ class Slot:
     id: str
     seed: int  # for the model calls of this slot
     rng: random.Random  # for the slot's own random choices (few-shot examples, operators, attributes)
+
+
+def slot_loop(name: str, seed: int, n: int, batch: int, make_batch: Callable[[list[Slot]], list[dict]],
+              done: Mapping[str, dict], max_attempts: int | None = None) -> Iterator[dict]:
+    """The restartable slot loop of every LLM method: slots of ``batch`` deterministic ids and seeds, each batch
+    turned into one final record per slot by ``make_batch`` (slots in ``done`` give back their stored record),
+    until ``n`` are accepted or ``max_attempts`` (default 3n + 10) slots are used. Yields the new records and
+    rejects in slot order; a resumed run therefore writes exactly what an uninterrupted one would."""
+    limit = max_attempts if max_attempts is not None else 3 * n + 10
+    accepted = index = 0
+    while accepted < n and index < limit:
+        size = min(batch, n - accepted, limit - index)
+        slots = [Slot(i, record_id(name, seed, i), slot_seed(name, seed, i), random.Random(slot_seed(name, seed, i)))
+                 for i in range(index, index + size)]
+        for rec in make_batch(slots):
+            if not is_reject(rec):
+                accepted += 1
+            if rec["id"] not in done:
+                yield rec
+        index += size
 
 
 def is_reject(rec: Mapping[str, Any]) -> bool:
@@ -128,18 +148,8 @@ class TextMethod:
     def run(self, n: int, done: Mapping[str, dict] | None = None, max_attempts: int | None = None) -> Iterator[dict]:
         """Yield the new records and rejects of slots not in ``done``, in slot order, until ``n`` accepted."""
         done = done or {}
-        limit = max_attempts if max_attempts is not None else 3 * n + 10
-        accepted = index = 0
-        while accepted < n and index < limit:
-            size = min(self.batch, n - accepted, limit - index)
-            slots = [Slot(i, record_id(self.name, self.seed, i), slot_seed(self.name, self.seed, i),
-                          random.Random(slot_seed(self.name, self.seed, i))) for i in range(index, index + size)]
-            for rec in self._batch(slots, done):
-                if not is_reject(rec):
-                    accepted += 1
-                if rec["id"] not in done:
-                    yield rec
-            index += size
+        yield from slot_loop(self.name, self.seed, n, self.batch, lambda slots: self._batch(slots, done), done,
+                             max_attempts)
 
     def _batch(self, slots: list[Slot], done: Mapping[str, dict]) -> list[dict]:
         todo = [s for s in slots if s.id not in done]
