@@ -3,8 +3,8 @@
 Each actor sets itself up once from the audit's options (no rows), the models' description and the metrics'
 initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps
 it for every later shard (one load per worker). The driver streams each input, puts a batch in the object store
-and submits it; at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch size. Results
-come back in submission order. Actors are restarted and their tasks retried when a worker process dies
+and submits it; at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch
+size. Results come back in submission order. Actors are restarted and their tasks retried when a worker process dies
 (``max_restarts=-1, max_task_retries=-1``), so a killed worker does not change the result.
 """
 from __future__ import annotations

@@ -38,7 +38,9 @@ def section(ctx) -> list:
         bad = audit("reasoning", synthetic=flawed_path, seed=ctx.seed, out=ctx.out / "reasoning_flawed",
                     progress=ctx.progress, metrics=METRICS_FLAWED,
                     params=PARAMS)
-    catch = catch_text(good, bad, METRICS_FLAWED, "flawed copy")
+    # two catches: the slips (answers) and the broken programs (tests)
+    catch = "; ".join(c for c in (catch_text(good, bad, [m], "flawed copy")
+                                  for m in ("reasoning.acc_verify", "reasoning.pass_rate")) if c) or None
     what = (f"{N_ARITH} arithmetic, {N_BOOL} boolean and {N_DEDUCT} deduction DyVal items (random DAGs, depth 3, "
             f"answers computed), {N_ARITH // 2} code problems from the arithmetic graphs (solve() + unit tests, "
             f"run in the sandbox), {SAMPLES} SmolLM2 answers to {2 * ANSWERED} of the logic items")
