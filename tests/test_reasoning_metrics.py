@@ -329,3 +329,13 @@ def test_streamed_audit_equals_in_memory(tmp_path):
     acc = _metric(streamed, "reasoning.acc_verify")
     assert acc.value == pytest.approx(1 - 9 / 60)
     assert [r["record"] for r in acc.breakdown] == list(range(0, 60, 7))
+
+
+def test_hugging_face_dataset_input():
+    datasets = pytest.importorskip("datasets")
+    rows = [{"question": "What is 2 + 3?", "solution": "2 + 3 = 5\n#### 5", "gold": "5"},
+            {"question": "What is 4 * 3?", "solution": "4 * 3 = 13\n#### 13", "gold": "12"}]
+    rep = _audit(datasets.Dataset.from_list(rows), ["reasoning.acc_verify", "reasoning.val_step"],
+                 params={"reasoning.val_step": {"verifier": "symbolic_executor"}})
+    assert _metric(rep, "reasoning.acc_verify").value == 0.5
+    assert _metric(rep, "reasoning.val_step").value == 0.5  # 4 * 3 = 13 does not hold

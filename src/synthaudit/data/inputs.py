@@ -91,8 +91,9 @@ class AuditInputs:
             return self.target is not None
         if role == "protected_attribute":
             return self.protected is not None or self.sensitive is not None
-        if role == "schema":
-            return bool(self.constraints and self.constraints.get("constraints")) or self.infer_constraints
+        if role == "schema":  # tabular constraints, or a format/grammar a modality provides (extra["schema"])
+            return bool(self.constraints and self.constraints.get("constraints")) or self.infer_constraints \
+                or self.extra.get("schema") is not None
         return self.extra.get(role) is not None
 
     def frame(self, role: str) -> pd.DataFrame:

@@ -245,7 +245,9 @@ def metric_entries() -> dict[str, dict[str, Any]]:
     from synthaudit.catalog import catalog_entries
 
     entries = dict(catalog_entries())
-    for mid, m in all_metrics().items():
+    order = {name: i for i, name in enumerate(MODALITIES)}
+    # extensions in a fixed order (modality as in the catalog, then id), whatever order the packages were imported
+    for mid, m in sorted(all_metrics().items(), key=lambda kv: (order.get(kv[1].spec.modality, len(order)), kv[0])):
         if m.spec.extension or (m.spec.modality not in MODALITIES and mid not in entries):
             s = m.spec
             entries[mid] = {"id": mid, "name": s.name, "modality": s.modality, "pillar": s.pillar,

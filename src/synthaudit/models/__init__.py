@@ -25,6 +25,7 @@ class ModelBackend:
     requires: tuple[str, ...] = ()  # importable modules the backend needs
     flag: str = ""  # CLI flag that selects another backend
     needs: tuple[str, ...] = ()  # other model kinds this backend is built on
+    extra: str = "text"  # the synthaudit extra that installs what it needs
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
@@ -106,6 +107,14 @@ class Models:
                 client._local = m.get("causal_lm")  # one copy of the local LM serves both kinds
             return LLMJudge(client)
 
+        def chemnet() -> Any:
+            from synthaudit.models.chemnet import ChemNet
+
+            return ChemNet()
+
+        m.add(ModelBackend("chemnet", "ChemNet (fcd_torch's bundled weights)", chemnet,
+                           requires=("fcd_torch", "rdkit", "torch"), extra="graph"))
+
         remote = bool(judge and judge.startswith("openai:"))
         m.add(ModelBackend("llm_judge", judge or "SmolLM2-135M-Instruct (local)", rater,
                            requires=() if remote else _TORCH, flag="--judge",
@@ -126,7 +135,7 @@ class Models:
         missing = backend.missing()
         if missing:
             return (f"the '{kind}' backend {backend.name} needs {', '.join(missing)}, which is not installed "
-                    f"(pip install 'synthaudit[text]')")
+                    f"(pip install 'synthaudit[{backend.extra}]')")
         for dep in backend.needs:
             reason = self.availability(dep)
             if reason:
