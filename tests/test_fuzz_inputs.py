@@ -37,7 +37,7 @@ from synthaudit.modalities import modalities
 MODS = modalities()
 #: metrics known to be cheap, per built-in modality; another modality gets its model-free metrics
 CHEAP_METRICS = {"tabular": ["tabular.kst", "tabular.tvd"], "text": ["text.ttr", "text.ext.empty_rate"]}
-CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"]}
+CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"]}
 DEEP = 10_000
 
 

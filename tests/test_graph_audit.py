@@ -18,7 +18,7 @@ TARGETS = [52, 101, 200, 404, 777, 1000]
 def _records() -> list[dict]:
     """Per target: the exact graph relabelled, a graph one edge off, and an LLM answer wrapped in prose."""
     rows = []
-    for k, t in enumerate(TARGETS):
+    for t in TARGETS:
         g = nx.graph_atlas(t)
         relabelled = nx.relabel_nodes(g, {n: (n + 1) % g.number_of_nodes() for n in g.nodes()})
         off = g.copy()

@@ -217,9 +217,10 @@ def check_scores(modality: str, synthetic: Any, checks: list[Check], *, seed: in
     plan = make_plan(inputs, models, metrics=ids) if ids else None
     if plan is not None:
         for gap in plan.gaps:
-            if gap.id in ids:
+            if gap.id in ids:  # a check that does not apply to these data names the data file
                 raise UsageError(f"check {gap.id} cannot run: {gap.reason}" + (f" (pass {gap.enable})"
-                                                                               if gap.enable else ""))
+                                                                               if gap.enable else ""),
+                                 file=inputs.tables["synthetic"].label if gap.kind == "not_applicable" else None)
     runs = run_plan(plan, inputs, models, progress=None) if plan is not None else []  # a bar on a terminal
     scores: dict[str, np.ndarray] = {}
     for run in runs:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import logging
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 
 def cache_dir() -> Path:
@@ -51,6 +52,7 @@ def quiet() -> Iterator[None]:
 
 
 _THREADS_SET = False
+_THREADS: int | None = None  # torch's CPU threads, chosen once per process by device()
 
 
 def device() -> str:
@@ -60,15 +62,33 @@ def device() -> str:
     set, else half the cores (at least 1). Measured on 2 cores (SmolLM2 scoring): 1 thread ran a steady
     ~440 tokens/s; 2 threads reached ~840 on an idle machine but fell to 11-185 whenever anything else
     used the other core (busy-waiting OpenMP workers), so small machines default to one thread."""
-    global _THREADS_SET
+    global _THREADS_SET, _THREADS
     import torch
 
     if not _THREADS_SET:
         _THREADS_SET = True
         wanted = os.environ.get("SYNTHAUDIT_TORCH_THREADS")
         n = int(wanted) if wanted and wanted.isdigit() and int(wanted) > 0 else max(1, (os.cpu_count() or 2) // 2)
+        _THREADS = n
         torch.set_num_threads(n)
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pinned(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a model call with the thread count :func:`device` chose. numba's parallel kernels (graph descriptors,
+    nearest neighbours) reset the process-wide OpenMP thread count that torch reads; a later forward pass would
+    then run with another count, sum in another order and differ in the last bits from the same audit on a Ray
+    worker (found by tests/test_ray_engine.py)."""
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if _THREADS is not None:
+            import torch
+
+            if torch.get_num_threads() != _THREADS:
+                torch.set_num_threads(_THREADS)
+        return fn(*args, **kwargs)
+
+    return call
 
 
 def label_index(id2label: dict, wanted: tuple[str, ...], fallback: int | None, what: str, name: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from synthaudit.models._hf import cache_dir, device, package_dir, quiet
+from synthaudit.models._hf import cache_dir, device, package_dir, pinned, quiet
 
 DEFAULT_LM = "HuggingFaceTB/SmolLM2-135M-Instruct"
 _GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -53,6 +53,7 @@ class TransformersLM:
                 return [int(tid)]
         return []
 
+    @pinned
     def token_logprobs(self, contexts: Sequence[str], continuations: Sequence[str]) -> list[np.ndarray]:
         """log p(token | everything before it) for each token of each continuation.
 
@@ -87,6 +88,7 @@ class TransformersLM:
             batch.append(i)
         return out + ([batch] if batch else [])
 
+    @pinned
     def next_token_logprobs(self, prompts: Sequence[str], options: Sequence[str]) -> np.ndarray | None:
         """log p(option | prompt) for one-token options, one forward pass per prompt (batched): an (n_prompts,
         n_options) array. None when an option is not a single token (use :meth:`token_logprobs`)."""
@@ -140,6 +142,7 @@ class TransformersLM:
             res.append(picked[k, len(ids) - 1 - n_cont:len(ids) - 1].astype(np.float64) if n_cont > 0 else np.zeros(0))
         return res
 
+    @pinned
     def option_logprobs(self, prompt: str, options: Sequence[str]) -> np.ndarray:
         """Total log-probability of each option continuing ``prompt`` (constrained choice). When every option
         is one token (e.g. the digits of a rating scale), one forward pass of the prompt serves them all."""
@@ -167,6 +170,7 @@ class TransformersLM:
         return self.generate_batch([prompt], max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stop,
                                    json_schema=json_schema)[0]
 
+    @pinned
     def generate_batch(self, prompts: Sequence[str], *, max_tokens: int = 256, temperature: float = 0.0,
                        seed: int = 0, stop: Sequence[str] = (),
                        json_schema: dict | None = None) -> list[tuple[str, int, int]]:

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from synthaudit.models._hf import device, label_index, quiet
+from synthaudit.models._hf import device, label_index, pinned, quiet
 
 
 class ProfanityCheck:
@@ -55,6 +55,7 @@ class HFSequenceClassifier:
         self.label = str(id2label.get(self.index, self.index))
         self.max_length, self.batch_size = max_length, batch_size
 
+    @pinned
     def probabilities(self, first: Sequence[str], second: Sequence[str] | None = None) -> np.ndarray:
         import torch
 

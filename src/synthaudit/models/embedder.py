@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from synthaudit.models._hf import device, package_dir, quiet
+from synthaudit.models._hf import device, package_dir, pinned, quiet
 
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -29,6 +29,7 @@ class SentenceTransformerEmbedder:
         dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dim())
 
+    @pinned
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)

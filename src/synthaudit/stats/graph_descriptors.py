@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Sequence
 
-import numba
+from synthaudit.stats.jit import njit, prange
 import numpy as np
 
 from synthaudit.stats.orbits import orbit_counts_csr
@@ -91,7 +91,7 @@ def pack(graphs: Sequence[Any]) -> GraphBatch:
 
 
 # -- histograms -----------------------------------------------------------------------------------------
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _bin(x: float, first: float, last: float, nbins: int, edges: np.ndarray) -> int:
     """np.histogram's bin of x for equal bins on [first, last] (-1 when outside)."""
     if not (x >= first and x <= last):
@@ -106,10 +106,10 @@ def _bin(x: float, first: float, last: float, nbins: int, edges: np.ndarray) -> 
     return i
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _clustering_hist(indptr, indices, offsets, nbins, edges, out):
     first, last = edges[0], edges[-1]
-    for g in numba.prange(offsets.size - 1):
+    for g in prange(offsets.size - 1):
         lo, hi = offsets[g], offsets[g + 1]
         mark = np.zeros(hi - lo, np.bool_)
         for x in range(lo, hi):
@@ -132,7 +132,7 @@ def _clustering_hist(indptr, indices, offsets, nbins, edges, out):
                 out[g, b] += 1.0
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _laplacian(indptr, indices, lo, hi, out):
     """Dense normalised Laplacian of nodes lo..hi-1, entries computed as networkx's DH @ (L @ DH)."""
     n = hi - lo
@@ -149,7 +149,7 @@ def _laplacian(indptr, indices, lo, hi, out):
             out[v, w] = dh[v] * (-1.0 * dh[w])
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _hist_values(values, nbins, edges, out_row):
     first, last = edges[0], edges[-1]
     for x in values:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
+from synthaudit.stats.jit import njit, prange
 import numpy as np
 
 KERNELS = ("gaussian_tv", "gaussian_emd", "gaussian_l2")
@@ -22,10 +22,10 @@ ESTIMATORS = ("biased", "unbiased")
 _METRIC = {"gaussian_tv": 0, "gaussian_emd": 0, "gaussian_l2": 1}  # EMD is L1 on cumulative sums
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _kernel_row_sums(x, y, metric, scale, gamma, rows):
     """rows[i] = sum_j exp(-gamma * dist(x_i, y_j)^2), dist = scale * L1 (metric 0) or L2 (metric 1)."""
-    for i in numba.prange(x.shape[0]):
+    for i in prange(x.shape[0]):
         acc = 0.0
         for j in range(y.shape[0]):
             d = 0.0

@@ -11,13 +11,13 @@ degree-3 node of a diamond; 14 4-clique.
 """
 from __future__ import annotations
 
-import numba
+from synthaudit.stats.jit import njit, prange
 import numpy as np
 
 N_ORBITS = 15
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _count_one(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int, out: np.ndarray) -> None:
     """Orbit counts of the nodes lo..hi-1 (one graph: their neighbours lie in the same range, rows sorted)."""
     n = hi - lo
@@ -146,9 +146,9 @@ def _count_one(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int, out: n
         row[14] = i14
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _count_all(indptr: np.ndarray, indices: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
-    for g in numba.prange(offsets.size - 1):
+    for g in prange(offsets.size - 1):
         _count_one(indptr, indices, offsets[g], offsets[g + 1], out)
 
 

@@ -54,8 +54,9 @@ MODALITY = register_modality(Modality(
             "novelty, uniqueness, downstream accuracy, DP guarantees, syntactic correctness, GAD, D_L2.",
     prepare=f"{_HERE}.prepare:prepare", metrics="synthaudit.metrics.graph",
     role_flags={"schema": "(built in: the edge-list grammar)"},
-    filter=FilterSpec(aliases={"valid": "graph.valid_rule", "scr": "graph.scr", "parse": "graph.scr",
-                               "novelty": "graph.novelty", "gad": "graph.gad", "degree_l2": "graph.degree_l2"},
+    # GAD and D_L2 are distances without a natural cut-off: filter on them with --max graph.gad=VALUE
+    filter=FilterSpec(aliases={"scr": "graph.scr", "parse": "graph.scr", "valid": "graph.valid_rule",
+                               "novelty": "graph.novelty", "mol_validity": "graph.ext.mol_validity"},
                       defaults=("scr",),
                       options=("graph_field", "smiles_field", "directed", "examples_field", "target_field", "rules")),
     track=TrackSpec(metrics=("graph.mmd", "graph.uniq", "graph.valid_rule")),
