@@ -24,11 +24,11 @@ SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "catalog" / "m
 
 # -- helpers --------------------------------------------------------------------------------------------
 
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+def run_cli(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PY_COLORS")}
     env.update(NO_COLOR="1", COLUMNS="200")
     return subprocess.run([sys.executable, "-m", "synthaudit", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300)
+                          cwd=cwd, env=env, timeout=timeout)
 
 
 def audit_args(syn: Path | str, real: Path | str, out: Path | str = "out", *extra: str) -> list[str]:
@@ -405,7 +405,7 @@ def test_metrics_modality_filter(tmp_path):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
-    proc = run_cli("demo", "--out", "demo_out", "--quiet", cwd=tmp)
+    proc = run_cli("demo", "--out", "demo_out", "--quiet", cwd=tmp, timeout=900)  # about 4 min with no cache
     return proc, tmp / "demo_out"
 
 
@@ -432,9 +432,19 @@ def test_demo_writes_report_and_data(demo_run):
     dialogues = (out / "data" / "dialogues_generated.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(dialogues) >= 30 and all(len(json.loads(x)["turns"]) == 4 for x in dialogues)
     # each section shows a flawed variant beside the good one, and the index says what catches it
-    for flawed in ("tabular_leaky", "text_flawed", "dialogue_flawed"):
+    flawed_parts = ("tabular_leaky", "text_flawed", "dialogue_flawed", "reasoning_flawed", "graph_flawed",
+                    "molecules_flawed")
+    for flawed in flawed_parts:
         assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
-    assert index.count("look at") >= 3
+    assert index.count("look at") >= len(flawed_parts)
+    for part in ("reasoning", "graph", "molecules"):  # every metric that ran on the good variant succeeded
+        sub = read_report(out / part)
+        assert sub["metrics"] and all(m["status"] == "ok" for m in sub["metrics"]), \
+            [(m["id"], m["error"]) for m in sub["metrics"] if m["status"] != "ok"]
+    reasoning = {m["id"]: m["value"] for m in read_report(out / "reasoning")["metrics"]}
+    assert reasoning["reasoning.acc_verify"] == 1.0 and reasoning["reasoning.pass_rate"] == 1.0
+    bad = {m["id"]: m["value"] for m in read_report(out / "reasoning_flawed")["metrics"]}
+    assert bad["reasoning.acc_verify"] < 1.0 and bad["reasoning.pass_rate"] < 1.0
     # fairness runs on the main report (sex is the protected attribute)
     assert metric_status(report)["tabular.spd"] == "ok"
     # LLM rows: schema-constrained decoding gives valid rows from the small offline model

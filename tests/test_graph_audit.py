@@ -82,11 +82,15 @@ def test_streamed_audit_equals_in_memory_and_the_cli_has_no_traceback(tmp_path):
 def test_fidelity_figures_draw_graphs_and_molecules(tmp_path):
     real = [nx.karate_club_graph(), nx.florentine_families_graph()]
     syn = [nx.erdos_renyi_graph(20, 0.2, seed=i) for i in range(6)]
-    rep = synthaudit.audit("graph", synthetic=syn, real=real, out=tmp_path / "g", metrics=["graph.mmd"])
-    kinds = {f.get("kind") for f in rep.figures}
-    assert {"group", "graphs"} <= kinds
+    rep = synthaudit.audit("graph", synthetic=syn, real=real, out=tmp_path / "g", metrics=["graph.scr"])
+    assert {f.get("kind") for f in rep.figures} == {"group", "graphs"}
     html = (tmp_path / "g" / "report.html").read_text(encoding="utf-8")
     assert "Drawings of" in html and "Degree and clustering distributions" in html
+    # with graph.mmd, its own mean histograms stand in for the pooled ones (no figure twice)
+    rep = synthaudit.audit("graph", synthetic=syn, real=real, out=tmp_path / "g2", metrics=["graph.mmd"])
+    assert {f.get("kind") for f in rep.figures} == {"graphs"}
+    assert {p["title"] for m in rep.metrics for p in m.plots} >= {"degree (mean histogram)",
+                                                                 "clustering (mean histogram)"}
     mols = [{"smiles": s} for s in ("CCO", "c1ccccc1O", "CC(=O)N", "C1CC")]
     rep = synthaudit.audit("graph", synthetic=mols, real=[{"smiles": "CCN"}, {"smiles": "CCCl"}],
                            out=tmp_path / "m", metrics=["graph.ext.mol_validity"])
@@ -95,3 +99,4 @@ def test_fidelity_figures_draw_graphs_and_molecules(tmp_path):
     assert "Molecules: real, then synthetic" in html
     val = _m(rep, "graph.ext.mol_validity")
     assert val.value == pytest.approx(3 / 4) and val.breakdown[0]["record"] == 3  # 'C1CC': unclosed ring
+    assert "ring bond 1 opened but never closed" in json.dumps(val.breakdown[0])

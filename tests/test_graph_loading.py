@@ -89,7 +89,7 @@ def test_molecules_from_smiles():
     assert sorted(d["element"] for _, d in g.nodes(data=True)) == ["C", "C", "O"]
     items = all_graphs(prepare_graph(synthetic=[{"smiles": "c1ccccc1"}, {"smiles": "C1CC"}, {"smiles": ""}]))
     assert items[0].canonical == "c1ccccc1" and items[0].graph.number_of_edges() == 6
-    assert items[1].canonical is None and "RDKit" in items[1].error
+    assert items[1].canonical is None and items[1].error == "SMILES syntax: ring bond 1 opened but never closed"
     assert items[2].graph is None
 
 

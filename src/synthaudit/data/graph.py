@@ -190,9 +190,19 @@ def molecule_graph(smiles: str) -> tuple[Any, str | None, str | None]:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(smiles) if smiles else None
-    if mol is None:
-        return None, None, "RDKit cannot parse this SMILES (syntax or valence)"
+    if not smiles:
+        return None, None, "no SMILES (empty field)"
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:  # say why: parse again without sanitisation to tell syntax from chemistry
+        raw = Chem.MolFromSmiles(smiles, sanitize=False)
+        if raw is None:
+            return None, None, "SMILES syntax: " + smiles_syntax_problem(smiles)
+        try:
+            Chem.SanitizeMol(raw)
+            why = "rejected by RDKit"
+        except Exception as exc:  # noqa: BLE001 - one of RDKit's sanitisation errors; its text is the reason
+            why = str(exc).strip() or type(exc).__name__
+        return None, None, f"RDKit sanitisation: {why}"
     nx = _nx()
     g = nx.Graph()
     for a in mol.GetAtoms():
@@ -200,6 +210,19 @@ def molecule_graph(smiles: str) -> tuple[Any, str | None, str | None]:
     for b in mol.GetBonds():
         g.add_edge(b.GetBeginAtomIdx(), b.GetEndAtomIdx(), order=b.GetBondTypeAsDouble())
     return g, Chem.MolToSmiles(mol), None
+
+
+def smiles_syntax_problem(smiles: str) -> str:
+    """The first syntax problem a reader can fix: unbalanced brackets or parentheses, an unclosed ring bond."""
+    for open_, close in (("(", ")"), ("[", "]")):
+        if smiles.count(open_) != smiles.count(close):
+            return f"unbalanced {open_}{close} ({smiles.count(open_)} opened, {smiles.count(close)} closed)"
+    outside = re.sub(r"\[[^\]]*\]", "", smiles)  # digits inside [...] are isotopes, charges and H counts
+    rings = re.findall(r"%\d\d|\d", outside)
+    unclosed = sorted({r for r in rings if rings.count(r) % 2})
+    if unclosed:
+        return f"ring bond {', '.join(unclosed)} opened but never closed"
+    return "RDKit cannot read it (an unknown atom or a misplaced bond symbol)"
 
 
 # -- records -------------------------------------------------------------------------------------------

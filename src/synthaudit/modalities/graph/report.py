@@ -68,21 +68,26 @@ def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dic
     for spec in (deg, clu):
         spec["labels"] = {"real": "real", "synthetic": "synthetic"}
     shown = f"the first {MAX_GRAPHS}" if len(syn) >= MAX_GRAPHS else "all"
+    if any(m.id == "graph.mmd" and m.plots for m in metrics):  # graph.mmd draws the mean histograms it compares
+        out.append(_drawing(syn, real, sg, rg))
+        return out
     out.append({"kind": "group", "items": [deg, clu], "per_row": 2, "dimension": "fidelity",
                 "caption": f"Degree and clustering distributions, pooled over {shown} parsed graphs of each side "
                            "(share of nodes): what graph.mmd compares graph by graph."})
+    out.append(_drawing(syn, real, sg, rg))
+    return out
+
+
+def _drawing(syn: list[Any], real: list[Any], sg: list[Any], rg: list[Any]) -> dict:
+    """A few graphs (or molecules) of each side."""
     if syn[0].smiles is not None:
-        draw = {"kind": "molecules", "dimension": "fidelity",
+        return {"kind": "molecules", "dimension": "fidelity",
                 "synthetic": [i.canonical for i in syn if i.canonical][:DRAWN],
                 "real": [i.canonical for i in real if i.canonical][:DRAWN],
                 "caption": f"The first {DRAWN} valid molecules of each side (RDKit depictions)."}
-    else:
-        draw = {"kind": "graphs", "dimension": "fidelity",
-                "synthetic": [_layout(g, k) for k, g in enumerate(sg[:DRAWN])],
-                "real": [_layout(g, k) for k, g in enumerate(rg[:DRAWN])],
-                "caption": f"The first {DRAWN} parsed graphs of each side (spring layout, seeded)."}
-    out.append(draw)
-    return out
+    return {"kind": "graphs", "dimension": "fidelity", "synthetic": [_layout(g, k) for k, g in enumerate(sg[:DRAWN])],
+            "real": [_layout(g, k) for k, g in enumerate(rg[:DRAWN])],
+            "caption": f"The first {DRAWN} parsed graphs of each side (spring layout, seeded)."}
 
 
 def _layout(g: Any, seed: int) -> dict[str, Any]:
@@ -117,7 +122,7 @@ def graphs_svg(spec: dict[str, Any]) -> str:
                 ax.plot(xy[[u, v], 0], xy[[u, v], 1], color="#999999", linewidth=0.6, zorder=1)
             if len(xy):
                 ax.scatter(xy[:, 0], xy[:, 1], s=8, color=color, zorder=2)
-            ax.set_title(f"{name}: {d['n']} nodes, {d['m']} edges", fontsize=7)
+            ax.set_title(f"{name}\n{d['n']} nodes, {d['m']} edges", fontsize=7)
     return _svg(fig, f"Drawings of {sum(len(r[1]) for r in rows)} graphs: real (top) and synthetic (bottom)")
 
 
