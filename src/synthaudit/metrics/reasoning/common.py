@@ -11,15 +11,12 @@ import re
 from collections import Counter
 from typing import Any, Sequence
 
-import numpy as np
 
 from synthaudit.data.reasoning import Problem, problems
-from synthaudit.metrics.registry import RecordMetric
-from synthaudit.metrics.result import MetricResult
+from synthaudit.metrics.items import (MAX_FAILURES, ItemMetric, merge_extra, shift_records,  # noqa: F401
+                                      snippet)
 from synthaudit.verify.base import Verdict
 
-MAX_FAILURES = 50
-SNIPPET = 160
 #: parameters of every metric that runs code
 CODE_PARAMS = {"timeout_s": {"default": 10, "note": "catalog default: CPU seconds per program (the wall limit is "
                              "twice that); a timeout counts as a failure"},
@@ -27,13 +24,6 @@ CODE_PARAMS = {"timeout_s": {"default": 10, "note": "catalog default: CPU second
 MATH_PARAMS = {"rel_tol": {"default": 1e-6, "note": "code default: relative tolerance of numeric answers"},
                "symbolic_timeout_s": {"default": 5.0, "note": "code default: deadline of one symbolic check"}}
 _LABEL = re.compile(r"\b(true|false|unknown|yes|no)\b", re.IGNORECASE)
-
-
-def snippet(text: Any, n: int = SNIPPET) -> str | None:
-    if text is None:
-        return None
-    s = " ".join(str(text).split())
-    return s if len(s) <= n else s[:n - 1] + "…"
 
 
 def limits_of(params: dict[str, Any]):
@@ -164,73 +154,14 @@ def failure_row(p: Problem, verdict: Verdict | None, **extra: Any) -> dict[str, 
     return row
 
 
-class ReasoningMetric(RecordMetric):
-    """A record metric over parsed problems: subclasses implement ``evaluate(probs, state) -> scores`` and may
-    append failing rows to ``state["rows"]`` and counts to ``state["counts"]``."""
+class ReasoningMetric(ItemMetric):
+    """A record metric over parsed problems (:class:`~synthaudit.metrics.items.ItemMetric`): subclasses implement
+    ``evaluate(probs, state) -> scores`` and may add failing rows (``add_row``) and counts (``state["counts"]``)."""
 
-    #: the report's title of the rows this metric keeps
     breakdown_title = "Failing records, with the verifier's reason"
 
-    def check(self, params: dict[str, Any]) -> None:
-        """Raise ValueError for invalid parameters (before any work)."""
-
-    def init(self, inputs, models) -> dict[str, Any]:
-        params = inputs.params_for(self.spec.id, self.spec.default_params())
-        self.check(params)
-        return {"scores": [], "inputs": inputs, "models": models, "params": params, "rows": [],
-                "counts": Counter(), "extra": {}}
-
-    def update(self, state: dict, role: str, batch) -> dict:
-        probs = problems(state["inputs"], batch, role)
-        seen, kept = sum(len(s) for s in state["scores"]), len(state["rows"])
-        state["scores"].append(np.asarray(self.evaluate(probs, state), dtype=float))
-        shift_records(state["rows"][kept:], seen)  # batch positions -> positions in this state's rows
-        return state
-
-    def evaluate(self, probs: list[Problem], state: dict) -> np.ndarray:
-        raise NotImplementedError
-
-    def merge(self, a: dict, b: dict) -> dict:
-        rows_b = [dict(r) for r in b["rows"][:max(0, MAX_FAILURES - len(a["rows"]))]]
-        shift_records(rows_b, sum(len(s) for s in a["scores"]))  # b's records come after a's
-        return {**a, "scores": a["scores"] + b["scores"], "rows": a["rows"] + rows_b,
-                "counts": a["counts"] + b["counts"], "extra": merge_extra(a["extra"], b["extra"])}
-
-    def add_row(self, state: dict, row: dict[str, Any]) -> None:
-        if len(state["rows"]) < MAX_FAILURES:
-            state["rows"].append(row)
-
-    def finalize(self, state, inputs, models) -> MetricResult:
-        result = super().finalize(state, inputs, models)
-        counts = dict(state["counts"])
-        result.breakdown = list(state["rows"])
-        result.notes.update({k: v for k, v in counts.items()})
-        if state["rows"]:
-            result.notes["breakdown_title"] = self.breakdown_title
-            result.notes["failures_shown"] = f"{len(state['rows'])} record(s) shown (at most {MAX_FAILURES}); " \
-                                             "record numbers are 0-based"
-        return result
-
-
-def shift_records(rows: list[dict[str, Any]], offset: int) -> None:
-    """Add ``offset`` to the 0-based record number of each row (in place)."""
-    if offset:
-        for r in rows:
-            if isinstance(r.get("record"), int):
-                r["record"] += offset
-
-
-def merge_extra(a: dict, b: dict) -> dict:
-    """Sum numbers and concatenate lists key by key (per-metric extra state)."""
-    out = dict(a)
-    for k, v in b.items():
-        if k not in out:
-            out[k] = v
-        elif isinstance(v, list):
-            out[k] = out[k] + v
-        else:
-            out[k] = out[k] + v
-    return out
+    def items(self, inputs, batch, role: str) -> list[Problem]:
+        return problems(inputs, batch, role)
 
 
 def status_counts(verdicts: Sequence[Verdict | None]) -> Counter:

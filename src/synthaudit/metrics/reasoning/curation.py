@@ -162,7 +162,7 @@ class Contamination(ReasoningMetric):
 
     breakdown_title = "Records that overlap the benchmark"
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         _contamination_params(params)
 
     def init(self, inputs, models) -> dict[str, Any]:

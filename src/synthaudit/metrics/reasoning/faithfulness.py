@@ -107,7 +107,7 @@ class ValStep(_StepMetric):
 
     breakdown_title = "Chains with an invalid step (the first one shown)"
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         _verifier(params)
 
     def uses_nli(self, params: dict[str, Any]) -> bool:
@@ -176,7 +176,7 @@ class AlignEntail(_StepMetric):
 
     min_steps = 2
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         if params["premise"] not in PREMISES:
             raise ValueError(f"premise must be one of {', '.join(PREMISES)}, got {params['premise']!r}")
 

@@ -204,7 +204,7 @@ class QReason(ReasoningMetric):
 
     breakdown_title = "Judged records (first 50)"
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         from synthaudit.models.judge import prompt_ids
 
         for d in _rubric(params):
@@ -309,7 +309,7 @@ class AccRM(ReasoningMetric):
 
     breakdown_title = "Pairs the reward ranks the wrong way"
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         if not 0.0 <= float(params["tie_credit"]) <= 1.0:
             raise ValueError(f"tie_credit must be in [0, 1], got {params['tie_credit']!r}")
 

@@ -159,7 +159,7 @@ class PassAtK(ReasoningMetric):
 
     breakdown_title = "Problems none of whose samples is correct"
 
-    def check(self, params: dict[str, Any]) -> None:
+    def check(self, params: dict[str, Any], inputs=None) -> None:
         _ks(params)
 
     def evaluate(self, probs: list[Problem], state: dict) -> np.ndarray:
