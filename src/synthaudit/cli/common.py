@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -93,6 +93,21 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def check_generation(method: str, methods: Iterable[str], n: int, model: str, base_url: Optional[str]) -> None:
+    """The checks every ``synthaudit generate <modality>`` command makes first (one UsageError naming the flag)."""
+    from synthaudit.errors import UsageError
+
+    methods = list(methods)
+    if method not in methods:
+        raise UsageError(f"unknown method {method!r}; expected one of {', '.join(methods)}", field="--method")
+    if n < 1:
+        raise UsageError("must be at least 1", field="--n")
+    if model.startswith("openai:") and not model.removeprefix("openai:"):
+        raise UsageError("expected openai:MODEL, e.g. openai:gpt-4o-mini", field="--model")
+    if base_url and not model.startswith("openai:"):
+        raise UsageError("--base-url needs --model openai:MODEL", field="--base-url")
 
 
 def _print_error(text: str) -> None:

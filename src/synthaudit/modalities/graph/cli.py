@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import err_console, user_errors
+from synthaudit.cli.common import check_generation, err_console, user_errors
 
 
 def generate_graph(
@@ -58,14 +58,7 @@ def generate_graph(
     from synthaudit.models.llm import LLMClient
 
     with user_errors():
-        if method not in METHODS:
-            raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}", field="--method")
-        if n < 1:
-            raise UsageError("must be at least 1", field="--n")
-        if model.startswith("openai:") and not model.removeprefix("openai:"):
-            raise UsageError("expected openai:MODEL, e.g. openai:gpt-4o-mini", field="--model")
-        if base_url and not model.startswith("openai:"):
-            raise UsageError("--base-url needs --model openai:MODEL", field="--base-url")
+        check_generation(method, METHODS, n, model, base_url)
         client: LLMClient | None = None
         if method in RANDOM_METHODS:
             from synthaudit.generate.graph.random_models import BUILTIN, fit

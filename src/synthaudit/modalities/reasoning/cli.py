@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import err_console, user_errors
+from synthaudit.cli.common import check_generation, err_console, user_errors
 
 
 def generate_reasoning(
@@ -59,16 +59,9 @@ def generate_reasoning(
     from synthaudit.models.llm import LLMClient
 
     with user_errors():
-        if method not in METHODS:
-            raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}", field="--method")
-        if n < 1:
-            raise UsageError("must be at least 1", field="--n")
+        check_generation(method, METHODS, n, model, base_url)
         if problems not in ("seed", "generate"):
             raise UsageError(f"expected seed or generate, got {problems!r}", field="--problems")
-        if model.startswith("openai:") and not model.removeprefix("openai:"):
-            raise UsageError("expected openai:MODEL, e.g. openai:gpt-4o-mini", field="--model")
-        if base_url and not model.startswith("openai:"):
-            raise UsageError("--base-url needs --model openai:MODEL", field="--base-url")
         if seed_problems is not None and not seed_problems.is_file():
             raise UsageError("file not found", file=str(seed_problems), field="--seed-problems")
         client: LLMClient | None = None

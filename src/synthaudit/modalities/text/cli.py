@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import err_console, user_errors
+from synthaudit.cli.common import check_generation, err_console, user_errors
 
 
 def generate_text(
@@ -43,20 +43,12 @@ def generate_text(
     """Generate instruction/response records: {id, method, instruction, response, seed, model, ...}."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from synthaudit.errors import UsageError
     from synthaudit.generate.runner import run_generation
     from synthaudit.generate.text import METHODS
     from synthaudit.models.llm import LLMClient, Usage
 
     with user_errors():
-        if method not in METHODS:
-            raise UsageError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}", field="--method")
-        if n < 1:
-            raise UsageError("must be at least 1", field="--n")
-        if model.startswith("openai:") and not model.removeprefix("openai:"):
-            raise UsageError("expected openai:MODEL, e.g. openai:gpt-4o-mini", field="--model")
-        if base_url and not model.startswith("openai:"):
-            raise UsageError("--base-url needs --model openai:MODEL", field="--base-url")
+        check_generation(method, METHODS, n, model, base_url)
         opts: dict = {"max_tokens": max_tokens, "temperature": temperature, "concurrency": concurrency,
                       "batch": batch}
         if method in ("self_instruct", "evol_instruct") and seed_tasks is not None:
