@@ -34,6 +34,9 @@ from scipy.linalg import eigvalsh
 from scipy.spatial.distance import cdist
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import scale_common as sc  # noqa: E402
 SIGMA = {"degree": 1.0, "clustering": 0.1, "orbit": 30.0, "spectral": 1.0}
 NAMES = ("degree", "clustering", "orbit", "spectral")
 
@@ -260,11 +263,8 @@ def main() -> None:
         "spectral_default_threads_abs_diff": abs(ours_values["spectral"] - ref_values["spectral"])}
     result["meta"]["load_avg_end"] = os.getloadavg()
     print(json.dumps(result["summary"], indent=1))
-    dest = HERE / "results"
-    dest.mkdir(exist_ok=True)
-    (dest / f"{args.out_name}.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-    (dest / f"{args.out_name}.md").write_text(markdown(result))
-    print(f"wrote {dest / (args.out_name + '.json')} and {dest / (args.out_name + '.md')}")
+    j, m = sc.write_results(args.out_name, result, markdown(result))
+    print(f"wrote {j} and {m}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ import networkx as nx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+import scale_common as sc  # noqa: E402
 
 from synthaudit.data.graph import prepare_graph, to_text  # noqa: E402
 from synthaudit.metrics.graph.diversity import uniq  # noqa: E402
@@ -130,9 +133,6 @@ def main() -> None:
                        f"Python {platform.python_version()}, networkx {nx.__version__}",
                        "dup_fraction": args.dup_fraction, "repeat": args.repeat, "seed": args.seed},
               "load_avg_start_end": [load0, os.getloadavg()], "rows": rows, "growth_exponent": growth}
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "graph_uniq.json").write_text(json.dumps(result, indent=2))
     lines = ["# graph.uniq: isomorphism-aware uniqueness, 3 sizes (issue #15)", "",
              f"Command: `{result['meta']['command']}`  ", f"Machine: {result['meta']['machine']}  ",
              f"Planted duplicates: {args.dup_fraction:.0%} random relabellings; median of {args.repeat} runs.", "",
@@ -152,7 +152,7 @@ def main() -> None:
     lines += ["", "Growth exponent from the smallest to the largest size (1 = linear): "
               + ", ".join(f"{k} {v:.2f}" for k, v in growth.items()) + ". Same number of unique graphs as the "
               "networkx reference (and plain 1-WL buckets) at every size.", ""]
-    (out / "graph_uniq.md").write_text("\n".join(lines))
+    sc.write_results("graph_uniq", result, "\n".join(lines))
     print("\n".join(lines))
 
 

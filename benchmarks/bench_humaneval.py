@@ -32,6 +32,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import scale_common as sc  # noqa: E402
 DATA = HERE.parent.parent / "shared" / "data" / "reasoning" / "humaneval" / "HumanEval.jsonl.gz"
 
 
@@ -139,11 +142,8 @@ def main() -> None:
                          "disagreeing_tasks": diff}
     result["meta"]["load_avg_end"] = os.getloadavg()
     print(f"speed-up {result['summary']['speedup_wall']:.2f}x wall, same verdicts: {not diff}")
-    dest = HERE / "results"
-    dest.mkdir(exist_ok=True)
-    (dest / f"{args.out_name}.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-    (dest / f"{args.out_name}.md").write_text(markdown(result))
-    print(f"wrote {dest / (args.out_name + '.json')} and {dest / (args.out_name + '.md')}")
+    j, m = sc.write_results(args.out_name, result, markdown(result))
+    print(f"wrote {j} and {m}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ Writes benchmarks/results/kernels.json and benchmarks/results/kernels.md (``--ou
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -48,6 +47,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import scale_common as sc  # noqa: E402
 from bench_vs_mostlyai import TARGET, real_tables, run_synthaudit, synthetic_table  # noqa: E402
 
 CHUNK_CELLS = 25_000_000  # query x reference cells per GEMM chunk (200 MB in float64)
@@ -355,11 +355,8 @@ def main() -> None:
               flush=True)
     result["kernels"] = kernels(paths, args.query_rows)
     result["meta"]["load_avg_end"] = os.getloadavg()
-    dest = HERE / "results"
-    dest.mkdir(exist_ok=True)
-    (dest / f"{args.out_name}.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
-    (dest / f"{args.out_name}.md").write_text(markdown(result))
-    print(f"wrote {dest / (args.out_name + '.json')} and {dest / (args.out_name + '.md')}")
+    j, m = sc.write_results(args.out_name, result, markdown(result))
+    print(f"wrote {j} and {m}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import scale_common as sc  # noqa: E402
 REPO = HERE.parent
 GSM8K = REPO.parent / "shared" / "data" / "reasoning" / "gsm8k" / "test.jsonl"
 LATEX = REPO / "tests" / "data" / "latex_answers.jsonl"
@@ -120,8 +123,6 @@ def main() -> None:
                      for name in ps}
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "repeat": a.repeat, "rows": rows, "disagreements": disagreements}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "math_verify.json").write_text(json.dumps(result, indent=1))
     cols = list(rows[0])
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
@@ -130,7 +131,7 @@ def main() -> None:
         md.append(f"{name}: {len(ds)} disagreements with math-verify")
         md += [f"* expected {d['expected']}, ours {d['ours']}, math-verify {d['math_verify']}: {d['candidate']!r} vs "
                f"{d['gold']!r}" for d in ds]
-    (HERE / "results" / "math_verify.md").write_text("\n".join(md) + "\n")
+    sc.write_results("math_verify", result, "\n".join(md))
     print("\n".join(md))
 
 

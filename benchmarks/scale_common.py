@@ -1,5 +1,6 @@
-"""Shared pieces of the scale benchmarks (issue #13): input files, child-process measurement, Ray process
-accounting, machine description and result files. Not a benchmark itself.
+"""Shared pieces of the benchmarks: input files, child-process measurement, Ray process accounting, machine
+description (the scale benchmarks of issue #13) and the result files every benchmark writes. Not a benchmark
+itself.
 
 Data files are written once to ``$SYNTHAUDIT_BENCH_DIR`` (default ``/tmp/synthaudit-scale``), never into the
 repository; results go to ``benchmarks/results/``.
@@ -391,10 +392,16 @@ def other(r: dict) -> str:
     return f"load {r['load_before'][0]}"
 
 
+def _plain(o: Any) -> Any:
+    """JSON for what json cannot write: numpy scalars as numbers, anything else as text."""
+    return o.item() if hasattr(o, "item") else str(o)
+
+
 def write_results(stem: str, payload: dict, markdown: str) -> tuple[Path, Path]:
+    """``benchmarks/results/<stem>.json`` and ``.md`` (every benchmark writes its figures here)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     j, m = RESULTS / f"{stem}.json", RESULTS / f"{stem}.md"
-    j.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    j.write_text(json.dumps(payload, indent=2, default=_plain) + "\n", encoding="utf-8")
     m.write_text(markdown.rstrip() + "\n", encoding="utf-8")
     return j, m
 

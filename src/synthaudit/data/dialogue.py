@@ -13,12 +13,12 @@ counted and reported, and every metric leaves it out.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from synthaudit.data.files import is_missing
 from synthaudit.data import files
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.data.tabular import Table
@@ -141,9 +141,6 @@ def make_role_map(user_roles=None, assistant_roles=None, role_field=None, conten
 
 
 # -- parsing ---------------------------------------------------------------------------------------
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
 
 def _decode(value: Any, where: "_Where") -> Any:
     """Lists come back as JSON text from the readers (nested values are flattened, CSV cells hold JSON text);
@@ -182,7 +179,7 @@ def _pick(turn: dict, explicit: str | None, keys: tuple[str, ...]) -> tuple[str 
 
 def parse_turns(value: Any, roles: RoleMap, where: _Where) -> list[Turn] | None:
     """The turns of one record (None when the field is missing); raises InputError when malformed."""
-    if _missing(value):
+    if is_missing(value):
         return None
     value = _decode(value, where)
     if not isinstance(value, list):
@@ -196,11 +193,11 @@ def parse_turns(value: Any, roles: RoleMap, where: _Where) -> list[Turn] | None:
         rkey, role = _pick(turn, roles.role_field, ROLE_KEYS)
         ckey, content = _pick(turn, roles.content_field, CONTENT_KEYS)
         keys = ", ".join(map(str, turn)) or "none"
-        if rkey is None or _missing(role):
+        if rkey is None or is_missing(role):
             wanted = roles.role_field or "/".join(ROLE_KEYS)
             raise where.error(f"turn {k} has no role (expected a key {wanted}; keys: {keys})",
                               hint="name the key with --role-field")
-        if ckey is None or _missing(content):
+        if ckey is None or is_missing(content):
             wanted = roles.content_field or "/".join(CONTENT_KEYS)
             raise where.error(f"turn {k} has no content (expected a key {wanted}; keys: {keys})",
                               hint="name the key with --content-field")
@@ -231,7 +228,7 @@ def _numbers(value: Any, where: _Where) -> list[float | None]:
     items = value if isinstance(value, list) else [value]
     out: list[float | None] = []
     for v in items:
-        if _missing(v):
+        if is_missing(v):
             out.append(None)
             continue
         try:
@@ -269,13 +266,13 @@ def parse_record(row: dict, record: int, label: str, spec: dict) -> tuple[Dialog
     stats.assistant_turns = n_asst
     stats.system_prompts = sum(t.role == "system" for t in turns)
     stats.empty_turns = sum(not t.content for t in turns)
-    if spec.get("references") and not _missing(row.get(spec["references"])):
+    if spec.get("references") and not is_missing(row.get(spec["references"])):
         w = _Where(label, record, spec["references"])
         dlg.references = _align(_strings(row[spec["references"]], w, "a reference"), n_asst, w, "references")
-    if spec.get("evidence") and not _missing(row.get(spec["evidence"])):
+    if spec.get("evidence") and not is_missing(row.get(spec["evidence"])):
         w = _Where(label, record, spec["evidence"])
         dlg.evidence = [s for s in _strings(row[spec["evidence"]], w, "evidence") if s]
-    if spec.get("human_scores") and not _missing(row.get(spec["human_scores"])):
+    if spec.get("human_scores") and not is_missing(row.get(spec["human_scores"])):
         w = _Where(label, record, spec["human_scores"])
         dlg.human = _align(_numbers(row[spec["human_scores"]], w), n_asst, w, "human scores")
     return dlg, stats

@@ -34,6 +34,11 @@ CSV_FIELD_LIMIT = 1 << 30
 MAX_JSON_DEPTH = 256
 
 
+def is_missing(value: Any) -> bool:
+    """Whether a record's value is missing: None, NaN or pandas' NA (how readers mark an absent cell)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def detect_format(path: Path, fmt: str | None = None) -> str:
     """File format from ``fmt`` or the file name (compression suffixes such as .gz are allowed)."""
     if fmt:

@@ -18,7 +18,6 @@ its parse error (graph.scr counts it; the other metrics leave it out and say how
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Iterator, Sequence
 
 import pandas as pd
 
+from synthaudit.data.files import is_missing
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.data.tabular import Table
 from synthaudit.data.text import load_corpus
@@ -70,9 +70,6 @@ def _nx():
 
     return nx
 
-
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
 def _node(token: str) -> Any:
@@ -255,19 +252,19 @@ def parse_row(row: dict, record: int, spec: GraphSpec) -> GraphItem:
     item = GraphItem(record=record)
     if spec.smiles:
         value = row.get(spec.smiles)
-        item.smiles = None if _missing(value) else str(value)
+        item.smiles = None if is_missing(value) else str(value)
         item.graph, item.canonical, item.error = molecule_graph(item.smiles or "")
     else:
         value = row.get(spec.graph)
         if isinstance(value, str):
             item.raw = value
         try:
-            if _missing(value):
+            if is_missing(value):
                 raise GraphParseError("no graph (empty field)")
             item.graph = parse_graph(value, spec.directed)
         except GraphParseError as exc:
             item.error = str(exc)
-    if spec.examples and not _missing(row.get(spec.examples)):
+    if spec.examples and not is_missing(row.get(spec.examples)):
         ex = row[spec.examples]
         if isinstance(ex, str) and ex.strip()[:1] == "[":
             try:
@@ -283,12 +280,12 @@ def parse_row(row: dict, record: int, spec: GraphSpec) -> GraphItem:
             except GraphParseError:
                 continue
         item.examples = parsed
-    if spec.target and not _missing(row.get(spec.target)):
+    if spec.target and not is_missing(row.get(spec.target)):
         try:
             item.target = parse_graph(row[spec.target], spec.directed)
         except GraphParseError:
             item.target = None
-    if spec.label and not _missing(row.get(spec.label)):
+    if spec.label and not is_missing(row.get(spec.label)):
         item.label = row[spec.label]
     return item
 
@@ -369,9 +366,9 @@ def _edge_table(frame: pd.DataFrame, label: str, id_col: str, src: str, dst: str
         g = nx.DiGraph() if directed else nx.Graph()
         attrs = [c for c in part.columns if c not in (id_col, src, dst)]
         for row in part.to_dict("records"):
-            if _missing(row[src]) or _missing(row[dst]):
+            if is_missing(row[src]) or is_missing(row[dst]):
                 continue
-            g.add_edge(row[src], row[dst], **{a: row[a] for a in attrs if not _missing(row[a])})
+            g.add_edge(row[src], row[dst], **{a: row[a] for a in attrs if not is_missing(row[a])})
         out.append({"graph_id": gid, "graph": to_text(g)})
     if not out:
         raise InputError("has no edges", file=label)

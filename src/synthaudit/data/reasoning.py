@@ -12,12 +12,12 @@ Malformed values raise one :class:`InputError` naming the file, record and field
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Iterator, Sequence
 
 import pandas as pd
 
+from synthaudit.data.files import is_missing
 from synthaudit.data import files
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.data.reasoning_fields import DEFAULTS, TASKS
@@ -87,9 +87,6 @@ class FieldMap:
                             else "program field")}
 
 
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
 
 def resolve_fields(cols: Sequence[str], chosen: dict[str, str | None], task: str | None, label: str) -> FieldMap:
     """Which column holds each part: the chosen name (checked) or the first default spelling present.
@@ -142,7 +139,7 @@ class _Where:
 
 
 def _text(value: Any, where: _Where) -> str | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool):
         return str(value)
@@ -154,7 +151,7 @@ def _text(value: Any, where: _Where) -> str | None:
 
 
 def _texts(value: Any, where: _Where) -> list[str] | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     value = _decode(value)
     if isinstance(value, str):
@@ -173,7 +170,7 @@ def _texts(value: Any, where: _Where) -> list[str] | None:
 
 
 def _number(value: Any, where: _Where, what: str) -> float | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     value = _decode(value)
     if isinstance(value, bool):
@@ -187,7 +184,7 @@ def _number(value: Any, where: _Where, what: str) -> float | None:
 def _task_of(row: dict, fmap: FieldMap, where: _Where) -> str:
     col = fmap.columns["task"]
     raw = row.get(col) if col else None
-    if not _missing(raw):
+    if not is_missing(raw):
         task = str(raw).strip().lower()
         task = {"program": "code", "programming": "code", "arithmetic": "math", "proof": "logic",
                 "deduction": "logic", "boolean": "logic"}.get(task, task)
@@ -197,9 +194,9 @@ def _task_of(row: dict, fmap: FieldMap, where: _Where) -> str:
     if fmap.task:
         return fmap.task
     c = fmap.columns
-    if any(c[k] and not _missing(row.get(c[k])) for k in ("tests", "test_program", "entry_point")):
+    if any(c[k] and not is_missing(row.get(c[k])) for k in ("tests", "test_program", "entry_point")):
         return "code"
-    if any(c[k] and not _missing(row.get(c[k])) for k in ("theory", "gold_proofs", "proof")):
+    if any(c[k] and not is_missing(row.get(c[k])) for k in ("theory", "gold_proofs", "proof")):
         return "logic"
     return "math"
 
@@ -237,22 +234,22 @@ def parse_row(row: dict, record: int, fmap: FieldMap, label: str) -> Problem:
         if p.samples and fmap.prepend_prompt and p.question:
             p.samples = [str(row.get(c["question"])) + s for s in p.samples]
     lab = get("label")
-    p.label = None if _missing(lab) else str(_decode(lab))
+    p.label = None if is_missing(lab) else str(_decode(lab))
     if task == "logic" and p.gold is None and p.label is not None:
         p.gold = p.label
-    p.proof = None if _missing(get("proof")) else _decode(get("proof"))
+    p.proof = None if is_missing(get("proof")) else _decode(get("proof"))
     gp = get("gold_proofs")
-    if not _missing(gp):
+    if not is_missing(gp):
         gp = _decode(gp)
         p.gold_proofs = list(gp) if isinstance(gp, (list, tuple)) else [gp]
     pert = get("perturbed")
-    if not _missing(pert):
+    if not is_missing(pert):
         pert = _decode(pert)
         if not isinstance(pert, (list, tuple)):
             raise w("perturbed").error("expected a list of predictions on the perturbed inputs")
         p.perturbed = list(pert)
     judge = get("judge")
-    if not _missing(judge):
+    if not is_missing(judge):
         judge = _decode(judge)
         if isinstance(judge, dict):
             p.judge = {str(k): _number(v, w("judge"), "judge score") for k, v in judge.items()}
@@ -262,7 +259,7 @@ def parse_row(row: dict, record: int, fmap: FieldMap, label: str) -> Problem:
     p.chosen = _text(get("chosen"), w("chosen"))
     p.rejected = _text(get("rejected"), w("rejected"))
     pref = get("preference")
-    if not _missing(pref):
+    if not is_missing(pref):
         s = str(pref).strip().lower()
         p.preference = {"chosen": 1.0, "a": 1.0, "1": 1.0, "true": 1.0, "rejected": 0.0, "b": 0.0, "0": 0.0,
                         "false": 0.0}.get(s)
@@ -271,7 +268,7 @@ def parse_row(row: dict, record: int, fmap: FieldMap, label: str) -> Problem:
     p.chosen_score = _number(get("chosen_score"), w("chosen_score"), "reward score")
     p.rejected_score = _number(get("rejected_score"), w("rejected_score"), "reward score")
     dom = get("domain")
-    p.domain = None if _missing(dom) else str(dom)
+    p.domain = None if is_missing(dom) else str(dom)
     return p
 
 

@@ -197,10 +197,8 @@ class CodeTests(ReasoningMethod):
                 rec.update(rejected="no_code", stage="problem")
             elif not rec["entry_point"]:
                 rec.update(rejected="no_function" if _parses(program) else "syntax_error", stage="problem")
-            elif norm(question) in self.seen:
+            elif not self.claim(question):
                 rec.update(rejected="duplicate_problem", stage="problem")
-            else:
-                self.seen.add(norm(question))
             out.append(rec)
         return out
 

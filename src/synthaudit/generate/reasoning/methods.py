@@ -88,6 +88,14 @@ class ReasoningMethod:
         if rec.get("source") == "generated" and rec.get("question") and rec.get("stage") != "problem":
             self.seen.add(norm(rec["question"]))
 
+    def claim(self, question: str) -> bool:
+        """Note a newly generated problem; False when an equal one (normalised) was generated or seeded before."""
+        key = norm(question)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
     def base_record(self, slot: Slot) -> dict:
         return {"id": slot.id, "method": self.name, "index": slot.index, "seed": self.seed,
                 "model": getattr(self.client, "model", None), "prompt_version": self.prompt_version}

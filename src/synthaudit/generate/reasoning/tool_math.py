@@ -114,10 +114,8 @@ class ToolMath(ReasoningMethod):
             rec: dict = {"question": question, "gold": None, "source": "generated"}
             if not question:
                 rec.update(rejected="empty_problem", stage="problem")
-            elif norm(question) in self.seen:
+            elif not self.claim(question):
                 rec.update(rejected="duplicate_problem", stage="problem")
-            else:
-                self.seen.add(norm(question))
             out.append(rec)
         return out
 

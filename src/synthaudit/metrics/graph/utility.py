@@ -22,11 +22,11 @@ learner; secondary: mean F1 (``f1_average``, default macro), the baseline's accu
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
 
+from synthaudit.data.files import is_missing
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult
 
@@ -35,9 +35,6 @@ MODES = ("augment", "replace")
 MAX_DENSE = 3000
 _NONE = object()
 
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def propagation_matrix(g: Any, nodes: Sequence[Any]) -> Any:
@@ -130,7 +127,7 @@ def split_nodes(labels: dict[Any, Any], test_size: float, seed: int) -> tuple[li
 
 def node_labels(g: Any, attr: str) -> dict[Any, str]:
     """node -> class (as text, so 1 and "1" from different file formats agree) of the nodes that have one."""
-    return {v: str(d[attr]) for v, d in g.nodes(data=True) if attr in d and not _missing(d[attr])}
+    return {v: str(d[attr]) for v, d in g.nodes(data=True) if attr in d and not is_missing(d[attr])}
 
 
 def _applies(inputs: Any) -> str | None:
