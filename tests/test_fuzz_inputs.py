@@ -37,7 +37,8 @@ from synthaudit.modalities import modalities
 MODS = modalities()
 #: metrics known to be cheap, per built-in modality; another modality gets its model-free metrics
 CHEAP_METRICS = {"tabular": ["tabular.kst", "tabular.tvd"], "text": ["text.ttr", "text.ext.empty_rate"]}
-CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"]}
+CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"],
+                "json": ["valid"], "logs": ["exposure"]}
 DEEP = 10_000
 
 
@@ -306,10 +307,18 @@ def valid_for(modality: str, case: str) -> bool:
     return case.startswith("good.") and (case != "good.txt" or MODS[modality].text_lines)
 
 
+#: files the JSON audit reads as documents where the other readers refuse them: invalid JSON, JSON nested too
+#: deeply, lines that are not objects are records whose text is kept and counted (json.valid_json_rate)
+KEPT_AS_DOCUMENTS = {"json": {"deep.json", "deep.jsonl", "invalid.jsonl", "non_object.jsonl", "not_array.json",
+                              "scalar.json", "surrogate.jsonl"}}
+
+
 def refused(modality: str, case: str) -> bool:
     """Cases every reader must refuse (exit 2); a JSON cell is parsed by the dialogue reader only."""
     if modality == "dialogue" and case in ("deep_cell.csv", "surrogate_cell.csv", "bad_turns.jsonl"):
         return True
+    if case in KEPT_AS_DOCUMENTS.get(modality, ()):
+        return False
     return case in ("deep.json", "deep.jsonl", "surrogate.jsonl", "ragged.csv", "non_object.jsonl",
                     "duplicate_names.csv", "invalid.jsonl", "not_array.json", "scalar.json", "not_gzip.csv.gz") \
         or case.startswith(("binary.", "truncated.", "empty.", "invalid_utf8", "surrogate_bytes"))

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from synthaudit.modalities import LoadOptions, ModalityInputs
     from synthaudit.models import Models
 
-#: the dimensions whose metrics get a reference value (detection scores are fidelity metrics)
-REFERENCE_DIMENSIONS = ("fidelity", "diversity")
 
 
 @dataclass
@@ -36,14 +34,16 @@ class Reference:
 
 def reference_values(opts: "ModalityInputs", plan: "Plan", models: "Models", *, load: "LoadOptions", seed: int,
                      params: dict, batch_size: int, progress: bool | None) -> Reference | None:
-    """The reference run of the modality's ``reference`` hook over the metrics of ``plan`` in
-    :data:`REFERENCE_DIMENSIONS`; None when the modality has no such hook or no such metric ran."""
+    """The reference run of the modality's ``reference`` hook over the metrics of ``plan`` in the modality's
+    ``reference_dimensions`` (default fidelity and diversity; detection scores are fidelity metrics); None when the
+    modality has no such hook or no such metric ran."""
     from synthaudit.audit.engine import run_plan
     from synthaudit.audit.plan import make_plan
     from synthaudit.modalities import get_modality
 
-    hook = get_modality(opts.modality).hook("reference")
-    ids = [m.id for m in plan.run if m.spec.dimension in REFERENCE_DIMENSIONS]
+    modality = get_modality(opts.modality)
+    hook = modality.hook("reference")
+    ids = [m.id for m in plan.run if m.spec.dimension in modality.reference_dimensions]
     if hook is None or not ids:
         return None
     ref_opts, note = hook(opts)

@@ -132,7 +132,7 @@ class Records:
         return len(self.items)
 
     def write(self, path: Path, idx: np.ndarray, reasons: list[list[str]] | None = None) -> Path:
-        if self.fmt == "txt":
+        if self.fmt in ("txt", "lines"):
             if reasons is None:
                 path.write_text("".join(self.items[i] + "\n" for i in idx), encoding="utf-8")
                 return path
@@ -175,7 +175,12 @@ def read_records(path: Path, modality: str, fmt: str | None = None, delimiter: s
     from synthaudit.data.text import is_text_lines
 
     path = Path(path)
-    if get_modality(modality).text_lines and is_text_lines(path, fmt):
+    found = get_modality(modality)
+    lines_hook = found.hook("raw_lines")
+    lines = lines_hook(path, fmt, encoding) if lines_hook is not None else None
+    if lines is not None:  # the modality reads this file line by line: the lines are written back as they are
+        return Records("lines", lines)
+    if found.text_lines and is_text_lines(path, fmt):
         fmt = "txt"
     kind, items, sep = files.read_raw_records(path, fmt=fmt, delimiter=delimiter, encoding=encoding)
     return Records(kind, items, sep or ",")
@@ -272,6 +277,9 @@ def filter_file(modality: str, synthetic: Path, checks: list[Check], out_dir: Pa
         raise UsageError("exists and is not a directory", file=str(out_dir), field="--out")
     records = read_records(synthetic, modality, fmt, delimiter, encoding)
     ext = "".join(s for s in synthetic.suffixes[-1:]) if records.fmt != "txt" else ".txt"
+    if records.fmt == "lines":  # the input's own kind of file (.jsonl, .log), uncompressed
+        ext = next((s for s in reversed(synthetic.suffixes) if s.lower() not in (".gz", ".bz2", ".xz", ".zst")),
+                   ".txt")
     ext = {"jsonl": ".jsonl", "json": ".json", "parquet": ".parquet", "csv": ".csv", "tsv": ".tsv"}.get(records.fmt,
                                                                                                        ext)
     kept_path, rej_path = out_dir / f"kept{ext}", out_dir / f"rejected{ext}"

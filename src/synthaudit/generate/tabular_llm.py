@@ -247,6 +247,9 @@ class LLMTabularGenerator:
         self.target, self.rare_boost, self.slack, self.json_mode = target, float(rare_boost), range_slack, json_mode
         self.json_retries = int(json_retries)  # the client's re-asks for valid JSON (when it supports them)
         self.stats = GenerationStats()
+        #: every model answer as written (None when the request failed), before rows are parsed and checked: an
+        #: audit of the answers as JSON documents reads them (``synthaudit audit json``)
+        self.answers: list[str | None] = []
         self.on_rows: Callable[[int], None] | None = None  # called with the rows kept so far (progress)
         self.schema: list[ColumnSchema] = []
         self._real: pd.DataFrame | None = None
@@ -353,8 +356,10 @@ class LLMTabularGenerator:
                                                "response_format": self._format(m)}
                                               for msg, sd, m in zip(messages, seeds, sizes)])
                 texts = [o.text if o.ok else None for o in outs]
+                self.answers.extend(o.text if o.ok or o.text else None for o in outs)
             else:
                 texts = [self._ask(messages[0], seeds[0])]
+                self.answers.append(texts[0])
             for text in texts:
                 self.stats.calls += 1
                 counts["calls"] += 1

@@ -194,6 +194,7 @@ class Modality:
         diversity values are shown beside the synthetic data's as what "good" looks like for this data set; None
         and the reason when there is no reference (said once in the report).
     demo: ``(ctx: DemoContext) -> list[DemoEntry]``, this modality's section of ``synthaudit demo``.
+    raw_lines: ``(path, fmt, encoding) -> list[str] | None``, the records ``filter`` writes back, one per line.
     """
 
     name: str
@@ -213,10 +214,16 @@ class Modality:
     profile: str | None = None
     pipeline_generator: str | None = None
     reference: str | None = None
+    #: the dimensions whose metrics get a value from the ``reference`` run
+    reference_dimensions: tuple[str, ...] = ("fidelity", "diversity")
     #: per dimension, secondary values the scorecard shows beside the metrics' values ("<metric id>.<name>")
     headlines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     demo: str | None = None
     docs: str | None = None  # docs/<name>.md
+    #: ``(path, fmt, encoding) -> list[str] | None``: the records of a file as the lines ``filter`` writes back
+    #: unchanged, where this modality reads a file line by line and the generic readers would not (a JSON Lines
+    #: file with invalid lines, a raw .log file); None: the generic readers apply
+    raw_lines: str | None = None
 
     def options(self) -> list[OptionInfo]:
         return options_of(self.inputs)

@@ -21,6 +21,7 @@ answer is validated (``jsonschema``) and re-asked with a changed seed up to ``js
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -42,7 +43,12 @@ RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class LLMError(RuntimeError):
-    """A request that failed for good (after retries, or at once for a non-retryable status)."""
+    """A request that failed for good (after retries, or at once for a non-retryable status). ``text``: the last
+    answer when there was one (a structured answer that does not match its schema), so that callers can count it."""
+
+    def __init__(self, message: str, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
 
 
 @dataclass
@@ -208,7 +214,8 @@ class LLMClient:
             if attempt < json_retries:
                 self.usage.add(structured_retries=1)
         self.usage.add(structured_failures=1)
-        raise LLMError(f"no answer matching the JSON schema after {json_retries + 1} attempts; last: {last}")
+        raise LLMError(f"no answer matching the JSON schema after {json_retries + 1} attempts; last: {last}",
+                       text=done.text)
 
     def complete(self, prompt: str, *, temperature: float = 0.0, max_tokens: int = 256, seed: int = 0,
                  stop: Sequence[str] = ()) -> Completion:
@@ -221,9 +228,9 @@ class LLMClient:
                   progress: Callable[[int, Completion], None] | None = None) -> list[Completion]:
         """Run many requests; results in input order. Each request is a dict of ``chat`` keyword arguments
         (``messages``, ``temperature``, ...) or of ``complete`` ones (``prompt``, ...). A request that fails
-        for good gives a Completion with ``error`` set and empty text; the others go on. Remote endpoints
-        get up to ``concurrency`` requests at a time; a local model generates the uncached ones in batches of
-        ``local_batch`` prompts (same temperature and length; the batch is seeded by its first request, so
+        for good gives a Completion with ``error`` set (and the last answer's text, if any); the others go on.
+        Remote endpoints get up to ``concurrency`` requests at a time; a local model generates the uncached ones in
+        batches of ``local_batch`` prompts (same temperature and length; the batch is seeded by its first request, so
         the same requests give the same text). ``progress(index, completion)`` is called as each request
         finishes."""
         results: list[Completion | None] = [None] * len(requests)
@@ -232,8 +239,8 @@ class LLMClient:
             req = dict(requests[i])
             try:
                 out = self.complete(**req) if "prompt" in req else self.chat(**req)
-            except LLMError as exc:
-                out = Completion(text="", error=str(exc))
+            except LLMError as exc:  # the last answer's text is kept (a structured answer that failed)
+                out = Completion(text=exc.text, error=str(exc))
             results[i] = out
             return out
 
@@ -307,13 +314,11 @@ class LLMClient:
         return [{"role": "system", "content": _json_instruction(schema)}] + messages
 
     def _constraint(self, schema: dict | None) -> dict | None:
-        """The schema to enforce while decoding locally (None when lm-format-enforcer is not installed: the
-        answer is then only validated)."""
+        """The schema to enforce while decoding locally (None when lm-format-enforcer is not installed or cannot
+        build a parser for the schema: the answer is then only validated)."""
         if schema is None:
             return None
-        import importlib.util
-
-        return schema if importlib.util.find_spec("lmformatenforcer") is not None else None
+        return schema if constraint_problem(schema) is None else None
 
     def _finish_structured(self, done: Completion, request: dict) -> Completion:
         schema = schema_of(request.get("response_format"))
@@ -554,3 +559,31 @@ def _embedded_json(text: str) -> Any:
             except json.JSONDecodeError:
                 continue
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _constraint_problem(canonical: str) -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("lmformatenforcer") is None:
+        return "lm-format-enforcer is not installed"
+    schema = json.loads(canonical)
+    if not isinstance(schema, dict):
+        return "the schema is not an object"
+    from lmformatenforcer import JsonSchemaParser
+
+    try:
+        JsonSchemaParser(schema)
+    except Exception as exc:  # noqa: BLE001 - its parser fails with assorted errors on keywords it lacks
+        return f"lm-format-enforcer cannot build a parser for the schema ({type(exc).__name__}: {exc})"
+    return None
+
+
+def constraint_problem(schema: Any) -> str | None:
+    """Why schema-constrained decoding (lm-format-enforcer) cannot enforce ``schema`` on a local model; None when
+    it builds a parser for it (memoised per schema)."""
+    try:
+        canonical = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        return "the schema is not JSON"
+    return _constraint_problem(canonical)

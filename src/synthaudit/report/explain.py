@@ -506,14 +506,14 @@ def reference_clause(m: MetricEntry) -> str | None:
     close = abs(v - ref) <= 0.01
     if m.direction == "lower_better":
         if close or v <= ref * REFERENCE_SLACK:
-            return f"as close as real data gets: the holdout reference scores {num(ref)}"
+            return f"as close as real data gets: the real-data reference scores {num(ref)}"
         times = f"{v / ref:.1f} times" if ref > 0 else "above"
-        return f"{times} the holdout reference ({num(ref)}), so there is room to improve"
+        return f"{times} the real-data reference ({num(ref)}), so there is room to improve"
     if m.direction == "higher_better":
         if close or v >= ref / REFERENCE_SLACK:
-            return f"as good as real data: the holdout reference scores {num(ref)}"
-        return f"below the holdout reference ({num(ref)}), so there is room to improve"
-    return f"the holdout reference scores {num(ref)}"
+            return f"as good as real data: the real-data reference scores {num(ref)}"
+        return f"below the real-data reference ({num(ref)}), so there is room to improve"
+    return f"the real-data reference scores {num(ref)}"
 
 
 def plain_sentence(m: MetricEntry) -> str:

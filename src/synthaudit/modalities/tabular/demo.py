@@ -111,6 +111,11 @@ def _llm_rows(ctx, train: pd.DataFrame, paths: dict, common: dict):
         except GenerationError as exc:
             return DemoEntry("tabular", title, None, None, "SmolLM2 rows", error=exc.render())
         rows.to_csv(ctx.out / "data" / "synthetic_llm.csv", index=False)
+    # the answers as written, and the JSON Schema they were decoded under: the JSON section audits them as documents
+    from synthaudit.generate.tabular_llm import rows_json_schema
+
+    ctx.shared["llm_json"] = {"answers": list(gen.answers), "schema": rows_json_schema(gen.schema, 1),
+                              "what": "SmolLM2's answers for the diabetes table's rows"}
     s = gen.stats
     with ctx.step("tabular: audit of the LLM rows"):
         rep = audit("tabular", synthetic=ctx.out / "data" / "synthetic_llm.csv", out=ctx.out / "tabular_llm",
