@@ -22,12 +22,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import pandas as pd
 
 from synthaudit.data.files import is_missing
 from synthaudit.data.inputs import AuditInputs
+from synthaudit.data.records import batch_items, pick_field
 from synthaudit.data.tabular import Table
 from synthaudit.data.text import load_corpus
 from synthaudit.errors import InputError
@@ -303,15 +304,7 @@ def spec_of(inputs: AuditInputs, role: str = "synthetic") -> GraphSpec:
 def graphs(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic") -> list[GraphItem]:
     """The parsed graphs of a batch, memoised per batch object (every graph metric reads the same batch).
     Record numbers count from the batch's first row."""
-    memo = inputs.features.get("graph.items", dict)
-    key = (role, id(batch), len(batch))
-    hit = memo.get(key)
-    if hit is not None and hit[0] is batch:
-        return hit[1]
-    out = parse_batch(batch, spec_of(inputs, role))
-    memo.clear()
-    memo[key] = (batch, out)
-    return out
+    return batch_items(inputs, "graph.items", role, batch, lambda: parse_batch(batch, spec_of(inputs, role)))
 
 
 def iter_graphs(inputs: AuditInputs, role: str = "synthetic",
@@ -404,28 +397,20 @@ def as_table(obj: Any, label: str, *, directed: bool = False, fmt: str | None = 
     return table
 
 
-def _field(cols: list[str], chosen: str | None, defaults: Sequence[str], label: str, flag: str) -> str | None:
-    if chosen is not None:
-        if chosen not in cols:
-            raise InputError(f"has no field {chosen!r}; fields: {', '.join(cols[:12])}", file=label, field=flag)
-        return chosen
-    return next((c for c in defaults if c in cols), None)
-
-
 def make_spec(table: Table, *, graph_field: str | None, smiles_field: str | None, directed: bool,
               examples_field: str | None = None, target_field: str | None = None,
               label_field: str | None = None) -> GraphSpec:
     cols = [str(c) for c in table.head().columns]
-    smiles = _field(cols, smiles_field, SMILES_FIELDS if graph_field is None else (), table.label, "--smiles-field")
-    graph = None if smiles else _field(cols, graph_field, GRAPH_FIELDS, table.label, "--graph-field")
+    smiles = pick_field(cols, smiles_field, table.label, "--smiles-field", SMILES_FIELDS if graph_field is None else ())
+    graph = None if smiles else pick_field(cols, graph_field, table.label, "--graph-field", GRAPH_FIELDS)
     if graph is None and smiles is None:
         raise InputError(f"cannot tell which field holds the graphs (tried {', '.join(GRAPH_FIELDS)} and "
                          f"{', '.join(SMILES_FIELDS)}); fields: {', '.join(cols[:12])}", file=table.label,
                          field="--graph-field", hint="pass --graph-field NAME or --smiles-field NAME")
     return GraphSpec(graph=graph, smiles=smiles, directed=directed,
-                     examples=_field(cols, examples_field, (), table.label, "--examples-field"),
-                     target=_field(cols, target_field, (), table.label, "--target-field"),
-                     label=_field(cols, label_field, (), table.label, "--label-field"))
+                     examples=pick_field(cols, examples_field, table.label, "--examples-field"),
+                     target=pick_field(cols, target_field, table.label, "--target-field"),
+                     label=pick_field(cols, label_field, table.label, "--label-field"))
 
 
 def prepare_graph(*, synthetic: Any, real: Any = None, holdout: Any = None, train: Any = None,

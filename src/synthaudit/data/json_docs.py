@@ -30,6 +30,7 @@ import pandas as pd
 from synthaudit.data import files
 from synthaudit.data.files import NestedText, is_missing
 from synthaudit.data.inputs import AuditInputs
+from synthaudit.data.records import FieldSpec, batch_items, pick_field
 from synthaudit.data.tabular import Table
 from synthaudit.errors import InputError
 from synthaudit.verify.json_parse import DEFAULT_POLICY, Parsed, parse
@@ -68,7 +69,7 @@ class JsonItem:
 
 
 @dataclass(frozen=True)
-class JsonSpec:
+class JsonSpec(FieldSpec):
     """Where a table's documents and per-record fields are."""
 
     doc: str
@@ -81,12 +82,6 @@ class JsonSpec:
     label: str | None = None
     group: str | None = None
     labels: str | None = None
-
-    def columns(self) -> list[str]:
-        return [c for c in self.__dict__.values() if c]
-
-    def describe(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
 
 
 def as_text(value: Any) -> str | None:
@@ -143,15 +138,7 @@ def spec_of(inputs: AuditInputs, role: str = "synthetic") -> JsonSpec:
 def json_items(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic") -> list[JsonItem]:
     """The items of a batch, memoised per batch object (every JSON metric reads the same batch). Record numbers
     count from the batch's first row."""
-    memo = inputs.features.get("json.items", dict)
-    key = (role, id(batch), len(batch))
-    hit = memo.get(key)
-    if hit is not None and hit[0] is batch:
-        return hit[1]
-    out = parse_batch(batch, spec_of(inputs, role))
-    memo.clear()
-    memo[key] = (batch, out)
-    return out
+    return batch_items(inputs, "json.items", role, batch, lambda: parse_batch(batch, spec_of(inputs, role)))
 
 
 def iter_items(inputs: AuditInputs, role: str = "synthetic", batch_size: int | None = None) -> Iterator[list[JsonItem]]:
@@ -276,28 +263,19 @@ def as_table(obj: Any, label: str, *, doc_field: str | None = None, fmt: str | N
     return Table.from_any(obj, label, fmt=fmt, encoding=encoding, stream=stream)
 
 
-def _field(cols: list[str], chosen: str | None, label: str, flag: str,
-           defaults: Sequence[str] = ()) -> str | None:
-    if chosen is not None:
-        if chosen not in cols:
-            raise InputError(f"has no field {chosen!r}; fields: {', '.join(cols[:12])}", file=label, field=flag)
-        return chosen
-    return next((c for c in defaults if c in cols), None)
-
-
 def make_spec(table: Table, *, field: str | None = None, fields: dict[str, str | None] | None = None,
               defaults: dict[str, Sequence[str]] | None = None) -> JsonSpec:
     """The spec of a table: ``field`` (the document) and the optional per-record fields named in ``fields``
     (JsonSpec attribute -> field name or None); ``defaults``: names tried when a field is not given."""
     cols = [str(c) for c in table.head().columns]
-    doc = _field(cols, field, table.label, "--field", OUTPUT_FIELDS)
+    doc = pick_field(cols, field, table.label, "--field", OUTPUT_FIELDS)
     if doc is None:
         raise InputError(f"cannot tell which field holds the JSON documents (tried {', '.join(OUTPUT_FIELDS)}); "
                          f"fields: {', '.join(cols[:12])}", file=table.label, field="--field",
                          hint="pass --field NAME")
     chosen = {}
     for attr, name in (fields or {}).items():
-        chosen[attr] = _field(cols, name, table.label, f"--{attr.replace('_', '-')}-field",
+        chosen[attr] = pick_field(cols, name, table.label, f"--{attr.replace('_', '-')}-field",
                               (defaults or {}).get(attr, ()))
     return JsonSpec(doc=doc, **chosen)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ import pandas as pd
 from synthaudit.data import files
 from synthaudit.data.files import is_missing
 from synthaudit.data.inputs import AuditInputs
+from synthaudit.data.records import FieldSpec, batch_items, pick_field
 from synthaudit.data.tabular import Table
 from synthaudit.errors import InputError
 
@@ -77,7 +78,7 @@ class LogItem:
 
 
 @dataclass(frozen=True)
-class LogSpec:
+class LogSpec(FieldSpec):
     """Where a table's messages and per-record fields are."""
 
     content: str
@@ -93,12 +94,6 @@ class LogSpec:
     original: str | None = None
     spans: str | None = None
     human: str | None = None
-
-    def columns(self) -> list[str]:
-        return [c for c in self.__dict__.values() if c]
-
-    def describe(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
 
 
 def _text(v: Any) -> str | None:
@@ -147,15 +142,7 @@ def spec_of(inputs: AuditInputs, role: str = "synthetic") -> LogSpec:
 
 def log_items(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic") -> list[LogItem]:
     """The items of a batch, memoised per batch object (every log metric reads the same batch)."""
-    memo = inputs.features.get("logs.items", dict)
-    key = (role, id(batch), len(batch))
-    hit = memo.get(key)
-    if hit is not None and hit[0] is batch:
-        return hit[1]
-    out = parse_batch(batch, spec_of(inputs, role))
-    memo.clear()
-    memo[key] = (batch, out)
-    return out
+    return batch_items(inputs, "logs.items", role, batch, lambda: parse_batch(batch, spec_of(inputs, role)))
 
 
 def iter_items(inputs: AuditInputs, role: str = "synthetic", batch_size: int | None = None) -> Iterator[list[LogItem]]:
@@ -252,28 +239,20 @@ def as_table(obj: Any, label: str, *, log_format: str | None = None, fmt: str | 
     return Table(str(path or label), frame=frame, path=path), unmatched
 
 
-def _field(cols: list[str], chosen: str | None, label: str, flag: str, defaults: Sequence[str]) -> str | None:
-    if chosen is not None:
-        if chosen not in cols:
-            raise InputError(f"has no field {chosen!r}; fields: {', '.join(c for c in cols[:12] if c != RECORD)}",
-                             file=label, field=flag)
-        return chosen
-    return next((c for c in defaults if c in cols), None)
-
-
 def make_spec(table: Table, *, content_field: str | None = None, fields: dict[str, str | None] | None = None,
               use_defaults: bool = True) -> LogSpec:
     """The spec of a table: the message field and the per-record fields (``fields``: LogSpec attribute -> name
     or None; a None is looked up among the defaults when ``use_defaults``)."""
     cols = [str(c) for c in table.head().columns]
-    content = _field(cols, content_field, table.label, "--content-field", CONTENT_FIELDS)
+    content = pick_field(cols, content_field, table.label, "--content-field", CONTENT_FIELDS, (RECORD,))
     if content is None:
         raise InputError(f"cannot tell which field holds the log messages (tried {', '.join(CONTENT_FIELDS)}); "
                          f"fields: {', '.join(c for c in cols[:12] if c != RECORD)}", file=table.label,
                          field="--content-field", hint="pass --content-field NAME")
     chosen = {}
     for attr, (flag, defaults) in FIELDS.items():
-        chosen[attr] = _field(cols, (fields or {}).get(attr), table.label, flag, defaults if use_defaults else ())
+        chosen[attr] = pick_field(cols, (fields or {}).get(attr), table.label, flag, defaults if use_defaults else (),
+                                  (RECORD,))
     return LogSpec(content=content, **chosen)
 
 
