@@ -433,11 +433,12 @@ def test_demo_writes_report_and_data(demo_run):
     assert len(dialogues) >= 30 and all(len(json.loads(x)["turns"]) == 4 for x in dialogues)
     # each section shows a flawed variant beside the good one, and the index says what catches it
     flawed_parts = ("tabular_leaky", "text_flawed", "dialogue_flawed", "reasoning_flawed", "graph_flawed",
-                    "molecules_flawed")
+                    "molecules_flawed", "json_flawed", "logs_flawed")
     for flawed in flawed_parts:
         assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
     assert index.count("look at") >= len(flawed_parts)
-    for part in ("reasoning", "graph", "molecules"):  # every metric that ran on the good variant succeeded
+    # every metric that ran on the good variant succeeded
+    for part in ("reasoning", "graph", "molecules", "json", "json_llm", "json_events_llm", "logs", "logs_llm"):
         sub = read_report(out / part)
         assert sub["metrics"] and all(m["status"] == "ok" for m in sub["metrics"]), \
             [(m["id"], m["error"]) for m in sub["metrics"] if m["status"] != "ok"]
@@ -445,6 +446,13 @@ def test_demo_writes_report_and_data(demo_run):
     assert reasoning["reasoning.acc_verify"] == 1.0 and reasoning["reasoning.pass_rate"] == 1.0
     bad = {m["id"]: m["value"] for m in read_report(out / "reasoning_flawed")["metrics"]}
     assert bad["reasoning.acc_verify"] < 1.0 and bad["reasoning.pass_rate"] < 1.0
+    # JSON: the mutated events break the schema, the good ones do not; logs: the leaky copy exposes more
+    good_json = {m["id"]: m["value"] for m in read_report(out / "json")["metrics"]}
+    bad_json = {m["id"]: m["value"] for m in read_report(out / "json_flawed")["metrics"]}
+    assert good_json["json.correctness_rate"] == 1.0 > bad_json["json.correctness_rate"]
+    good_logs = {m["id"]: m["value"] for m in read_report(out / "logs")["metrics"]}
+    bad_logs = {m["id"]: m["value"] for m in read_report(out / "logs_flawed")["metrics"]}
+    assert bad_logs["logs.exposure"] > good_logs["logs.exposure"]
     # fairness runs on the main report (sex is the protected attribute)
     assert metric_status(report)["tabular.spd"] == "ok"
     # LLM rows: schema-constrained decoding gives valid rows from the small offline model

@@ -6,6 +6,8 @@
   (type change, missing required field, extra property, enum violation, broken syntax), made by ``generate json
   --method mutate``; valid-JSON and schema-correctness rates catch them, and the breakdown names the paths that fail
   with example values.
+* A few events written by SmolLM2 for a short event schema with schema-constrained decoding (``generate json
+  --method from_schema``).
 * SmolLM2's answers from the tabular section, decoded under the rows' JSON Schema: the decoder enforces keys, types
   and enums token by token, not numeric ranges; the audit against the full schema shows what that leaves.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 N_EVENTS = 600
 SHARE_FLAWED = 0.4
+N_LLM_EVENTS = 8
 
 
 def event_schema(model: Any) -> dict:
@@ -55,10 +58,44 @@ def section(ctx) -> list:
                   "the same events; synthaudit generate json --method mutate put one flaw (type change, missing "
                   "required field, extra property, enum violation or broken syntax) into 40 % of them, each "
                   "checked to fail at its own path", catch)]
+    entries.append(_llm_events(ctx, schema))
     llm = ctx.shared.get("llm_json")
     if llm and llm.get("answers"):
         entries.append(_llm_answers(ctx, llm))
     return entries
+
+
+def _llm_events(ctx, schema_path):
+    """SmolLM2 writes a few events for a short event schema (``generate json --method from_schema``): decoded
+    within the schema token by token, validated after (bounds are not enforced while decoding) and retried."""
+    from synthaudit.audit.api import audit
+    from synthaudit.demo import DemoEntry
+    from synthaudit.generate.json.from_schema import from_schema, tally
+
+    full = json.loads(schema_path.read_text(encoding="utf-8"))
+    short = {"type": "object", "properties": {k: full["properties"][k] for k in ("level", "component", "message")},
+             "required": ["level", "component", "message"], "additionalProperties": False}
+    path, short_path = ctx.out / "data" / "events_llm.jsonl", ctx.out / "data" / "event_short.schema.json"
+    short_path.write_text(json.dumps(short, indent=1), encoding="utf-8")
+    with ctx.step(f"json: {N_LLM_EVENTS} events from SmolLM2 with schema-constrained decoding (from_schema)"):
+        recs = list(from_schema(ctx.llm(), N_LLM_EVENTS, ctx.seed, schema=short, max_tokens=60, retries=1,
+                                batch=N_LLM_EVENTS, instructions="a log event of a small web shop"))
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    counts = tally(recs)
+    with ctx.step("json: audit of the SmolLM2 events"):
+        rep = audit("json", synthetic=str(path), schema=str(short_path), out=ctx.out / "json_events_llm",
+                    seed=ctx.seed, progress=ctx.progress)
+    correct, valid = rep.value("json.correctness_rate"), rep.value("json.valid_json_rate")
+    catch = None
+    if correct is not None and valid is not None:
+        catch = (f"json.valid_json_rate {valid:.2f}, json.correctness_rate {correct:.2f}: "
+                 + ("every answer that parses conforms to the schema (keys, types, enums)" if correct == valid else
+                    "some answers parse but break the schema (see the paths)")
+                 + ("; answers that ramble past the 60-token limit are cut off and do not parse" if valid < 1 else ""))
+    return DemoEntry("json", "LLM events (SmolLM2, schema-constrained)", "json_events_llm/report.html", rep,
+                     f"{N_LLM_EVENTS} events (level, component, message) written by SmolLM2 under the schema with "
+                     f"the real levels and components: {counts['valid']} valid after {counts['retries']} "
+                     "retries", catch)
 
 
 def _events(ctx):
