@@ -172,9 +172,10 @@ def index_html(entries: list[DemoEntry], steps: list[dict[str, Any]]) -> str:
             "margin:.8rem 0}.card h3{margin:.2rem 0 .5rem}dl{display:grid;grid-template-columns:8rem 1fr;"
             "gap:.25rem .8rem;margin:0}dt{font-weight:600}dd{margin:0}.bad{color:#9b1c1c}</style></head><body>"
             "<main class='sa'><h1>synthaudit demo: one section per data type</h1>"
-            "<p>Everything here was generated and audited offline: real data that ship with scikit-learn, the "
-            "Gaussian copula, and the SmolLM2-135M-Instruct model. Each section audits a good variant beside a "
-            "deliberately flawed one; <strong>look at</strong> says where the audit catches the flaw.</p>"
+            "<p>Everything here was generated and audited offline: real data that ship with installed packages "
+            "(scikit-learn, networkx, RDKit) or are recorded on the spot (a web app's logs), generators fitted to "
+            "them, and the SmolLM2-135M-Instruct model. Each section audits a good variant beside a deliberately "
+            "flawed one; <strong>look at</strong> says where the audit catches the flaw.</p>"
             + "".join(body)
             + "<h2>Steps</h2><table><caption>Time per step (seconds; CPU of the demo's own process)</caption>"
               "<thead><tr><th scope='col'>step</th><th scope='col'>wall</th><th scope='col'>CPU</th></tr></thead>"

@@ -130,7 +130,8 @@ def groups_svg(payload: dict[str, Any]) -> str:
     ax.set_xticks(pos, groups, rotation=30 if len(groups) > 4 else 0, ha="right" if len(groups) > 4 else "center")
     ax.set_ylabel(payload.get("ylabel", ""))
     ax.set_title(payload.get("title", ""))
-    ax.legend(frameon=False)
+    if len(series) > 1:  # one series: the axis label says what the bars are
+        ax.legend(frameon=False)
     return _svg(fig, f"{payload.get('title', 'grouped bars')}: {', '.join(series)} per group")
 
 

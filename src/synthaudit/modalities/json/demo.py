@@ -137,5 +137,5 @@ def _llm_answers(ctx, llm: dict):
              f"{correct:.2f} under the full schema (ranges are not enforced while decoding)"
              if valid is not None and correct is not None else None)
     return DemoEntry("json", "SmolLM2 answers under a JSON Schema (from the tabular section)", "json_llm/report.html",
-                     rep, f"{len(answers)} answers of {llm['what']}, decoded under the rows' JSON Schema "
+                     rep, f"{len(answers)} of {llm['what']}, decoded under the rows' JSON Schema "
                      "(keys, types and enums enforced token by token)", catch)

@@ -36,7 +36,7 @@ def _rates(metrics: list[Any]) -> dict | None:
         groups.append("conforms")
         values.append(correct.value)
     return {"kind": "groups", "dimension": "validity", "title": "Documents that parse and conform",
-            "groups": groups, "series": {"share of documents": values}, "ylabel": "share",
+            "groups": groups, "series": {"share of documents": values}, "ylabel": "share of documents",
             "caption": "Share of documents that parse under each policy: strict (RFC 8259), fence (one surrounding "
                        "code fence removed: the catalog default) and lenient (prose, fences anywhere, trailing "
                        "commas); 'conforms': parsed (with json.correctness_rate's policy) and valid under the JSON "
@@ -50,7 +50,7 @@ def _paths(metrics: list[Any]) -> dict | None:
         return None
     return {"kind": "groups", "dimension": "validity", "title": "Schema paths that fail most",
             "groups": [f"{r['path']} ({r['keywords']})"[:48] for r in rows],
-            "series": {"records failing there": [r["records"] for r in rows]}, "ylabel": "records",
+            "series": {"records failing there": [r["records"] for r in rows]}, "ylabel": "records failing there",
             "caption": "Instance paths (array indices collapsed to []) where documents break the schema, with the "
                        "keywords they break; the table under json.correctness_rate gives example values."}
 
