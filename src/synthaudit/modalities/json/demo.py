@@ -18,7 +18,7 @@ from typing import Any
 
 N_EVENTS = 600
 SHARE_FLAWED = 0.4
-N_LLM_EVENTS = 8
+N_LLM_EVENTS = 6
 
 
 def event_schema(model: Any) -> dict:
@@ -104,8 +104,8 @@ def _events(ctx):
     from synthaudit.modalities.logs.demo import fitted_log_model
 
     data = ctx.out / "data"
+    model = fitted_log_model(ctx)  # records the web app's logs first (a step of its own)
     with ctx.step(f"json: {N_EVENTS} structured log events from the fitted log model; the flawed copy by mutation"):
-        model = fitted_log_model(ctx)
         schema = event_schema(model)
         schema_path = data / "event.schema.json"
         schema_path.write_text(json.dumps(schema, indent=1), encoding="utf-8")
