@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -108,6 +108,26 @@ def check_generation(method: str, methods: Iterable[str], n: int, model: str, ba
         raise UsageError("expected openai:MODEL, e.g. openai:gpt-4o-mini", field="--model")
     if base_url and not model.startswith("openai:"):
         raise UsageError("--base-url needs --model openai:MODEL", field="--base-url")
+
+
+def generation_progress(counters: str, quiet: bool) -> Any:
+    """The progress bar of a ``generate`` command: what runs, the bar, done/total, the command's own counters (a
+    rich format over task fields, e.g. ``"rejected {task.fields[rejected]}"``) and the elapsed time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(counters),
+                    TimeElapsedColumn(), console=err_console, disable=quiet, transient=False)
+
+
+def print_rejects_and_usage(stats: Any, client: Any) -> None:
+    """The closing lines of a ``generate`` command: the rejects by reason (most frequent first) and, when a model
+    was used, its usage (calls, cache hits, tokens)."""
+    if stats.reasons:
+        err_console.print("rejected: " + ", ".join(f"{k} {v}" for k, v in
+                                                  sorted(stats.reasons.items(), key=lambda kv: -kv[1])),
+                          highlight=False)
+    if client is not None:
+        err_console.print("usage: " + client.usage.summary(), highlight=False)
 
 
 def _print_error(text: str) -> None:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from synthaudit.data.files import is_missing
 from synthaudit.data.inputs import AuditInputs
-from synthaudit.data.records import batch_items, pick_field
+from synthaudit.data.records import batch_items, iter_parsed, pick_field
 from synthaudit.data.tabular import Table
 from synthaudit.data.text import load_corpus
 from synthaudit.errors import InputError
@@ -310,10 +310,8 @@ def graphs(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic") ->
 def iter_graphs(inputs: AuditInputs, role: str = "synthetic",
                 batch_size: int | None = None) -> Iterator[list[GraphItem]]:
     """Every parsed graph of a role, in batches, record numbers counted over the whole table."""
-    offset = 0
-    for batch in inputs.batches(role, batch_size):
-        yield parse_batch(batch, spec_of(inputs, role), offset)
-        offset += len(batch)
+    spec = spec_of(inputs, role)
+    return iter_parsed(inputs, role, batch_size, lambda batch, offset: parse_batch(batch, spec, offset))
 
 
 def all_graphs(inputs: AuditInputs, role: str = "synthetic") -> list[GraphItem]:

@@ -30,7 +30,7 @@ import pandas as pd
 from synthaudit.data import files
 from synthaudit.data.files import NestedText, is_missing
 from synthaudit.data.inputs import AuditInputs
-from synthaudit.data.records import FieldSpec, batch_items, pick_field
+from synthaudit.data.records import FieldSpec, batch_items, iter_parsed, pick_field
 from synthaudit.data.tabular import Table
 from synthaudit.errors import InputError
 from synthaudit.verify.json_parse import DEFAULT_POLICY, Parsed, parse
@@ -114,7 +114,7 @@ def as_value(value: Any) -> Any:
 def _item(row: dict, record: int, spec: JsonSpec) -> JsonItem:
     schema = as_value(row.get(spec.schema)) if spec.schema else None
     return JsonItem(
-        record=record, raw=as_text(row.get(spec.doc)), schema=schema if isinstance(schema, dict) else schema,
+        record=record, raw=as_text(row.get(spec.doc)), schema=schema,
         reference=as_value(row.get(spec.reference)) if spec.reference else None,
         answer=as_value(row.get(spec.answer)) if spec.answer else None,
         entities=as_value(row.get(spec.entities)) if spec.entities else None,
@@ -143,10 +143,8 @@ def json_items(inputs: AuditInputs, batch: pd.DataFrame, role: str = "synthetic"
 
 def iter_items(inputs: AuditInputs, role: str = "synthetic", batch_size: int | None = None) -> Iterator[list[JsonItem]]:
     """Every item of a role, in batches, record numbers counted over the whole table."""
-    offset = 0
-    for batch in inputs.batches(role, batch_size):
-        yield parse_batch(batch, spec_of(inputs, role), offset)
-        offset += len(batch)
+    spec = spec_of(inputs, role)
+    return iter_parsed(inputs, role, batch_size, lambda batch, offset: parse_batch(batch, spec, offset))
 
 
 def all_items(inputs: AuditInputs, role: str = "synthetic") -> list[JsonItem]:

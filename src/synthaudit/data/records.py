@@ -3,7 +3,7 @@ the spec of where a table's fields are, and the per-batch memo of parsed items e
 from __future__ import annotations
 
 from dataclasses import fields as dc_fields
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from synthaudit.errors import InputError
 
@@ -48,3 +48,13 @@ def batch_items(inputs: "AuditInputs", name: str, role: str, batch: "pd.DataFram
     memo.clear()
     memo[key] = (batch, out)
     return out
+
+
+def iter_parsed(inputs: "AuditInputs", role: str, batch_size: int | None,
+                parse: Callable[["pd.DataFrame", int], list]) -> Iterator[list]:
+    """Every batch of a role parsed by ``parse(batch, offset)``, the offset being the records before the batch, so
+    that record numbers count over the whole table."""
+    offset = 0
+    for batch in inputs.batches(role, batch_size):
+        yield parse(batch, offset)
+        offset += len(batch)

@@ -8,7 +8,7 @@ a list of token lists (any hashable tokens). All results are invariant to the or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -143,6 +143,24 @@ def _mean_acf(series: list[np.ndarray], c: int, nlags: int) -> tuple[np.ndarray 
     return (np.mean(rows, axis=0) if rows else None), skipped
 
 
+def _channel_means(r: list[np.ndarray], s: list[np.ndarray], k: int,
+                   mean: Callable[[list[np.ndarray], int], tuple[np.ndarray | None, int]],
+                   what: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, int]]:
+    """Per channel, the (real, synthetic) mean vectors ``mean(series, channel)`` gives, and the (series, channel)
+    pairs each side skipped; a channel with no usable series on a side raises ValueError naming ``what``."""
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+    skipped = {"real": 0, "synthetic": 0}
+    for c in range(k):
+        (mr, kr), (ms, ks) = mean(r, c), mean(s, c)
+        skipped["real"] += kr
+        skipped["synthetic"] += ks
+        for side, m in (("real", mr), ("synthetic", ms)):
+            if m is None:
+                raise ValueError(f"channel {c}: no {side} series is usable for {what}")
+        pairs.append((mr, ms))
+    return pairs, skipped
+
+
 def acf_distance(real: Sequence[np.ndarray], syn: Sequence[np.ndarray], nlags: int = 10) -> AcfDistance:
     """timeseries.acf_distance (tutorial: sequential data): per channel, the mean ACF over series (see ``acf``)
     for lags 1..nlags on each side; per-channel distance = mean over lags of |acf_real(l) - acf_syn(l)|
@@ -155,20 +173,9 @@ def acf_distance(real: Sequence[np.ndarray], syn: Sequence[np.ndarray], nlags: i
         raise ValueError(f"nlags must be a positive integer, got {nlags!r}")
     nlags = int(nlags)
     r, s, k = _pair(real, syn)
-    per: list[float] = []
-    skipped = {"real": 0, "synthetic": 0}
-    for c in range(k):
-        mr, kr = _mean_acf(r, c, nlags)
-        ms, ks = _mean_acf(s, c, nlags)
-        skipped["real"] += kr
-        skipped["synthetic"] += ks
-        for side, m in (("real", mr), ("synthetic", ms)):
-            if m is None:
-                raise ValueError(
-                    f"channel {c}: no {side} series is usable for the ACF (each needs >= {nlags + 2} steps, "
-                    "no missing values and not constant)"
-                )
-        per.append(float(np.mean(np.abs(mr - ms))))
+    pairs, skipped = _channel_means(r, s, k, lambda side, c: _mean_acf(side, c, nlags),
+                                    f"the ACF (each needs >= {nlags + 2} steps, no missing values and not constant)")
+    per = [float(np.mean(np.abs(mr - ms))) for mr, ms in pairs]
     return AcfDistance(float(np.mean(per)), per, skipped)
 
 
@@ -233,20 +240,9 @@ def spectral_distance(
     if int(nfft) != nfft or nfft < 2:
         raise ValueError(f"nfft must be an integer >= 2, got {nfft!r}")
     nfft = int(nfft)
-    per: list[float] = []
-    skipped = {"real": 0, "synthetic": 0}
-    for c in range(k):
-        pr, kr = _mean_spectrum(r, c, nfft)
-        ps, ks = _mean_spectrum(s, c, nfft)
-        skipped["real"] += kr
-        skipped["synthetic"] += ks
-        for side, m in (("real", pr), ("synthetic", ps)):
-            if m is None:
-                raise ValueError(
-                    f"channel {c}: no {side} series is usable for the periodogram "
-                    "(each needs >= 2 steps, no missing values and not constant)"
-                )
-        per.append(0.5 * float(np.abs(pr - ps).sum()))
+    pairs, skipped = _channel_means(r, s, k, lambda side, c: _mean_spectrum(side, c, nfft),
+                                    "the periodogram (each needs >= 2 steps, no missing values and not constant)")
+    per = [0.5 * float(np.abs(pr - ps).sum()) for pr, ps in pairs]
     return SpectralDistance(float(np.mean(per)), per, nfft, skipped)
 
 

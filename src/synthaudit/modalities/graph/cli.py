@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import check_generation, err_console, user_errors
+from synthaudit.cli.common import (check_generation, err_console, generation_progress, print_rejects_and_usage,
+                                    user_errors)
 
 
 def generate_graph(
@@ -50,8 +51,6 @@ def generate_graph(
 ) -> None:
     """Generate graphs: {id, method, graph (node-link JSON), fit} or, from an LLM, {response, repaired |
     smiles, repaired_smiles, status, repairs, invalid}."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from synthaudit.errors import UsageError
     from synthaudit.generate.graph import METHODS, RANDOM_METHODS
     from synthaudit.generate.runner import run_generation
@@ -78,9 +77,7 @@ def generate_graph(
                     "batch": batch, "drop_invalid": drop_invalid}
             opts.update({"min_nodes": min_nodes, "max_nodes": max_nodes} if method == "llm_edges"
                         else {"real": real, "shots": shots})
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("invalid {task.fields[invalid]} rejected {task.fields[rejected]}"),
-                            TimeElapsedColumn(), console=err_console, disable=quiet, transient=False)
+        progress = generation_progress("invalid {task.fields[invalid]} rejected {task.fields[rejected]}", quiet)
         status: dict[str, int] = {}
         invalid: dict[str, int] = {}
         with progress:
@@ -112,9 +109,4 @@ def generate_graph(
             err_console.print("invalid: " + ", ".join(f"{k} {v}" for k, v in
                                                       sorted(invalid.items(), key=lambda kv: -kv[1])),
                               highlight=False)
-        if stats.reasons:
-            err_console.print("rejected: " + ", ".join(f"{k} {v}" for k, v in
-                                                      sorted(stats.reasons.items(), key=lambda kv: -kv[1])),
-                              highlight=False)
-        if client is not None:
-            err_console.print("usage: " + client.usage.summary(), highlight=False)
+        print_rejects_and_usage(stats, client)

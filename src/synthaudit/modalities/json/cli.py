@@ -14,7 +14,8 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import check_generation, err_console, user_errors
+from synthaudit.cli.common import (check_generation, err_console, generation_progress, print_rejects_and_usage,
+                                    user_errors)
 
 
 def generate_json(
@@ -64,8 +65,6 @@ def generate_json(
 ) -> None:
     """Generate JSON documents: {id, method, schema, output (the raw text), status valid|invalid, attempts,
     constrained, errors} or, from mutate, {output, mutation, path, status, errors}."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from synthaudit.generate.json import METHODS, MODEL_FREE
     from synthaudit.generate.json.from_schema import FromSchema, Mutate, tally
     from synthaudit.generate.runner import run_generation
@@ -89,9 +88,7 @@ def generate_json(
             opts["schema"] = check.spec  # loaded and compiled once
             note = f"{client.model}, " + ("constrained" if check.constrained else
                                           f"validate-and-retry: {check.why_not}")
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("invalid {task.fields[invalid]} retries {task.fields[retries]}"),
-                            TimeElapsedColumn(), console=err_console, disable=quiet, transient=False)
+        progress = generation_progress("invalid {task.fields[invalid]} retries {task.fields[retries]}", quiet)
         counts = tally([])
         mutations: dict[str, int] = {}
         with progress:
@@ -119,9 +116,4 @@ def generate_json(
         if mutations:
             err_console.print("flaws: " + ", ".join(f"{k} {v}" for k, v in sorted(mutations.items())),
                               highlight=False)
-        if stats.reasons:
-            err_console.print("rejected: " + ", ".join(f"{k} {v}" for k, v in
-                                                      sorted(stats.reasons.items(), key=lambda kv: -kv[1])),
-                              highlight=False)
-        if client is not None:
-            err_console.print("usage: " + client.usage.summary(), highlight=False)
+        print_rejects_and_usage(stats, client)

@@ -42,8 +42,8 @@ def section(ctx) -> list:
     from synthaudit.audit.api import audit
     from synthaudit.demo import DemoEntry, catch_text
 
-    good, flawed, schema = _events(ctx)
-    common = dict(schema=str(schema), seed=ctx.seed, progress=ctx.progress)
+    good, flawed, schema_path, schema = _events(ctx)
+    common = dict(schema=str(schema_path), seed=ctx.seed, progress=ctx.progress)
     with ctx.step(f"json: audit of {N_EVENTS} structured log events against the event schema"):
         g = audit("json", synthetic=str(good), out=ctx.out / "json", **common)
     with ctx.step("json: audit of the flawed events (type changes, missing fields, broken syntax, ...)"):
@@ -65,14 +65,13 @@ def section(ctx) -> list:
     return entries
 
 
-def _llm_events(ctx, schema_path):
+def _llm_events(ctx, full: dict):
     """SmolLM2 writes a few events for a short event schema (``generate json --method from_schema``): decoded
     within the schema token by token, validated after (bounds are not enforced while decoding) and retried."""
     from synthaudit.audit.api import audit
     from synthaudit.demo import DemoEntry
     from synthaudit.generate.json.from_schema import from_schema, tally
 
-    full = json.loads(schema_path.read_text(encoding="utf-8"))
     short = {"type": "object", "properties": {k: full["properties"][k] for k in ("level", "component", "message")},
              "required": ["level", "component", "message"], "additionalProperties": False}
     path, short_path = ctx.out / "data" / "events_llm.jsonl", ctx.out / "data" / "event_short.schema.json"
@@ -117,7 +116,7 @@ def _events(ctx):
         flawed_recs = list(Mutate(ctx.seed, real=str(good), schema=schema, share=SHARE_FLAWED).run(N_EVENTS))
         flawed = data / "events_flawed.jsonl"
         flawed.write_text("".join(r["output"].replace("\n", " ") + "\n" for r in flawed_recs), encoding="utf-8")
-    return good, flawed, schema_path
+    return good, flawed, schema_path, schema
 
 
 def _llm_answers(ctx, llm: dict):

@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import check_generation, err_console, user_errors
+from synthaudit.cli.common import (check_generation, err_console, generation_progress, print_rejects_and_usage,
+                                    user_errors)
 
 
 def generate_logs(
@@ -66,8 +67,6 @@ def generate_logs(
 ) -> None:
     """Generate log lines: {id, method, Content, EventTemplate, Level, Component, variables} or, from an LLM,
     {Content, EventTemplate, status, response}."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from synthaudit.errors import UsageError
     from synthaudit.generate.logs import METHODS, MODEL_FREE
     from synthaudit.generate.logs.llm_logs import fitted_for_llm
@@ -95,9 +94,7 @@ def generate_logs(
             opts = {"fitted": fitted, "shots": shots, "system": system, "max_tokens": max_tokens,
                     "temperature": temperature, "concurrency": concurrency, "batch": batch,
                     "drop_invalid": drop_invalid}
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("invalid {task.fields[invalid]} rejected {task.fields[rejected]}"),
-                            TimeElapsedColumn(), console=err_console, disable=quiet, transient=False)
+        progress = generation_progress("invalid {task.fields[invalid]} rejected {task.fields[rejected]}", quiet)
         status: dict[str, int] = {}
         counts = {"rejected": 0, "leaked": 0, "copied": 0}
         with progress:
@@ -131,9 +128,4 @@ def generate_logs(
         if counts["leaked"]:
             err_console.print(f"leak: {counts['leaked']} lines given personal data (spans in 'injected')",
                               highlight=False)
-        if stats.reasons:
-            err_console.print("rejected: " + ", ".join(f"{k} {v}" for k, v in
-                                                      sorted(stats.reasons.items(), key=lambda kv: -kv[1])),
-                              highlight=False)
-        if client is not None:
-            err_console.print("usage: " + client.usage.summary(), highlight=False)
+        print_rejects_and_usage(stats, client)

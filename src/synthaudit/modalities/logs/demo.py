@@ -60,7 +60,8 @@ def section(ctx) -> list:
         DemoEntry("logs", "Lines from templates fitted to a web app's logs", "logs/report.html", g,
                   f"{N_LINES} lines: each template drawn with its real frequency, its level and component, and "
                   f"every variable from the values seen there (numbers redrawn within their ranges); the real logs "
-                  f"are {_count(real)} lines from Python's http.server serving {N_REQUESTS} seeded requests",
+                  f"are {fitted_log_model(ctx).n_messages} lines from Python's http.server serving {N_REQUESTS} "
+                  "seeded requests",
                   None),
         DemoEntry("logs", "Flawed copy: collapsed templates, leaked identities (on purpose)",
                   "logs_flawed/report.html", b, f"{N_LINES} lines from the three most frequent templates only; a "
@@ -75,11 +76,6 @@ def section(ctx) -> list:
         e.catch = catch
     entries.append(_llm_lines(ctx, real))
     return entries
-
-
-def _count(path) -> int:
-    with open(path, encoding="utf-8") as fh:
-        return sum(1 for _ in fh) - 1
 
 
 def _generated(ctx):

@@ -13,7 +13,8 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import check_generation, err_console, user_errors
+from synthaudit.cli.common import (check_generation, err_console, generation_progress, print_rejects_and_usage,
+                                    user_errors)
 
 
 def generate_reasoning(
@@ -51,8 +52,6 @@ def generate_reasoning(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ) -> None:
     """Generate verified reasoning records: {id, method, task, question, solution, answer, gold | tests, ...}."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from synthaudit.errors import UsageError
     from synthaudit.generate.reasoning.methods import METHODS
     from synthaudit.generate.runner import run_generation
@@ -76,9 +75,7 @@ def generate_reasoning(
             opts = {"max_tokens": max_tokens, "temperature": temperature, "concurrency": concurrency,
                     "batch": batch, "workers": workers, "problems": problems, "seed_problems": seed_problems}
             opts.update({"votes": votes} if method == "tool_math" else {"min_tests": min_tests})
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("rejected {task.fields[rejected]}"), TimeElapsedColumn(),
-                            console=err_console, disable=quiet, transient=False)
+        progress = generation_progress("rejected {task.fields[rejected]}", quiet)
         with progress:
             label = f"{method} ({client.model})" if client is not None else f"{method} ({kind})"
             task = progress.add_task(label, total=n, rejected=0)
@@ -96,9 +93,4 @@ def generate_reasoning(
             progress.update(task, completed=stats.written + stats.resumed)
     if not quiet:
         err_console.print(stats.summary(), highlight=False)
-        if stats.reasons:
-            err_console.print("rejected: " + ", ".join(f"{k} {v}" for k, v in
-                                                      sorted(stats.reasons.items(), key=lambda kv: -kv[1])),
-                              highlight=False)
-        if client is not None:
-            err_console.print("usage: " + client.usage.summary(), highlight=False)
+        print_rejects_and_usage(stats, client)

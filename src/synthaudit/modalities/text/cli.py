@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from synthaudit.cli.common import check_generation, err_console, user_errors
+from synthaudit.cli.common import check_generation, err_console, generation_progress, user_errors
 
 
 def generate_text(
@@ -41,8 +41,6 @@ def generate_text(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ) -> None:
     """Generate instruction/response records: {id, method, instruction, response, seed, model, ...}."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from synthaudit.generate.runner import run_generation
     from synthaudit.generate.text import METHODS
     from synthaudit.models.llm import LLMClient, Usage
@@ -61,9 +59,7 @@ def generate_text(
             opts["pre_query"] = pre_query.encode().decode("unicode_escape")  # "\n" typed in a shell
         client = LLMClient(model=model, base_url=base_url, cache=cache,
                            usage=Usage(price_in=price_in, price_out=price_out))
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("rejected {task.fields[rejected]}"), TimeElapsedColumn(),
-                            console=err_console, disable=quiet, transient=False)
+        progress = generation_progress("rejected {task.fields[rejected]}", quiet)
         with progress:
             task = progress.add_task(f"{method} ({client.model})", total=n, rejected=0)
             counts = {"rejected": 0}
