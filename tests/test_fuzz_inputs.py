@@ -37,7 +37,8 @@ from synthaudit.modalities import modalities
 MODS = modalities()
 #: metrics known to be cheap, per built-in modality; another modality gets its model-free metrics
 CHEAP_METRICS = {"tabular": ["tabular.kst", "tabular.tvd"], "text": ["text.ttr", "text.ext.empty_rate"],
-                 "logs": ["logs.exposure"]}  # its built-in detector is the "rules" input it needs
+                 "logs": ["logs.exposure"],  # its built-in detector is the "rules" input it needs
+                 "timeseries": ["timeseries.marginal_ks", "timeseries.ext.length_similarity"]}
 CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"],
                 "json": ["valid"], "logs": ["exposure"]}
 DEEP = 10_000

@@ -60,7 +60,7 @@ def test_unknown_and_unimplemented_modalities():
     with pytest.raises(UsageError, match="unknown modality 'nope'"):
         synthaudit.audit("nope", synthetic=RECORDS)
     with pytest.raises(UsageError, match="not implemented yet"):
-        synthaudit.audit("timeseries", synthetic=RECORDS)
+        synthaudit.audit("agent", synthetic=RECORDS)
 
 
 def test_no_dispatch_on_modality_names_outside_the_plugins():

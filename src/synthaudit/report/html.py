@@ -51,7 +51,7 @@ def fmt_note(v: Any) -> str:
 
 #: plot spec kind -> drawing function (metric plots and modality figures alike)
 DRAW = {"hist": plots.marginal_svg, "bars": plots.marginal_svg, "groups": plots.groups_svg,
-        "curve": plots.curve_svg, "scatter": plots.scatter_svg, "heatmap": plots.heatmap_svg}
+        "curve": plots.curve_svg, "scatter": plots.scatter_svg, "heatmap": plots.heatmap_svg, "lines": plots.lines_svg}
 
 
 def drawers(modality: str) -> dict[str, Any]:

@@ -151,6 +151,29 @@ def curve_svg(payload: dict[str, Any]) -> str:
     return _svg(fig, f"{payload.get('title', 'curve')} against the ideal diagonal")
 
 
+def lines_svg(payload: dict[str, Any]) -> str:
+    """Lines against a common x axis (e.g. sample series, ACF curves): ``{"kind": "lines", "lines": [{"label",
+    "x", "y", "side": "real" | "synthetic" | other}], "title", "xlabel", "ylabel"}``; real lines solid blue,
+    synthetic dashed orange; one legend entry per label."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.6, 2.8))
+    styles = {"real": (REAL_COLOR, "-"), "synthetic": (SYN_COLOR, "--")}
+    seen: set[str] = set()
+    for line in payload["lines"]:
+        color, style = styles.get(str(line.get("side")), ("#5a8f29", ":"))
+        label = str(line.get("label", line.get("side", "")))
+        y = np.asarray([np.nan if v is None else v for v in line["y"]], dtype=float)
+        ax.plot(line.get("x", np.arange(y.size)), y, color=color, linestyle=style, linewidth=1.3,
+                alpha=float(line.get("alpha", 0.9)), label=None if label in seen else label)
+        seen.add(label)
+    ax.set_xlabel(payload.get("xlabel", ""))
+    ax.set_ylabel(payload.get("ylabel", ""))
+    ax.set_title(payload.get("title", ""))
+    if len(seen) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    return _svg(fig, f"{payload.get('title', 'lines')}: {', '.join(sorted(seen))}")
+
+
 #: the embedding map's synthetic points: dark orange, 6.2:1 on white (SYN_COLOR, 2.9:1, is for lines and bars)
 SCATTER_SYN_COLOR = "#9c4a00"
 SCATTER_ALPHA = 0.85

@@ -50,6 +50,34 @@ class SupportCurves:
         return float(np.interp(level, self.alphas, curve))
 
 
+def beta_coverage(xs: np.ndarray, real_to_real: np.ndarray, real_to_syn: np.ndarray, closest: np.ndarray,
+                  alphas: np.ndarray) -> np.ndarray:
+    """synthcity's beta-coverage curve C(b) per level in ``alphas`` from the nearest-neighbour pass: ``xs`` the
+    synthetic embeddings, per real row the distance to its nearest other real row, to its nearest synthetic row
+    and that row's index (see the module docstring)."""
+    syn_center = xs.mean(axis=0)
+    closest_d = np.linalg.norm(xs[closest] - syn_center, axis=1)
+    radii_syn = np.quantile(closest_d, alphas)
+    near = real_to_syn <= real_to_real
+    return np.array([(near & (closest_d <= r)).mean() for r in radii_syn])
+
+
+def beta_coverage_arrays(xr: np.ndarray, xs: np.ndarray, alphas: np.ndarray | None = None) -> np.ndarray:
+    """The beta-coverage curve (:func:`beta_coverage`) of numeric embeddings (n_real, d) and (n_syn, d), Euclidean
+    distance, exact nearest neighbours (``alphas`` defaults to linspace(0, 1, N_STEPS)); the tabular path with
+    its own embedding. Needs at least 2 real rows and 1 synthetic row."""
+    xr, xs = np.asarray(xr, dtype=float), np.asarray(xs, dtype=float)
+    if xr.ndim != 2 or xs.ndim != 2 or xr.shape[1] != xs.shape[1]:
+        raise ValueError(f"expected two 2-D arrays with equal widths, got shapes {xr.shape} and {xs.shape}")
+    if len(xr) < 2 or len(xs) < 1:
+        raise ValueError(f"beta-coverage needs >= 2 real and >= 1 synthetic rows, got {len(xr)} and {len(xs)}")
+    alphas = np.linspace(0, 1, N_STEPS) if alphas is None else np.asarray(alphas, dtype=float)
+    no_cat = np.zeros((len(xr), 0), dtype=np.int64)
+    rr, _ = knn(xr, no_cat, xr, no_cat, k=1, p=2, exclude_self=True)
+    rs, rs_idx = knn(xr, no_cat, xs, np.zeros((len(xs), 0), dtype=np.int64), k=1, p=2)
+    return beta_coverage(xs, rr[:, 0], rs[:, 0], rs_idx[:, 0], alphas)
+
+
 def support_curves(inputs, max_rows: int | None = 20_000) -> SupportCurves:
     """alpha-precision and beta-coverage curves, computed once per audit (shared by both metrics)."""
     key = f"tabular.support_curves[{max_rows}]"
@@ -69,12 +97,7 @@ def support_curves(inputs, max_rows: int | None = 20_000) -> SupportCurves:
         rr, _ = knn(real.num, real.cat, real.num, real.cat, k=1, p=2, exclude_self=True,
                     mismatch=ONE_HOT_L2_MISMATCH)
         rs, rs_idx = knn(real.num, real.cat, syn.num, syn.cat, k=1, p=2, mismatch=ONE_HOT_L2_MISMATCH)
-        real_to_real, real_to_syn, closest = rr[:, 0], rs[:, 0], rs_idx[:, 0]
-        syn_center = xs.mean(axis=0)
-        closest_d = np.linalg.norm(xs[closest] - syn_center, axis=1)
-        radii_syn = np.quantile(closest_d, alphas)
-        near = real_to_syn <= real_to_real
-        coverage = np.array([(near & (closest_d <= r)).mean() for r in radii_syn])
+        coverage = beta_coverage(xs, rr[:, 0], rs[:, 0], rs_idx[:, 0], alphas)
         return SupportCurves(alphas, precision, coverage, len(real), len(syn), sampled)
 
     return inputs.features.get(key, compute)
