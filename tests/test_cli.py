@@ -433,12 +433,13 @@ def test_demo_writes_report_and_data(demo_run):
     assert len(dialogues) >= 30 and all(len(json.loads(x)["turns"]) == 4 for x in dialogues)
     # each section shows a flawed variant beside the good one, and the index says what catches it
     flawed_parts = ("tabular_leaky", "text_flawed", "dialogue_flawed", "reasoning_flawed", "graph_flawed",
-                    "molecules_flawed", "json_flawed", "logs_flawed")
+                    "molecules_flawed", "json_flawed", "logs_flawed", "timeseries_shuffled", "timeseries_copies")
     for flawed in flawed_parts:
         assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
     assert index.count("look at") >= len(flawed_parts)
     # every metric that ran on the good variant succeeded
-    for part in ("reasoning", "graph", "molecules", "json", "json_llm", "json_events_llm", "logs", "logs_llm"):
+    for part in ("reasoning", "graph", "molecules", "json", "json_llm", "json_events_llm", "logs", "logs_llm",
+                 "timeseries_var"):
         sub = read_report(out / part)
         assert sub["metrics"] and all(m["status"] == "ok" for m in sub["metrics"]), \
             [(m["id"], m["error"]) for m in sub["metrics"] if m["status"] != "ok"]
@@ -453,6 +454,11 @@ def test_demo_writes_report_and_data(demo_run):
     good_logs = {m["id"]: m["value"] for m in read_report(out / "logs")["metrics"]}
     bad_logs = {m["id"]: m["value"] for m in read_report(out / "logs_flawed")["metrics"]}
     assert bad_logs["logs.exposure"] > good_logs["logs.exposure"]
+    # time series: shuffled quarters lose the dynamics, copied windows sit on the training series
+    ts = {v: {m["id"]: m["value"] for m in read_report(out / f"timeseries_{v}")["metrics"]}
+          for v in ("var", "shuffled", "copies")}
+    assert ts["shuffled"]["timeseries.acf_distance"] > ts["var"]["timeseries.acf_distance"]
+    assert ts["copies"]["timeseries.dcr"] == 1.0 > ts["var"]["timeseries.dcr"]
     # fairness runs on the main report (sex is the protected attribute)
     assert metric_status(report)["tabular.spd"] == "ok"
     # LLM rows: schema-constrained decoding gives valid rows from the small offline model

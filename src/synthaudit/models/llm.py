@@ -535,7 +535,7 @@ def parse_json_answer(text: str, schema: dict) -> tuple[Any, str | None]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
-        value = _embedded_json(raw)
+        value = embedded_json(raw)
         if value is None:
             return None, f"not JSON: {text[:80]!r}"
     try:
@@ -550,8 +550,10 @@ def parse_json_answer(text: str, schema: dict) -> tuple[Any, str | None]:
     return value, None
 
 
-def _embedded_json(text: str) -> Any:
-    for open_, close in (("{", "}"), ("[", "]")):
+def embedded_json(text: str, brackets: tuple[tuple[str, str], ...] = (("{", "}"), ("[", "]"))) -> Any:
+    """The JSON value between the first opening and the last closing bracket of ``text`` (prose or a fence around
+    it), trying ``brackets`` in order; None when none parses."""
+    for open_, close in brackets:
         i, j = text.find(open_), text.rfind(close)
         if 0 <= i < j:
             try:

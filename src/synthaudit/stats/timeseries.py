@@ -534,19 +534,28 @@ def cross_corr_diff(real: Sequence[np.ndarray], syn: Sequence[np.ndarray]) -> Cr
 
 
 def _mean_spectrum(series: list[np.ndarray], c: int, nfft: int) -> tuple[np.ndarray | None, int]:
-    rows, skipped = [], 0
+    """Mean normalised periodogram of channel c over the usable series, and how many were skipped. Series of one
+    length go through scipy.signal.periodogram together (``axis=1``), so the loop is over lengths, not series."""
+    groups: dict[int, list[np.ndarray]] = {}
     for a in series:
-        x = a[:, c]
-        if x.size < 2 or np.isnan(x).any():
-            skipped += 1
+        groups.setdefault(a.shape[0], []).append(a[:, c])
+    total_rows, acc, skipped = 0, None, 0
+    for t, xs in groups.items():
+        x = np.stack(xs)
+        bad = np.isnan(x).any(axis=1) | (t < 2)
+        x = x[~bad]
+        skipped += int(bad.sum())
+        if not x.shape[0]:
             continue
-        _, p = periodogram(x, nfft=nfft, detrend="constant", scaling="density")
-        total = float(p.sum())
-        if total <= 0.0:  # constant series: no power to distribute
-            skipped += 1
-            continue
-        rows.append(p / total)
-    return (np.mean(rows, axis=0) if rows else None), skipped
+        _, p = periodogram(x, nfft=nfft, detrend="constant", scaling="density", axis=1)
+        total = p.sum(axis=1)
+        ok = total > 0.0  # a constant series has no power to distribute
+        skipped += int((~ok).sum())
+        if ok.any():
+            part = (p[ok] / total[ok, None]).sum(axis=0)
+            acc = part if acc is None else acc + part
+            total_rows += int(ok.sum())
+    return (acc / total_rows if total_rows else None), skipped
 
 
 def spectral_distance(

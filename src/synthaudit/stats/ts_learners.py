@@ -108,6 +108,16 @@ def _positive_int(params: dict[str, Any], *names: str) -> None:
         params[n] = int(v)
 
 
+def _gru_params(hyper: dict[str, Any], defaults: dict[str, Any], channels: int) -> dict[str, Any]:
+    """The GRU's settings: ``defaults`` updated with ``hyper`` (unknown names refused), hidden units
+    max(16, channels // 2) unless given, the counts checked positive."""
+    params = _check_hyper(hyper, defaults, "gru")
+    if params["hidden_dim"] is None:
+        params["hidden_dim"] = max(16, channels // 2)
+    _positive_int(params, "hidden_dim", "num_layers", "iterations", "batch_size")
+    return params
+
+
 def _resolve(family: str, choices: tuple[str, ...], fallback: str) -> str:
     if family == "auto":
         return "gru" if _torch_available() else fallback
@@ -264,10 +274,7 @@ def discriminative_score(real: Sequence[np.ndarray], syn: Sequence[np.ndarray], 
     tr_s, te_s = _split(len(s), test_share, rng)
     idx = {"tr_r": order_r[tr_r], "te_r": order_r[te_r], "tr_s": order_s[tr_s], "te_s": order_s[te_s]}
     if used == "gru":
-        params = _check_hyper(hyper, _GRU_DISC, used)
-        if params["hidden_dim"] is None:
-            params["hidden_dim"] = max(16, k // 2)
-        _positive_int(params, "hidden_dim", "num_layers", "iterations", "batch_size")
+        params = _gru_params(hyper, _GRU_DISC, k)
         p_r, p_s = _gru_discriminate(r, s, idx, params, seed, rng)
     else:
         params = _check_hyper(hyper, _GBM_DISC, used)
@@ -421,10 +428,7 @@ def forecast_predictions(train: Sequence[np.ndarray], test: Sequence[np.ndarray]
     te_raw = [(te[i] - lo) / span for i in canonical_order(te)]
     if used == "gru":
         tr_in, te_in = [_gru_input(a) for a in tr_raw], [_gru_input(a) for a in te_raw]
-        params = _check_hyper(hyper, _GRU_PRED, used)
-        if params["hidden_dim"] is None:
-            params["hidden_dim"] = max(16, k // 2)
-        _positive_int(params, "hidden_dim", "num_layers", "iterations", "batch_size")
+        params = _gru_params(hyper, _GRU_PRED, k)
         y_true, y_pred = _gru_forecast(tr_in, tr_raw, te_in, te_raw, params, seed)
     else:
         params = _check_hyper(hyper, _RIDGE_PRED if used == "ridge" else _GBM_PRED, used)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from synthaudit.generate.timeseries.adapter import draw_lengths, series_set
+from synthaudit.models.llm import embedded_json
 
 PROMPT_VERSION = "1"
 _FENCE = re.compile(r"```[^\n`]*\n?(.*?)(?:```|\Z)", re.S)
@@ -54,13 +55,9 @@ def _load(text: str) -> Any:
         return json.loads(body)
     except json.JSONDecodeError:
         pass
-    for open_, close in (("[", "]"), ("{", "}")):
-        i, j = body.find(open_), body.rfind(close)
-        if 0 <= i < j:
-            try:
-                return json.loads(body[i:j + 1])
-            except json.JSONDecodeError:
-                continue
+    found = embedded_json(body, (("[", "]"), ("{", "}")))  # a list first: the answer is a list of rows
+    if found is not None:
+        return found
     start = body.find("[[")
     if start >= 0:  # a truncated list of rows: keep the complete rows
         rows = []

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from synthaudit.data.timeseries import SeriesSet
 
 N_SAMPLES = 3  # series per side in the sample figure
-MAX_CHANNELS = 3  # channels with their own figure
+MAX_CHANNELS = 6  # channels with their own figure (sample series and ACF curves)
 MAX_POINTS = 400  # steps drawn per series (longer series: the first ones)
 TOP = 12  # transitions in the event figure
 
