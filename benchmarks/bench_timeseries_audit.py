@@ -54,23 +54,31 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--channels", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fast", action="store_true", help="the learners' feature-based families: gbm discriminator, "
+                    "ridge forecaster (writes timeseries_audit_fast.*)")
     args = ap.parse_args()
+    extra = ["--param", "timeseries.discriminative_score.family=gbm", "--param",
+             "timeseries.predictive_score.family=ridge"] if args.fast else []
     with tempfile.TemporaryDirectory() as d:
         real, syn = Path(d) / "real.parquet", Path(d) / "syn.parquet"
         long_frame(var_series(args.series, args.steps, args.channels, 0.6, args.seed), "r").to_parquet(real)
         long_frame(var_series(args.series, args.steps, args.channels, 0.5, args.seed + 1), "s").to_parquet(syn)
         out = Path(d) / "audit"
         res = sc.run_child([sys.executable, "-m", "synthaudit", "audit", "timeseries", "-s", str(syn), "-r", str(real),
-                            "--holdout-share", "0.3", "--out", str(out), "-q"])
+                            "--holdout-share", "0.3", "--out", str(out), "-q", *extra])
         report = json.loads((out / "report.json").read_text())
     metrics = [{"id": m["id"], "value": m["value"], "wall_s": m["wall_time_s"], "cpu_s": m["cpu_time_s"]}
                for m in report["metrics"]]
     shared = report.get("shared_time") or []
-    payload = {"machine": sc.machine(), "series": args.series, "steps": args.steps, "channels": args.channels,
+    payload = {"command": sys.argv[1:], "fast": args.fast, "machine": sc.machine(), "series": args.series,
+               "steps": args.steps, "channels": args.channels,
                "audit": {k: res[k] for k in ("wall_s", "cpu_s", "peak_rss_mb", "others_cores_avg")},
                "metrics": metrics, "shared": shared}
+    learners = ("gbm discriminator, ridge forecaster (--fast)" if args.fast
+                else "GRU discriminator and forecaster (the defaults with torch)")
     lines = [f"# Time-series audit: {args.series:,} x {args.series:,} series of {args.steps} steps x "
-             f"{args.channels} channels", "",
+             f"{args.channels} channels", "", f"Command: `python benchmarks/bench_timeseries_audit.py "
+             f"{' '.join(sys.argv[1:])}`; learners: {learners}.", "",
              f"Whole audit (child process, incl. loading, the reference audit and the report): **{res['wall_s']:.1f} s "
              f"wall, {res['cpu_s']:.1f} CPU s, peak RSS {res['peak_rss_mb']} MB** (other processes used "
              f"{res['others_cores_avg']} cores on average).", "", "| metric | value | wall s | CPU s |",
@@ -82,7 +90,7 @@ def main() -> None:
         lines += ["", "Shared steps (wall / CPU s): " + "; ".join(
             f"{s.get('name', s.get('label', '?'))} {s.get('wall_time_s', s.get('wall_s', 0)):.1f} / "
             f"{s.get('cpu_time_s', s.get('cpu_s', 0)):.1f}" for s in shared if isinstance(s, dict))]
-    sc.write_results("timeseries_audit", payload, "\n".join(lines))
+    sc.write_results("timeseries_audit_fast" if args.fast else "timeseries_audit", payload, "\n".join(lines))
     print("\n".join(lines))
 
 
