@@ -250,3 +250,16 @@ def test_channel_mismatch_and_missing_input_are_clear_errors():
     with pytest.raises(UsageError, match="holdout"):
         synthaudit.audit("timeseries", synthetic=[np.zeros((5, 2))], real=[np.zeros((5, 2))],
                          holdout=[np.zeros((5, 2))], holdout_share=0.3)
+
+
+def test_overlapping_windows_are_flagged_by_the_neighbour_metrics():
+    levels = sm.datasets.macrodata.load_pandas().data[["realgdp", "realcons", "realinv"]].to_numpy(dtype=float)
+    growth = 100 * np.diff(np.log(levels), axis=0)
+    rng = np.random.default_rng(0)
+    syn = [growth[:120] + rng.normal(0, 0.5, (120, 3))]
+    rep = synthaudit.audit("timeseries", synthetic=syn, real=[growth[:140]], holdout=[growth[140:]], window=12,
+                           stride=2, metrics=["timeseries.diversity_coverage", "timeseries.dcr"])
+    for mid in ("timeseries.diversity_coverage", "timeseries.dcr"):
+        m = rep.result(mid)
+        assert m.status == "ok" and m.value is not None, (mid, m.error)
+        assert "shifted copy" in m.notes["overlapping_windows"]

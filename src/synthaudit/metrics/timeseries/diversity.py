@@ -31,6 +31,6 @@ def coverage(inputs, models) -> MetricResult:
                         notes={"embedding": "per channel: mean, std, ACF lags 1-5, power share in 4 frequency "
                                             "bands; standardised with the real series' mean and std; Euclidean",
                                "estimator": "synthcity's beta-coverage (as tabular.beta_recall)",
-                               "series": {"real": res.n_real, "synthetic": res.n_synthetic}},
-                               **overlap_notes(inputs),
+                               "series": {"real": res.n_real, "synthetic": res.n_synthetic},
+                               **overlap_notes(inputs)},
                         plots=[curve])
