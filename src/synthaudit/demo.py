@@ -99,15 +99,21 @@ def run_demo(out: Path, *, seed: int = 0, progress: bool | None = None, echo: Ca
 # -- comparing a good and a flawed variant --------------------------------------------------------------
 
 def worsening(good: Any, bad: Any, metric: str) -> float | None:
-    """How much worse ``bad`` is than ``good`` on one metric, in the metric's direction (as a share of its
-    range when bounded); None when either value is missing or the metric has no better direction."""
+    """How much worse ``bad`` is than ``good`` on one metric, in the metric's direction (for a target metric: the
+    distance from the target), as a share of its range when bounded; None when either value is missing or the
+    metric has no better direction."""
     try:
         g, b = good.result(metric), bad.result(metric)
     except KeyError:
         return None
-    if g.value is None or b.value is None or g.direction not in ("lower_better", "higher_better"):
+    target = getattr(g, "target_value", None)
+    if g.value is None or b.value is None or not (g.direction in ("lower_better", "higher_better") or
+                                                  (g.direction == "target" and target is not None)):
         return None
-    diff = (b.value - g.value) if g.direction == "lower_better" else (g.value - b.value)
+    if g.direction == "target":  # further from the target (e.g. DCR's 0.5) is worse
+        diff = abs(b.value - target) - abs(g.value - target)
+    else:
+        diff = (b.value - g.value) if g.direction == "lower_better" else (g.value - b.value)
     lo, _, hi = (g.range or "[,]")[1:-1].partition(",")
     try:
         width = float(hi) - float(lo)
