@@ -87,6 +87,22 @@ def test_dialogue_on_ray_equals_the_local_engine():
     assert remote.run.execution["shards"] == 5
 
 
+def test_timeseries_on_ray_equals_the_local_engine():
+    """Series travel to the workers as rows of the audit table (arrays in a column); the ACF and correlation states
+    merge on the driver to the local values."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    real = [rng.normal(size=(30 + i % 7, 2)).cumsum(axis=0) for i in range(40)]
+    syn = [rng.normal(size=(30, 2)).cumsum(axis=0) for _ in range(40)]
+    common = dict(synthetic=syn, real=real, seed=0, batch_size=9, checkpoint=False,
+                  metrics=["timeseries.acf_distance", "timeseries.cross_corr_diff", "timeseries.marginal_ks"])
+    local = synthaudit.audit("timeseries", **common)
+    remote = synthaudit.audit("timeseries", **common, engine="ray", workers=2)
+    _same(local, remote)
+    assert remote.run.execution["engine"] == "ray" and remote.run.execution["shards"] == 10  # 40 + 40 series by 9
+
+
 def test_reasoning_on_ray_equals_the_local_engine_with_the_sandbox_in_workers(tmp_path):
     """Math records verified and code records run in the sandbox on Ray workers: same values and the same
     failing rows (record numbers are file positions) as one process."""
