@@ -263,3 +263,16 @@ def test_overlapping_windows_are_flagged_by_the_neighbour_metrics():
         m = rep.result(mid)
         assert m.status == "ok" and m.value is not None, (mid, m.error)
         assert "shifted copy" in m.notes["overlapping_windows"]
+
+
+def test_nile_before_and_after_the_dam_differ_in_level_not_in_length():
+    """The Nile's annual flow drops after 1898 (the Aswan dam works): the KS of the two periods' 10-year windows
+    equals scipy's on the pooled values, and the length similarity is exactly 1."""
+    data = sm.datasets.nile.load_pandas().data
+    early = windows(load_series(data[data["year"] < 1899], "real"), 10).values
+    late = windows(load_series(data[data["year"] >= 1899], "real"), 10).values
+    res = run(late, early)
+    expected = ks_2samp(np.concatenate(early)[:, 0], np.concatenate(late)[:, 0]).statistic
+    assert res["timeseries.marginal_ks"].value == pytest.approx(expected, abs=1e-12)
+    assert res["timeseries.marginal_ks"].value > 0.5
+    assert res["timeseries.ext.length_similarity"].value == 1.0

@@ -91,6 +91,9 @@ def test_statsmodels_series_load():
     assert m.values[0].shape == (203, 3)
     co2 = load_series(sm.datasets.co2.load_pandas().data.reset_index(drop=True), "real")
     assert np.isnan(co2.values[0]).sum() == 59  # missing weeks stay missing
+    nile = load_series(sm.datasets.nile.load_pandas().data, "real")  # 'year' is the time field, 'volume' the channel
+    assert nile.channels == ["volume"] and nile.lengths().tolist() == [100]
+    np.testing.assert_array_equal(nile.values[0][:, 0], sm.datasets.nile.load_pandas().data["volume"].to_numpy())
 
 
 def test_events_long_and_wide():
