@@ -85,7 +85,7 @@ def print_summary(report, out_dir: Optional[Path]) -> None:
         out_console.print(f"engine: {e['engine']}, {e['workers']} worker(s), {e['shards']} shards{resumed}",
                           highlight=False)
     if report.reference:  # said once: what the reference column is, or why there is none
-        note = report.reference["note"] + (f" ({report.reference['rows']} rows)" if report.reference.get("rows")
+        note = report.reference["note"] + (f" ({report.reference['rows']} records)" if report.reference.get("rows")
                                            else "")
         out_console.print(escape(f"reference: {note}"), highlight=False)
     by_kind: dict[str, int] = {}
