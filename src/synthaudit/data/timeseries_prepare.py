@@ -35,22 +35,19 @@ def _align(sset: SeriesSet, ref: SeriesSet, warnings: list[str]) -> SeriesSet:
 
 
 def prepare_timeseries(*, synthetic: Any, real: Any = None, train: Any = None, holdout: Any = None,
-                       holdout_share: float | None = None, id_field: str | None = None, time_field: str | None = None,
-                       channels: list[str] | None = None, static_fields: list[str] | None = None,
-                       value_field: str | None = None, event_field: str | None = None, layout: str = "auto",
+                       holdout_share: float | None = None, options: SeriesOptions | None = None,
                        window: int | None = None, stride: int | None = None, seed: int = 0,
                        params: dict | None = None, fmt: str | None = None, encoding: str = "utf-8") -> AuditInputs:
     """Load series for an audit: ``synthetic`` (generated), ``real`` (the reference), ``train`` (what the generator
-    saw; default ``real``), ``holdout`` (real series it never saw; or ``holdout_share`` of ``real``)."""
+    saw; default ``real``), ``holdout`` (real series it never saw; or ``holdout_share`` of ``real``); ``options``:
+    where the fields are (:class:`SeriesOptions`)."""
     if synthetic is None:
         raise InputError("no synthetic data given", field="--synthetic")
     if holdout_share is not None and holdout is not None:
         raise UsageError("give --holdout or --holdout-share, not both", field="--holdout-share")
     if holdout_share is not None and real is None:
         raise UsageError("--holdout-share splits the real series: give --real", field="--holdout-share")
-    opts = SeriesOptions(id_field=id_field, time_field=time_field, channels=tuple(channels) if channels else None,
-                         static_fields=tuple(static_fields) if static_fields is not None else None,
-                         value_field=value_field, event_field=event_field, layout=layout)
+    opts = options or SeriesOptions()
     given = {"synthetic": synthetic, "real_reference": real, "train": train, "real_holdout": holdout}
     sets: dict[str, SeriesSet] = {r: load_series(obj, ROLE_LABELS[r], opts, fmt=fmt, encoding=encoding)
                                   for r, obj in given.items() if obj is not None}

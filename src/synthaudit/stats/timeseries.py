@@ -7,6 +7,7 @@ a list of token lists (any hashable tokens). All results are invariant to the or
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -32,12 +33,14 @@ __all__ = [
     "acf",
     "acf_distance",
     "acf_many",
+    "canonical_order",
     "cross_corr_diff",
     "diversity_coverage",
     "embedding_columns",
     "series_embedding",
     "item_coverage",
     "length_similarity",
+    "mean_acf",
     "marginal_ks",
     "spectral_distance",
     "transition_distance",
@@ -90,6 +93,20 @@ def _as_series(series: Sequence[np.ndarray], side: str) -> list[np.ndarray]:
     if len(widths) != 1:
         raise ValueError(f"{side}: series disagree on the number of channels: {sorted(widths)}")
     return out
+
+
+def canonical_order(series: Sequence[np.ndarray]) -> np.ndarray:
+    """Positions of ``series`` sorted by a BLAKE2 hash of each array's shape and float64 bytes (a 1-D array read
+    as one channel; ties, i.e. identical series, by position): a list order that does not depend on the order
+    the series came in (seeded splits, batches and resampling start from it)."""
+    keys = []
+    for i, s in enumerate(series):
+        a = np.ascontiguousarray(s, dtype=np.float64)
+        a = a[:, None] if a.ndim == 1 else a
+        h = hashlib.blake2b(repr(a.shape).encode(), digest_size=16)
+        h.update(a.tobytes())
+        keys.append((h.digest(), i))
+    return np.array([i for _, i in sorted(keys)], dtype=np.int64)
 
 
 def _pair(real: Sequence[np.ndarray], syn: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray], int]:
@@ -299,7 +316,7 @@ def _acf_sums(series: list[np.ndarray], nlags: int) -> tuple[np.ndarray, np.ndar
     return sums, counts, skipped
 
 
-def _mean_acf(series: list[np.ndarray], c: int, nlags: int) -> tuple[np.ndarray | None, int]:
+def mean_acf(series: list[np.ndarray], c: int, nlags: int) -> tuple[np.ndarray | None, int]:
     """Mean ACF (lags 1..nlags) of channel c over the eligible series, and how many were skipped."""
     sums, counts, skipped = _acf_sums([a[:, c:c + 1] for a in series], nlags)
     return (sums[0] / counts[0] if counts[0] else None), int(skipped[0])

@@ -12,7 +12,6 @@ torch's thread count is left to the caller; scikit-learn fits run under :func:`f
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import periodogram
 
-from synthaudit.stats.timeseries import _as_series, _pair, acf
+from synthaudit.stats.timeseries import _as_series, _pair, acf, canonical_order
 
 __all__ = [
     "DiscriminativeResult",
@@ -30,6 +29,7 @@ __all__ = [
     "discriminative_score",
     "forecast_predictions",
     "predictive_score",
+    "resolve_family",
     "summary_feature_names",
     "summary_features",
 ]
@@ -52,20 +52,6 @@ def fit_threads(n_rows: int):
 
 def _torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
-
-
-def canonical_order(series: Sequence[np.ndarray]) -> np.ndarray:
-    """Positions of ``series`` sorted by a BLAKE2 hash of each array's shape and float64 bytes (a 1-D array read
-    as one channel; ties, i.e. identical series, by position): a list order that does not depend on the order
-    the series came in."""
-    keys = []
-    for i, s in enumerate(series):
-        a = np.ascontiguousarray(s, dtype=np.float64)
-        a = a[:, None] if a.ndim == 1 else a
-        h = hashlib.blake2b(repr(a.shape).encode(), digest_size=16)
-        h.update(a.tobytes())
-        keys.append((h.digest(), i))
-    return np.array([i for _, i in sorted(keys)], dtype=np.int64)
 
 
 def _ffill(a: np.ndarray) -> np.ndarray:
@@ -118,7 +104,7 @@ def _gru_params(hyper: dict[str, Any], defaults: dict[str, Any], channels: int) 
     return params
 
 
-def _resolve(family: str, choices: tuple[str, ...], fallback: str) -> str:
+def resolve_family(family: str, choices: tuple[str, ...], fallback: str) -> str:
     if family == "auto":
         return "gru" if _torch_available() else fallback
     if family not in choices:
@@ -267,7 +253,7 @@ def discriminative_score(real: Sequence[np.ndarray], syn: Sequence[np.ndarray], 
                              f"got {len(data)}")
     if not 0.0 < float(test_share) < 1.0:
         raise ValueError(f"test_share must be in (0, 1), got {test_share!r}")
-    used = _resolve(family, ("gru", "gbm"), "gbm")
+    used = resolve_family(family, ("gru", "gbm"), "gbm")
     rng = np.random.default_rng(seed)
     order_r, order_s = canonical_order(r), canonical_order(s)
     tr_r, te_r = _split(len(r), test_share, rng)
@@ -422,7 +408,7 @@ def forecast_predictions(train: Sequence[np.ndarray], test: Sequence[np.ndarray]
         raise ValueError("train: no series has an observed value after its first step (nothing to forecast)")
     if not any(a.shape[0] >= 2 and not np.isnan(a[1:]).all() for a in te):
         raise ValueError("test: no series has an observed value after its first step (nothing to forecast)")
-    used = _resolve(family, ("gru", "gbm", "ridge"), "ridge")
+    used = resolve_family(family, ("gru", "gbm", "ridge"), "ridge")
     lo, span = _minmax(ref)
     tr_raw = [(tr[i] - lo) / span for i in canonical_order(tr)]
     te_raw = [(te[i] - lo) / span for i in canonical_order(te)]

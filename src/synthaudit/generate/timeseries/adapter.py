@@ -8,7 +8,6 @@ into a series set, as :class:`synthaudit.generate.adapter.FitSampleAdapter` does
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from synthaudit.generate.adapter import seed_everything
-from synthaudit.stats.timeseries import _as_series
+from synthaudit.stats.timeseries import _as_series, canonical_order
 
 
 def series_set(series: Sequence[np.ndarray], side: str = "real") -> list[np.ndarray]:
@@ -24,11 +23,7 @@ def series_set(series: Sequence[np.ndarray], side: str = "real") -> list[np.ndar
     return it in a canonical order (by a hash of each series' content), so that seeded sampling does not depend
     on the order of the input list."""
     out = _as_series(series, side)
-
-    def key(a: np.ndarray) -> tuple[str, int]:
-        return hashlib.sha256(np.ascontiguousarray(a).tobytes() + str(a.shape).encode()).hexdigest(), a.shape[0]
-
-    return [a.copy() for a in sorted(out, key=key)]
+    return [out[i].copy() for i in canonical_order(out)]
 
 
 def draw_lengths(real_lengths: Sequence[int], n: int, lengths: int | Sequence[int] | None,

@@ -19,6 +19,19 @@ def _channels(inputs) -> list[str]:
     return list(inputs.extra.get("channels") or [])
 
 
+class SideStateMetric(MergeableMetric):
+    """A mergeable metric whose state (:class:`AcfState`, :class:`CorrState`) takes each batch's series with
+    ``add(series, side)`` and merges with ``merge``; subclasses give ``init`` and ``finalize``."""
+
+    streams = (REAL, SYN)
+
+    def update(self, state, role: str, batch):
+        return state.add(batch_values(batch), "real" if role == REAL else "synthetic")
+
+    def merge(self, a, b):
+        return a.merge(b)
+
+
 @register(id="timeseries.marginal_ks", name="Per-channel marginal Kolmogorov-Smirnov statistic", modality=MODALITY,
           pillar="quality", dimension="fidelity", section=SECTION, direction="lower_better", range=(0.0, 1.0),
           inputs=("synthetic", "real_reference"), computation="global", applies=numeric("real_reference"))
@@ -39,26 +52,17 @@ def ks(inputs, models) -> MetricResult:
           pillar="quality", dimension="fidelity", section=SECTION, direction="lower_better", range=(0.0, 2.0),
           inputs=("synthetic", "real_reference"), computation="mergeable", params={"max_lag": {"default": 10}},
           applies=numeric("real_reference"))
-class AcfDistanceMetric(MergeableMetric):
+class AcfDistanceMetric(SideStateMetric):
     """Per channel, the mean ACF over series for lags 1..max_lag on each side (statsmodels' biased estimator);
     ACF_dist = mean over channels and lags of |acf_real(l) - acf_syn(l)|. Series shorter than max_lag + 2, with a
     missing value or constant are skipped and counted. State: per side and channel, the sum of ACF vectors and
     the number of series (so batches and shards merge exactly)."""
-
-    streams = (REAL, SYN)
 
     def init(self, inputs, models) -> AcfState:
         lag = params(inputs, self)["max_lag"]
         if isinstance(lag, bool) or not isinstance(lag, (int, np.integer)) or lag < 1:
             raise ValueError(f"timeseries.acf_distance: max_lag must be a positive integer, got {lag!r}")
         return AcfState(int(lag))
-
-    def update(self, state: AcfState, role: str, batch) -> AcfState:
-        state.add(batch_values(batch), "real" if role == REAL else "synthetic")
-        return state
-
-    def merge(self, a: AcfState, b: AcfState) -> AcfState:
-        return a.merge(b)
 
     def finalize(self, state: AcfState, inputs, models) -> MetricResult:
         try:
@@ -77,22 +81,13 @@ class AcfDistanceMetric(MergeableMetric):
 @register(id="timeseries.cross_corr_diff", name="Cross-channel correlation difference", modality=MODALITY,
           pillar="quality", dimension="fidelity", section=SECTION, direction="lower_better", range=(0.0, 1.0),
           inputs=("synthetic", "real_reference"), computation="mergeable", applies=numeric("real_reference"))
-class CrossCorrMetric(MergeableMetric):
+class CrossCorrMetric(SideStateMetric):
     """Pearson correlation matrix between channels with every time step pooled (a step with a missing channel is
     dropped) on each side; value = 0.5 * mean over pairs i < j of |rho_real - rho_syn|. One channel: a gap.
     State: per side, the count, sums and sums of products of the complete steps."""
 
-    streams = (REAL, SYN)
-
     def init(self, inputs, models) -> CorrState:
         return CorrState()
-
-    def update(self, state: CorrState, role: str, batch) -> CorrState:
-        state.add(batch_values(batch), "real" if role == REAL else "synthetic")
-        return state
-
-    def merge(self, a: CorrState, b: CorrState) -> CorrState:
-        return a.merge(b)
 
     def finalize(self, state: CorrState, inputs, models) -> MetricResult:
         try:
@@ -158,21 +153,17 @@ def discriminative(inputs, models) -> MetricResult:
     """TimeGAN's discriminative score: a classifier trained to tell real from synthetic series on a seeded 80/20
     split; value = |test accuracy - 0.5| (0: indistinguishable, 0.5: always told apart). The classifier family
     is recorded; the breakdown lists the held-out synthetic series it was surest were synthetic."""
-    from synthaudit.metrics.tabular.learners import fit_threads
-    from synthaudit.stats.ts_learners import discriminative_score
+    from synthaudit.stats.ts_learners import discriminative_score, resolve_family
 
     p = params(inputs, discriminative)
     real_set, syn_set = series_of(inputs, REAL), series_of(inputs, SYN)
     family = p["family"]
     try:
-        from synthaudit.stats.ts_learners import _resolve  # the family actually used decides the hyper-parameters
-
-        used = _resolve(family, ("gru", "gbm"), "gbm")
+        used = resolve_family(family, ("gru", "gbm"), "gbm")  # the family actually used decides the hyper-parameters
         hyper = ({"iterations": p["iterations"], "hidden_dim": p["hidden_dim"]} if used == "gru"
                  else {"max_iter": p["max_iter"]})
-        with fit_threads(len(real_set) + len(syn_set)):
-            res = torch_pinned(used, discriminative_score)(real_set.values, syn_set.values, family=used,
-                                                            seed=int(inputs.seed), test_share=p["test_share"], **hyper)
+        res = torch_pinned(used, discriminative_score)(real_set.values, syn_set.values, family=used,
+                                                        seed=int(inputs.seed), test_share=p["test_share"], **hyper)
     except ValueError as exc:
         return undefined(exc)
     rows = [{"kind": "most_fake", "series_id": syn_set.ids[i], "p_synthetic": prob} for i, prob in res.most_fake(5)]

@@ -23,18 +23,16 @@ def predictive(inputs, models) -> MetricResult:
     series (TSTR) and, as the baseline, on the real reference series (TRTR), both tested on the real holdout;
     values min-max scaled with the holdout's range so both share one scale. Value: the TSTR MAE; the gap to TRTR
     is what the synthetic data cost."""
-    from synthaudit.metrics.tabular.learners import fit_threads
-    from synthaudit.stats.ts_learners import _resolve, predictive_score
+    from synthaudit.stats.ts_learners import predictive_score, resolve_family
 
     p = params(inputs, predictive)
     syn, real, hold = (series_of(inputs, r).values for r in ("synthetic", "real_reference", "real_holdout"))
     try:
-        used = _resolve(p["family"], ("gru", "ridge", "gbm"), "ridge")
+        used = resolve_family(p["family"], ("gru", "ridge", "gbm"), "ridge")
         hyper = {"iterations": p["iterations"]} if used == "gru" else {"window": p["window"]}
-        with fit_threads(len(syn) + len(real)):
-            run = torch_pinned(used, predictive_score)
-            tstr = run(syn, hold, family=used, seed=int(inputs.seed), scale_from=hold, **hyper)
-            trtr = run(real, hold, family=used, seed=int(inputs.seed), scale_from=hold, **hyper)
+        run = torch_pinned(used, predictive_score)
+        tstr = run(syn, hold, family=used, seed=int(inputs.seed), scale_from=hold, **hyper)
+        trtr = run(real, hold, family=used, seed=int(inputs.seed), scale_from=hold, **hyper)
     except ValueError as exc:
         return undefined(exc)
     return MetricResult(value=tstr.mae, secondary={"trtr_mae": trtr.mae, "gap_to_trtr": tstr.mae - trtr.mae},

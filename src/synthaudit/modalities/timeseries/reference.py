@@ -20,13 +20,10 @@ def reference(opts: TimeseriesInputs) -> tuple[TimeseriesInputs | None, str]:
     if opts.holdout_share is None:
         return None, ("no held-out real series (--holdout or --holdout-share): values are shown without what real "
                       "series of the same source score")
-    from synthaudit.data.timeseries import SeriesOptions, load_series, split_holdout, windows
+    from synthaudit.data.timeseries import load_series, split_holdout, windows
+    from synthaudit.modalities.timeseries.prepare import series_options
 
-    sopts = SeriesOptions(id_field=opts.id_field, time_field=opts.time_field,
-                          channels=tuple(opts.channels) if opts.channels else None,
-                          static_fields=tuple(opts.static_fields) if opts.static_fields is not None else None,
-                          value_field=opts.value_field, event_field=opts.event_field, layout=opts.layout)
-    real = load_series(opts.real, "real", sopts)
+    real = load_series(opts.real, "real", series_options(opts))
     if opts.window is not None:  # as the audit: windows first, then the split
         real = windows(real, opts.window, opts.stride)
     rest, held = split_holdout(real, opts.holdout_share)

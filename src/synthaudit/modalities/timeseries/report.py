@@ -61,7 +61,7 @@ def _samples(real: "SeriesSet | None", syn: "SeriesSet") -> list[dict]:
 
 
 def _acf_curves(metrics: list[Any], real: "SeriesSet | None", syn: "SeriesSet") -> list[dict]:
-    from synthaudit.stats.timeseries import _mean_acf  # the mean ACF curve timeseries.acf_distance compares
+    from synthaudit.stats.timeseries import mean_acf  # the mean ACF curve timeseries.acf_distance compares
 
     if real is None:
         return []
@@ -69,7 +69,7 @@ def _acf_curves(metrics: list[Any], real: "SeriesSet | None", syn: "SeriesSet") 
     lags = int(acf.notes.get("max_lag", 10)) if acf is not None else 10
     out = []
     for c, name in enumerate(syn.channels[:MAX_CHANNELS]):
-        mr, ms = _mean_acf(real.values, c, lags)[0], _mean_acf(syn.values, c, lags)[0]
+        mr, ms = mean_acf(real.values, c, lags)[0], mean_acf(syn.values, c, lags)[0]
         if mr is None or ms is None:
             continue
         x = list(range(1, lags + 1))
