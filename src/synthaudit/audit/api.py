@@ -29,7 +29,8 @@ if TYPE_CHECKING:  # the report model (pydantic) and its assembly load on first 
     from synthaudit.report.model import AuditReport
 
 #: the model options of ``models=`` (and of the CLI flags --embedder, --lm, ...)
-MODEL_OPTIONS = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url")
+MODEL_OPTIONS = ("embedder", "lm", "toxicity", "acceptability", "nli", "judge", "base_url", "image_features", "clip",
+                 "video_features", "flow", "frame_quality", "lpips")
 
 
 def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, real: Any = None,

@@ -114,7 +114,9 @@ def make_plan(inputs: "AuditInputs", models: "Models", *, metrics: Iterable[str]
             gap("missing_input", reason,
                 " ".join(dict.fromkeys(role_flag(r, modality).split(" (")[0] for r in missing)))
             continue
-        model_reasons = [r for k in metric.spec.models if (r := models.availability(k))]
+        kinds = metric.spec.models if metric.spec.needs is None else \
+            metric.spec.needs(inputs.params_for(mid, metric.spec.default_params()), models)
+        model_reasons = [r for k in kinds if (r := models.availability(k))]
         if model_reasons:
             gap("missing_model", "; ".join(model_reasons), "install the backend or name another model")
             continue

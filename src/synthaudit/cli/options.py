@@ -28,6 +28,16 @@ MODEL_HELP = {
     "judge": ("--judge", "LLM judge: a local model, or openai:MODEL with --base-url (key from $OPENAI_API_KEY)."),
     "base_url": ("--base-url", "OpenAI-compatible endpoint for --judge openai:MODEL (vLLM, Ollama, llama.cpp "
                                "server, OpenAI)."),
+    "image_features": ("--image-features", "Image feature extractor (default: EfficientNet-Lite0, shipped offline; "
+                                           "an HF id such as facebook/dino-vits16, or an Inception TorchScript .pt)."),
+    "clip": ("--clip", "CLIP model for text-image alignment (HF id or local path, e.g. "
+                       "openai/clip-vit-large-patch14); none ships offline."),
+    "video_features": ("--video-features", "Video feature extractor: an I3D TorchScript .pt (StyleGAN-V's "
+                                           "i3d_torchscript.pt; default: EfficientNet-Lite0 frame features)."),
+    "flow": ("--flow", "Optical flow: a RAFT TorchScript .pt (default: OpenCV Farneback)."),
+    "frame_quality": ("--frame-quality", "Per-frame quality model: a TorchScript .pt scoring frames in [0, 1] "
+                                         "(vl_video.video_quality; none ships offline)."),
+    "lpips": ("--lpips", "LPIPS model: a TorchScript .pt taking two images in [-1, 1] (vl_video.watermark_cost)."),
 }
 
 

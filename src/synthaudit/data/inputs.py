@@ -87,8 +87,8 @@ class AuditInputs:
         """Whether the role is provided (and, for column roles, names a column present in the data)."""
         if role in TABLE_ROLES:
             return role in self.tables
-        if role == "labels":
-            return self.target is not None
+        if role == "labels":  # a tabular target column, or labels a modality provides (e.g. ground-truth objects)
+            return self.target is not None or self.extra.get("labels") is not None
         if role == "protected_attribute":
             return self.protected is not None or self.sensitive is not None
         if role == "schema":  # tabular constraints, or a format/grammar a modality provides (extra["schema"])

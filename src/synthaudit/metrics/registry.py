@@ -48,6 +48,9 @@ class MetricSpec:
     #: a metric that runs only when named in ``metrics=`` / ``--metrics`` (its cost, e.g. a model over every row);
     #: the text says why, and a default audit lists it as a 'not selected' gap with that reason
     opt_in: str | None = None
+    #: the model kinds a run needs, from its parameters and the configured models, where the catalog's ``models``
+    #: lists alternatives (e.g. a CLIP or a DINO image encoder): ``(params, models) -> kinds``; None: all of them
+    needs: Callable[[dict[str, Any], "Models"], tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -202,6 +205,7 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
              models: Iterable[str] = ("none",), computation: str, target_value: float | None = None,
              params: dict[str, Any] | None = None, applies: Applicability | None = None,
              extension: bool = False, opt_in: str | None = None,
+             needs: Callable[[dict[str, Any], "Models"], tuple[str, ...]] | None = None,
              registry: dict[str, RegisteredMetric] | None = None):
     """Decorator registering a metric function (global) or a MergeableMetric/RecordMetric class.
 
@@ -210,7 +214,8 @@ def register(*, id: str, name: str, modality: str, pillar: str, dimension: str, 
     spec = MetricSpec(id=id, name=name, modality=modality, pillar=pillar, dimension=dimension,
                       section=section, direction=direction, range=range, inputs=tuple(inputs),
                       models=tuple(models), computation=computation, target_value=target_value,
-                      params=dict(params or {}), applies=applies, extension=extension, opt_in=opt_in)
+                      params=dict(params or {}), applies=applies, extension=extension, opt_in=opt_in,
+                      needs=needs)
     target = _REGISTRY if registry is None else registry
 
     def decorate(obj):

@@ -18,7 +18,8 @@ from synthaudit.modalities.base import Modality, ModalityInputs
 #: the built-in modality plugins, one module each (importing it registers the modality)
 BUILTIN = ("synthaudit.modalities.tabular", "synthaudit.modalities.text", "synthaudit.modalities.dialogue",
            "synthaudit.modalities.reasoning", "synthaudit.modalities.graph", "synthaudit.modalities.json",
-           "synthaudit.modalities.logs", "synthaudit.modalities.timeseries")
+           "synthaudit.modalities.logs", "synthaudit.modalities.timeseries", "synthaudit.modalities.image_text",
+           "synthaudit.modalities.video_text")
 ENTRY_POINT_GROUP = "synthaudit.modalities"
 PLUGINS_ENV = "SYNTHAUDIT_PLUGINS"
 

@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 #: model kinds of the catalog and the CLI option that chooses each backend
 KIND_OPTIONS = {"sentence_embedder": "--embedder", "causal_lm": "--lm", "toxicity": "--toxicity",
-                "acceptability_classifier": "--acceptability", "nli": "--nli", "llm_judge": "--judge"}
+                "acceptability_classifier": "--acceptability", "nli": "--nli", "llm_judge": "--judge",
+                "image_features": "--image-features", "clip": "--clip", "video_features": "--video-features",
+                "optical_flow": "--flow", "frame_quality": "--frame-quality", "lpips": "--lpips"}
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ModelBackend:
     flag: str = ""  # CLI flag that selects another backend
     needs: tuple[str, ...] = ()  # other model kinds this backend is built on
     extra: str = "text"  # the synthaudit extra that installs what it needs
+    unavailable: str = ""  # why the backend cannot run as configured (e.g. no model ships offline for the kind)
 
     def missing(self) -> list[str]:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
@@ -50,7 +53,9 @@ class Models:
     @classmethod
     def default(cls, *, embedder: str | None = None, lm: str | None = None, toxicity: str | None = None,
                 acceptability: str | None = None, nli: str | None = None, judge: str | None = None,
-                base_url: str | None = None) -> "Models":
+                base_url: str | None = None, image_features: str | None = None, clip: str | None = None,
+                video_features: str | None = None, flow: str | None = None, frame_quality: str | None = None,
+                lpips: str | None = None) -> "Models":
         """The offline defaults, with any kind replaced by a named model (HF id, local path, openai:MODEL)."""
         m = cls()
         m.add(ModelBackend("downstream_learner", "scikit-learn", _sklearn_learner, requires=("sklearn",)))
@@ -119,6 +124,11 @@ class Models:
         m.add(ModelBackend("llm_judge", judge or "SmolLM2-135M-Instruct (local)", rater,
                            requires=() if remote else _TORCH, flag="--judge",
                            needs=() if (remote or judge) else ("causal_lm",)))
+        from synthaudit.models.vision_kinds import vision_backends
+
+        for backend in vision_backends(m, image_features=image_features, clip=clip, video_features=video_features,
+                                       flow=flow, frame_quality=frame_quality, lpips=lpips):
+            m.add(backend)
         return m
 
     def add(self, backend: ModelBackend) -> None:
@@ -132,6 +142,8 @@ class Models:
         backend = self.backends.get(kind)
         if backend is None:
             return f"no '{kind}' backend is configured"
+        if backend.unavailable:
+            return backend.unavailable
         missing = backend.missing()
         if missing:
             return (f"the '{kind}' backend {backend.name} needs {', '.join(missing)}, which is not installed "

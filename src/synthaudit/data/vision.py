@@ -1,0 +1,525 @@
+"""Image-text and video-text records (survey section 6): manifests, image folders, frame folders and videos.
+
+A record is one sample: a medium (an image, or a video / a folder of frames) with its text fields. Sources read:
+
+* a **manifest**: JSON Lines, CSV, Parquet, JSON, a DataFrame, an Arrow table or a Hugging Face dataset with a
+  media field (default ``image`` / ``video``) holding a path (relative to the manifest's folder), raw bytes,
+  ``{"bytes": ..., "path": ...}`` (HF ``Image`` features), a ``data:`` URI, a PIL image or a numpy array;
+* a **folder of images** (``.png``, ``.jpg``, ...; a caption in ``<name>.txt`` beside an image becomes its text),
+  or a **folder of videos** (files, or sub-folders of frames ``000000.png, ...``).
+
+Fields read by name (a manifest may hold any subset; nested values arrive as JSON text and are parsed):
+``text`` (the generated caption / response), ``prompt``, ``reference`` (reference text), ``reference_image``,
+``subject_image``, ``objects`` (ground-truth object names, for CHAIR), ``question``, ``answer`` (gold),
+``prediction``, ``sequence`` (interleaved steps ``[{"text": ...} | {"image": ...}]``), ``safety`` (``unsafe`` or
+``benign`` query), ``outcome`` (``win``/``tie``/``loss`` against a baseline), ``diversity_score``; videos also
+``reference_video``, ``fps``, ``segments`` (``[{"start", "end", "text"}]``, seconds), ``tracks``
+(``{object: [[frame, x0, y0, x1, y1], ...]}``), ``plan``, ``query``, ``interval`` ``[start, end]`` and
+``predictions`` ``[[start, end, score], ...]``.
+
+**Unreadable or corrupt media** are counted and listed (row, field, source, reason) and never fatal: the record
+stays, its medium is None, and media metrics skip it and say how many they skipped.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+import numpy as np
+
+from synthaudit.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from synthaudit.data.inputs import AuditInputs
+    from synthaudit.data.tabular import Table
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+VIDEO_EXTENSIONS = (".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".gif")
+MEDIA_COL = "__media__"  # the resolved source of each record's medium (path text, bytes, array or None)
+KEY_COL = "__media_key__"  # a content key of the medium (features are cached by it)
+ROW_COL = "__row__"  # the record's 1-based row in its source
+#: field name -> other names accepted for it (first match wins)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "caption", "response", "output", "generated_text", "description"),
+    "prompt": ("prompt", "instruction"),
+    "reference": ("reference", "reference_text", "ref_text", "gt_caption"),
+    "reference_image": ("reference_image", "ref_image", "original_image", "target_image"),
+    "reference_video": ("reference_video", "original_video"),
+    "subject_image": ("subject_image", "subject_images", "subject"),
+    "objects": ("objects", "gt_objects", "object_labels"),
+    "question": ("question",),
+    "answer": ("answer", "gold", "gold_answer", "answers"),
+    "prediction": ("prediction", "pred", "model_answer", "predicted_answer"),
+    "sequence": ("sequence", "interleaved", "steps"),
+    "safety": ("safety", "query_type"),
+    "outcome": ("outcome", "preference", "judgement"),
+    "diversity_score": ("diversity_score",),
+    "fps": ("fps",),
+    "segments": ("segments",),
+    "tracks": ("tracks",),
+    "plan": ("plan",),
+    "query": ("query",),
+    "interval": ("interval", "gt_interval"),
+    "predictions": ("predictions", "predicted_intervals"),
+}
+STRUCTURED = ("objects", "sequence", "segments", "tracks", "plan", "interval", "predictions", "subject_image",
+              "answer")
+
+
+class MediaError(ValueError):
+    """A medium that cannot be read (the reason is the message)."""
+
+
+@dataclass(frozen=True)
+class VisionOptions:
+    """Where the fields are: ``kind`` is ``image`` or ``video``; ``media_field`` / ``text_field`` override the
+    default names."""
+
+    kind: str = "image"
+    media_field: str | None = None
+    text_field: str | None = None
+
+
+@dataclass
+class MediaSet:
+    """The records of one role: ``frame`` (canonical field names, structured values parsed), ``sources`` (one
+    medium source per record, None when absent or unreadable), ``base`` (relative paths resolve against it),
+    ``unreadable`` (row, field, source, reason)."""
+
+    label: str
+    kind: str
+    frame: "pd.DataFrame"
+    sources: list[Any]
+    base: Path | None = None
+    unreadable: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def has(self, name: str) -> bool:
+        return name in self.frame.columns and bool(self.frame[name].map(_present).any())
+
+    def column(self, name: str) -> list[Any]:
+        return self.frame[name].tolist() if name in self.frame.columns else [None] * len(self)
+
+    def describe(self) -> dict[str, Any]:
+        return {"records": len(self), f"with_{self.kind}": int(sum(s is not None for s in self.sources)),
+                "unreadable": len(self.unreadable),
+                "fields": [c for c in self.frame.columns if self.has(c)]}
+
+    def resolve(self, value: Any) -> Any:
+        """A source value with a relative path made absolute against the set's folder."""
+        return resolve_source(value, self.base)
+
+
+def _present(v: Any) -> bool:
+    if v is None:
+        return False
+    if isinstance(v, float) and np.isnan(v):
+        return False
+    return not (isinstance(v, str) and not v.strip())
+
+
+def parse_structured(v: Any) -> Any:
+    """A nested value that arrived as JSON text (manifests flattened by the table readers) as Python data."""
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
+
+
+def resolve_source(value: Any, base: Path | None) -> Any:
+    if isinstance(value, str) and not value.startswith("data:") and base is not None and not os.path.isabs(value):
+        return str(base / value)
+    return value
+
+
+# -- decoding -------------------------------------------------------------------------------------------------------
+def _pil_rgb(im: Any) -> np.ndarray:
+    if im.mode in ("RGBA", "LA", "P"):  # composite transparency on white (PIL's convert drops alpha to black)
+        from PIL import Image
+
+        rgba = im.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, rgba)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def image_bytes(src: Any) -> bytes | None:
+    """The encoded bytes of a source held in memory (bytes, HF dict, data URI); None for a path or an array."""
+    if isinstance(src, dict):
+        if src.get("bytes") is not None:
+            return bytes(src["bytes"])
+        return None
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return bytes(src)
+    if isinstance(src, str) and src.startswith("data:"):
+        head, _, data = src.partition(",")
+        if ";base64" not in head:
+            raise MediaError("a data: URI that is not base64")
+        try:
+            return base64.b64decode(data, validate=True)
+        except ValueError as exc:
+            raise MediaError(f"bad base64 in a data: URI ({exc})") from None
+    return None
+
+
+def decode_image(src: Any) -> np.ndarray:
+    """An RGB uint8 array (H, W, 3) from any source; MediaError with the reason when it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    if src is None:
+        raise MediaError("no image")
+    if isinstance(src, np.ndarray):
+        arr = src
+        if arr.ndim == 2:
+            arr = np.repeat(arr[:, :, None], 3, axis=2)
+        if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+            raise MediaError(f"an array of shape {arr.shape}; expected H x W x 3")
+        if arr.dtype != np.uint8:
+            if np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) <= 1.0:
+                arr = np.round(np.nan_to_num(arr) * 255)
+            arr = np.clip(arr, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(arr[:, :, :3])
+    if isinstance(src, Image.Image):
+        return _pil_rgb(src)
+    if isinstance(src, dict) and src.get("bytes") is None and src.get("path"):
+        src = src["path"]
+    data = image_bytes(src)
+    try:
+        if data is not None:
+            with Image.open(io.BytesIO(data)) as im:
+                return _pil_rgb(im)
+        if isinstance(src, (str, os.PathLike)):
+            path = Path(src)
+            if not path.exists():
+                raise MediaError(f"file not found: {path}")
+            if path.is_dir():
+                raise MediaError(f"is a folder, expected an image file: {path}")
+            with Image.open(path) as im:
+                return _pil_rgb(im)
+    except MediaError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise MediaError(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
+    raise MediaError(f"unsupported image value of type {type(src).__name__}")
+
+
+def check_image(src: Any) -> None:
+    """Fail fast on an unreadable image without decoding its pixels (header and, for PNG, chunk CRCs)."""
+    from PIL import Image
+
+    if isinstance(src, (np.ndarray, Image.Image)):
+        decode_image(src)
+        return
+    if isinstance(src, dict) and src.get("bytes") is None and src.get("path"):
+        src = src["path"]
+    data = image_bytes(src)
+    try:
+        if data is not None:
+            with Image.open(io.BytesIO(data)) as im:
+                im.verify()
+            return
+        if isinstance(src, (str, os.PathLike)):
+            path = Path(src)
+            if not path.is_file():
+                raise MediaError(f"file not found: {path}" if not path.exists() else f"is a folder: {path}")
+            with Image.open(path) as im:
+                im.verify()
+            return
+    except MediaError:
+        raise
+    except Exception as exc:  # PIL raises many kinds on corrupt data
+        raise MediaError(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
+    raise MediaError(f"unsupported image value of type {type(src).__name__}")
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder, in name order (``000000.png, 000001.png, ...``)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+
+
+def check_video(src: Any) -> None:
+    """Fail fast on an unreadable video: a frame folder must hold images, a file must open with a video stream."""
+    if isinstance(src, np.ndarray):
+        if src.ndim != 4 or src.shape[-1] != 3:
+            raise MediaError(f"an array of shape {src.shape}; expected frames x H x W x 3")
+        return
+    if not isinstance(src, (str, os.PathLike)):
+        raise MediaError(f"unsupported video value of type {type(src).__name__}; expected a file or frame folder")
+    path = Path(src)
+    if path.is_dir():
+        if not frame_files(path):
+            raise MediaError(f"the frame folder {path} holds no image files")
+        return
+    if not path.exists():
+        raise MediaError(f"file not found: {path}")
+    import av
+
+    try:
+        with av.open(str(path)) as box:
+            if not box.streams.video:
+                raise MediaError(f"{path} has no video stream")
+    except MediaError:
+        raise
+    except Exception as exc:
+        raise MediaError(f"cannot open the video ({type(exc).__name__}: {exc})") from None
+
+
+def read_video(src: Any, max_frames: int = 1024) -> tuple[np.ndarray, float | None]:
+    """The frames (T, H, W, 3) uint8 and the frame rate (None for a frame folder or an array) of a video file
+    (decoded with PyAV, which bundles FFmpeg), a frame folder or an array. At most ``max_frames`` are decoded."""
+    if isinstance(src, np.ndarray):
+        check_video(src)
+        return np.asarray(src, dtype=np.uint8), None
+    check_video(src)
+    path = Path(src)
+    if path.is_dir():
+        frames = [decode_image(p) for p in frame_files(path)[:max_frames]]
+        if len({f.shape for f in frames}) > 1:
+            raise MediaError(f"the frames of {path} differ in size")
+        return np.stack(frames), None
+    import av
+
+    frames = []
+    try:
+        with av.open(str(path)) as box:
+            stream = box.streams.video[0]
+            rate = float(stream.average_rate) if stream.average_rate else None
+            for frame in box.decode(stream):
+                frames.append(frame.to_ndarray(format="rgb24"))
+                if len(frames) >= max_frames:
+                    break
+    except Exception as exc:
+        if not frames:
+            raise MediaError(f"cannot decode the video ({type(exc).__name__}: {exc})") from None
+        rate = None  # a truncated file: the frames decoded so far are kept
+    if not frames:
+        raise MediaError(f"{path} has no decodable frame")
+    return np.stack(frames), rate
+
+
+def sample_indices(n: int, k: int) -> np.ndarray:
+    """``k`` frame indices spread uniformly over ``n`` frames (all of them when n <= k)."""
+    if n <= k:
+        return np.arange(n)
+    return np.round(np.linspace(0, n - 1, k)).astype(int)
+
+
+# -- loading --------------------------------------------------------------------------------------------------------
+def media_key(src: Any) -> str:
+    """A content key of a medium: for a file its path, size and modification time; in memory, a hash."""
+    h = hashlib.sha256()
+    if src is None:
+        return ""
+    if isinstance(src, np.ndarray):
+        h.update(str(src.shape).encode())
+        h.update(np.ascontiguousarray(src).tobytes())
+        return h.hexdigest()
+    try:
+        data = image_bytes(src)
+    except MediaError:
+        data = None
+    if data is not None:
+        h.update(data)
+        return h.hexdigest()
+    if isinstance(src, dict):
+        src = src.get("path")
+    if isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        try:
+            st = path.stat()
+            h.update(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        except OSError:
+            h.update(str(path).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+    h.update(repr(src).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _pick(cols: Sequence[str], chosen: str | None, names: Sequence[str], label: str, flag: str) -> str | None:
+    if chosen is not None:
+        if chosen not in cols:
+            raise InputError(f"has no field {chosen!r} (fields: {', '.join(map(str, cols))})", file=label, field=flag)
+        return chosen
+    lower = {str(c).lower(): c for c in cols}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _folder(path: Path, kind: str) -> "pd.DataFrame":
+    import pandas as pd
+
+    exts = IMAGE_EXTENSIONS if kind == "image" else VIDEO_EXTENSIONS
+    entries = sorted(p for p in path.iterdir() if (p.is_file() and p.suffix.lower() in exts)
+                     or (kind == "video" and p.is_dir() and frame_files(p)))
+    if not entries:
+        more = " or frame folders" if kind == "video" else ""
+        raise InputError(f"holds no {kind} files ({', '.join(exts)}){more}", file=str(path))
+    rows = []
+    for p in entries:
+        row: dict[str, Any] = {"id": p.stem, kind: p.name}
+        side = p.with_suffix(".txt") if p.is_file() else p / "caption.txt"
+        if side.is_file():
+            row["text"] = side.read_text(encoding="utf-8", errors="replace").strip()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_media(obj: Any, label: str, options: VisionOptions | None = None, *, fmt: str | None = None,
+               encoding: str = "utf-8", check: bool = True) -> MediaSet:
+    """Any supported source (module docstring) as a :class:`MediaSet`; ``check`` opens every medium once so
+    unreadable ones are listed up front."""
+    import pandas as pd
+
+    opts = options or VisionOptions()
+    if isinstance(obj, MediaSet):
+        return obj
+    base: Path | None = None
+    name = label
+    if isinstance(obj, (str, os.PathLike)) and Path(obj).is_dir() and not _is_dataset_dir(Path(obj)):
+        base = Path(obj)
+        frame = _folder(base, opts.kind)
+        name = str(base)
+    else:
+        from synthaudit.data.tabular import Table
+
+        table = Table.from_any(obj, label, fmt=fmt, encoding=encoding)
+        frame = table.frame()
+        if table.path:
+            base = Path(table.path).resolve().parent
+            name = table.path
+    if len(frame) == 0:
+        raise InputError("has no records", file=name)
+    cols = [str(c) for c in frame.columns]
+    media_names = (opts.kind, f"{opts.kind}_path", f"{opts.kind}s", "file_name", "filepath", "path") + \
+        (("img", "image_file") if opts.kind == "image" else ("video_file", "frames"))
+    media_col = _pick(cols, opts.media_field, media_names, name, f"--{opts.kind}-field")
+    seq_col = _pick(cols, None, ALIASES["sequence"], name, "")
+    if media_col is None and seq_col is None:
+        raise InputError(f"has no {opts.kind} field (looked for {', '.join(media_names[:5])}; name it with "
+                         f"--{opts.kind}-field)", file=name, field=f"--{opts.kind}-field")
+    out = pd.DataFrame(index=range(len(frame)))
+    used = {media_col}
+    for canon, names in ALIASES.items():
+        chosen = opts.text_field if canon == "text" else None
+        col = _pick(cols, chosen, names, name, "--text-field" if canon == "text" else "")
+        if col is not None and col not in used:
+            used.add(col)
+            values = frame[col].tolist()
+            if canon in STRUCTURED:
+                values = [parse_structured(v) for v in values]
+            out[canon] = pd.Series(values, dtype=object)
+    if "id" in cols:
+        out.insert(0, "id", frame["id"].map(lambda v: "" if v is None else str(v)).tolist())
+    else:
+        out.insert(0, "id", [str(i + 1) for i in range(len(frame))])
+    raw = frame[media_col].tolist() if media_col is not None else [None] * len(frame)
+    sources = [resolve_source(_media_value(v), base) for v in raw]
+    mset = MediaSet(label=name, kind=opts.kind, frame=out, sources=sources, base=base)
+    if check:
+        check_sources(mset, media_col or "")
+    return mset
+
+
+def _is_dataset_dir(path: Path) -> bool:
+    from synthaudit.data import arrow_inputs
+
+    return bool(arrow_inputs.disk_kind(path))
+
+
+def _media_value(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str):
+        v = parse_structured(v) if v.startswith("{") else v
+        return v if (not isinstance(v, str) or v.strip()) else None
+    return v
+
+
+def check_sources(mset: MediaSet, fld: str) -> None:
+    """Open every medium once; unreadable ones are listed and their source set to None (never fatal)."""
+    check = check_image if mset.kind == "image" else check_video
+    for i, src in enumerate(mset.sources):
+        if src is None:
+            continue
+        try:
+            check(src)
+        except MediaError as exc:
+            mset.unreadable.append({"row": i + 1, "id": mset.frame["id"].iat[i], "field": fld,
+                                    "source": _describe_source(src), "reason": str(exc)})
+            mset.sources[i] = None
+    if mset.unreadable:
+        mset.notes.append(f"{len(mset.unreadable)} of {len(mset)} {mset.kind}s cannot be read (listed in "
+                          f"report.json under inputs.unreadable_media); media metrics skip them")
+
+
+def _describe_source(src: Any) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        text = str(src)
+        return text if not text.startswith("data:") else text[:40] + "..."
+    if isinstance(src, dict):
+        return str(src.get("path") or "<bytes>")
+    return f"<{type(src).__name__}>"
+
+
+def as_table(mset: MediaSet) -> "Table":
+    """The audit table: one row per record with its text fields (structured ones as JSON text) and the hidden
+    medium source, content key and row columns."""
+    import pandas as pd
+
+    from synthaudit.data.tabular import Table
+
+    frame = mset.frame.copy()
+    for c in frame.columns:
+        if c in STRUCTURED:
+            frame[c] = frame[c].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+    keys = [media_key(s) for s in mset.sources]
+    frame[MEDIA_COL] = pd.Series(mset.sources, dtype=object)
+    frame[KEY_COL] = keys
+    frame[ROW_COL] = np.arange(1, len(mset) + 1)
+    h = hashlib.sha256()
+    h.update(pd.util.hash_pandas_object(mset.frame.astype(str), index=False).to_numpy().tobytes())
+    h.update("|".join(keys).encode())
+    return Table(mset.label, frame=frame, fingerprint=h.hexdigest())
+
+
+def media_of(inputs: "AuditInputs", role: str = "synthetic") -> MediaSet:
+    """The media set of a role (prepared once per audit)."""
+    return inputs.extra["media"][role]
+
+
+def batch_field(batch: "pd.DataFrame", name: str) -> list[Any]:
+    """A field of a batch of the audit table, structured values parsed (None where absent)."""
+    if name not in batch.columns:
+        return [None] * len(batch)
+    values = batch[name].tolist()
+    if name in STRUCTURED:
+        values = [parse_structured(v) for v in values]
+    return [v if _present(v) else None for v in values]
+
+
+def iter_images(sources: Sequence[Any], errors: list[dict[str, Any]] | None = None) -> Iterator[np.ndarray | None]:
+    """Decoded images in order (None for an unreadable one, whose reason is appended to ``errors``)."""
+    for i, src in enumerate(sources):
+        if src is None:
+            yield None
+            continue
+        try:
+            yield decode_image(src)
+        except MediaError as exc:
+            if errors is not None:
+                errors.append({"index": i, "source": _describe_source(src), "reason": str(exc)})
+            yield None

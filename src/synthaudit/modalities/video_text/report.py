@@ -1,0 +1,88 @@
+"""Report figures of the video-text modality (survey section 6), drawn beside the metrics of their dimension:
+
+* sample frames: a few synthetic (and real) videos as frame strips;
+* motion scores: their distribution, real vs synthetic (``vl_video.motion_score``);
+* the feature-space map of the FVD-like video features, real vs synthetic;
+* watermark bit accuracy under each attack (``vl_video.watermark_bit_acc``), against chance.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from synthaudit.modalities.image_text.report import DRAW as IMAGE_DRAW
+from synthaudit.modalities.image_text.report import _metric, feature_map, thumbnail
+
+if TYPE_CHECKING:
+    from synthaudit.data.inputs import AuditInputs
+
+STRIP = 6  # frames per strip
+VIDEOS = 2  # videos per side
+
+DRAW = dict(IMAGE_DRAW)
+
+
+def _strips(inputs: "AuditInputs") -> dict | None:
+    from synthaudit.data.vision import KEY_COL, media_of
+    from synthaudit.metrics.video_text.common import clip_of
+
+    items = []
+    for role, label in (("real_reference", "real"), ("synthetic", "synthetic")):
+        if role not in inputs.tables:
+            continue
+        mset = media_of(inputs, role)
+        keys = inputs.tables[role].frame()[KEY_COL].tolist()
+        shown = 0
+        for i, src in enumerate(mset.sources):
+            if shown == VIDEOS:
+                break
+            clip = clip_of(inputs, src, keys[i]) if src is not None else None
+            if clip is None:
+                continue
+            shown += 1
+            for t, frame in zip(np.linspace(0, len(clip.frames) - 1, STRIP).round().astype(int),
+                                clip.sampled(STRIP)):
+                items.append({"src": thumbnail(frame, 96), "label": f"{label} {mset.frame['id'].iat[i]} t={t}",
+                              "text": ""})
+    if not items:
+        return None
+    return {"kind": "group", "dimension": "fidelity", "per_row": 1,
+            "items": [{"kind": "image_grid", "title": "Sample frames", "items": items[k:k + STRIP]}
+                      for k in range(0, len(items), STRIP)],
+            "caption": f"{STRIP} frames spread over each of the first {VIDEOS} readable videos per side."}
+
+
+def _motion(metrics: list[Any]) -> dict | None:
+    m = _metric(metrics, "vl_video.motion_score")
+    scores = getattr(m, "record_scores", None) if m is not None else None
+    if scores is None:
+        return None
+    s = np.asarray(scores, dtype=float)
+    s = s[~np.isnan(s)]
+    if s.size < 2:
+        return None
+    edges = np.linspace(0.0, max(float(s.max()), 1e-6) * 1.05, 16)
+    hist = np.histogram(s, bins=edges)[0] / s.size
+    return {"kind": "hist", "dimension": "diversity", "title": "Motion score per video", "edges": edges.tolist(),
+            "synthetic": hist.tolist(), "real": None, "xlabel": "mean optical-flow magnitude (px / frame)",
+            "caption": "How much the synthetic videos move; a spike at 0 means static videos."}
+
+
+def _watermark(metrics: list[Any]) -> dict | None:
+    m = _metric(metrics, "vl_video.watermark_bit_acc")
+    rows = getattr(m, "breakdown", None) if m is not None else None
+    if not rows:
+        return None
+    return {"kind": "groups", "dimension": "provenance", "title": "Watermark bit accuracy per attack",
+            "groups": [r["attack"] for r in rows], "series": {"bit accuracy": [r["bit_accuracy"] for r in rows]},
+            "ylabel": "bit accuracy (0.5 = chance)",
+            "caption": "Share of the embedded bits decoded correctly after each attack (none = no attack)."}
+
+
+def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dict]:
+    """Plot specs (plain JSON, stored in report.json)."""
+    out = [_motion(metrics), _watermark(metrics)]
+    if inputs is not None and "synthetic" in inputs.extra.get("media", {}):
+        out = [_strips(inputs), feature_map(inputs, "video")] + out
+    return [f for f in out if f]
