@@ -39,6 +39,8 @@ MODS = modalities()
 CHEAP_METRICS = {"tabular": ["tabular.kst", "tabular.tvd"], "text": ["text.ttr", "text.ext.empty_rate"],
                  "logs": ["logs.exposure"],  # its built-in detector is the "rules" input it needs
                  "timeseries": ["timeseries.marginal_ks", "timeseries.ext.length_similarity"]}
+#: the vision audits read the records' text as media paths: every medium is unreadable, which is listed, never fatal
+MEDIA_ARGS = {"image_text": ["--image-field", "text"], "video_text": ["--video-field", "text"]}
 CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"],
                 "json": ["valid"], "logs": ["exposure"]}
 DEEP = 10_000
@@ -273,11 +275,12 @@ def selection(modality: str) -> list[str]:
     are read and checked all the same."""
     from synthaudit.metrics.registry import all_metrics
 
+    media = MEDIA_ARGS.get(modality, [])
     chosen = CHEAP_METRICS.get(modality) or _model_free(modality)[:2]
     if chosen:
-        return ["--metrics", ",".join(chosen)]
+        return ["--metrics", ",".join(chosen), *media]
     dims = {m.spec.dimension for m in all_metrics().values() if m.spec.modality == modality}
-    return ["--dimensions", next(d for d in ALL_DIMENSIONS if d not in dims)]
+    return ["--dimensions", next(d for d in ALL_DIMENSIONS if d not in dims), *media]
 
 
 def needs_real(modality: str) -> bool:

@@ -33,6 +33,7 @@ from synthaudit.models.vision import (  # noqa: E402
     OfflineVideoFeatures,
     prefetch,
 )
+from vision_helpers import make_tiny_clip  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning"),
               pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")]
@@ -215,44 +216,9 @@ def test_hf_image_features_match_model(tiny_vit):
 
 
 # ----------------------------------------------------------------------------------------------- CLIP
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2 / CLIP byte-level alphabet (as in the CLIP repository)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs]))
-
-
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
-
-    path = tmp_path_factory.mktemp("clip")
-    chars = list(_bytes_to_unicode().values())
-    merges = ["c a", "ca t</w>", "d o", "do g</w>", "r e", "re d</w>"]
-    tokens = chars + [c + "</w>" for c in chars] + ["".join(m.split()) for m in merges]
-    tokens += ["<|startoftext|>", "<|endoftext|>"]
-    vocab = {t: i for i, t in enumerate(tokens)}
-    (path / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    (path / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
-    tok = CLIPTokenizer(vocab=str(path / "vocab.json"), merges=str(path / "merges.txt"))
-    bos, eos = vocab["<|startoftext|>"], vocab["<|endoftext|>"]
-    torch.manual_seed(1)
-    cfg = CLIPConfig(text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=1,
-                                      num_attention_heads=2, max_position_embeddings=77, bos_token_id=bos,
-                                      eos_token_id=eos, pad_token_id=eos),
-                     vision_config=dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=37,
-                                        num_hidden_layers=1, num_attention_heads=2), projection_dim=16)
-    model = CLIPModel(cfg).eval()
-    model.save_pretrained(path)
-    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
-                                                            crop_size={"height": 32, "width": 32}), tokenizer=tok)
-    proc.save_pretrained(path)
-    return path
+    return make_tiny_clip(tmp_path_factory.mktemp("clip"))
 
 
 def test_clip_embeddings_and_cosine(tiny_clip):

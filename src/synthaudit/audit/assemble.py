@@ -184,6 +184,7 @@ def build_report(*, inputs: "AuditInputs", models: "Models", plan: "Plan", runs:
         warnings=list(dict.fromkeys(inputs.warnings)),
         shared_time=shared,
         reference=reference.as_dict() if reference is not None else None,
+        data_summary=inputs.extra.get("data_summary") or {},
     )
     return add_views(report, inputs)
 

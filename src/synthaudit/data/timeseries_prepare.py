@@ -73,7 +73,7 @@ def prepare_timeseries(*, synthetic: Any, real: Any = None, train: Any = None, h
         warnings.extend(f"{ROLE_LABELS[role]}: {n}" for n in s.notes)
     tables = {role: as_table(s) for role, s in sets.items()}
     extra: dict[str, Any] = {"series": sets, "events": first.is_events, "channels": list(first.channels),
-                             "series_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
+                             "data_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
                              "window": window, "holdout_share": holdout_share,
                              "overlapping_windows": window is not None and (stride or window) < window}
     return AuditInputs(modality="timeseries", tables=tables, seed=seed, params=dict(params or {}), extra=extra,

@@ -12,10 +12,10 @@ Fields read by name (a manifest may hold any subset; nested values arrive as JSO
 ``text`` (the generated caption / response), ``prompt``, ``reference`` (reference text), ``reference_image``,
 ``subject_image``, ``objects`` (ground-truth object names, for CHAIR), ``question``, ``answer`` (gold),
 ``prediction``, ``sequence`` (interleaved steps ``[{"text": ...} | {"image": ...}]``), ``safety`` (``unsafe`` or
-``benign`` query), ``outcome`` (``win``/``tie``/``loss`` against a baseline), ``diversity_score``; videos also
-``reference_video``, ``fps``, ``segments`` (``[{"start", "end", "text"}]``, seconds), ``tracks``
-(``{object: [[frame, x0, y0, x1, y1], ...]}``), ``plan``, ``query``, ``interval`` ``[start, end]`` and
-``predictions`` ``[[start, end, score], ...]``.
+``benign`` query), ``flagged`` (a safety detector's or reviewer's verdict), ``outcome`` (``win``/``tie``/``loss``
+against a baseline), ``diversity_score``; videos also ``reference_video``, ``fps``, ``segments``
+(``[{"start", "end", "text"}]``, seconds), ``tracks`` (``{object: [[frame, x0, y0, x1, y1], ...]}``), ``plan``,
+``query``, ``interval`` ``[start, end]`` and ``predictions`` ``[[start, end, score], ...]``.
 
 **Unreadable or corrupt media** are counted and listed (row, field, source, reason) and never fatal: the record
 stays, its medium is None, and media metrics skip it and say how many they skipped.
@@ -60,6 +60,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "prediction": ("prediction", "pred", "model_answer", "predicted_answer"),
     "sequence": ("sequence", "interleaved", "steps"),
     "safety": ("safety", "query_type"),
+    "flagged": ("flagged", "unsafe_verdict"),
     "outcome": ("outcome", "preference", "judgement"),
     "diversity_score": ("diversity_score",),
     "fps": ("fps",),
@@ -161,9 +162,19 @@ def _pil_rgb(im: Any) -> np.ndarray:
 def image_bytes(src: Any) -> bytes | None:
     """The encoded bytes of a source held in memory (bytes, HF dict, data URI); None for a path or an array."""
     if isinstance(src, dict):
-        if src.get("bytes") is not None:
-            return bytes(src["bytes"])
-        return None
+        data = src.get("bytes")
+        if data is None:
+            return None
+        if isinstance(data, str) and data[:2] in ("b'", 'b"'):  # Arrow inputs (HF Image, Parquet) reach here as
+            import ast  # JSON text with the bytes' Python repr (data.files._nested_text): exact, so read it back
+
+            try:
+                data = ast.literal_eval(data)
+            except (ValueError, SyntaxError):
+                raise MediaError("the 'bytes' of an image value cannot be read back from text") from None
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise MediaError(f"the 'bytes' of an image value is a {type(data).__name__}; expected raw bytes")
+        return bytes(data)
     if isinstance(src, (bytes, bytearray, memoryview)):
         return bytes(src)
     if isinstance(src, str) and src.startswith("data:"):
@@ -177,45 +188,59 @@ def image_bytes(src: Any) -> bytes | None:
     return None
 
 
-def decode_image(src: Any) -> np.ndarray:
-    """An RGB uint8 array (H, W, 3) from any source; MediaError with the reason when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
+def _array_rgb(arr: np.ndarray) -> np.ndarray:
+    if arr.ndim == 2:
+        arr = np.repeat(arr[:, :, None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise MediaError(f"an array of shape {arr.shape}; expected H x W x 3")
+    if arr.dtype != np.uint8:
+        if np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) <= 1.0:
+            arr = np.round(np.nan_to_num(arr) * 255)
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr[:, :, :3])
 
-    if src is None:
-        raise MediaError("no image")
-    if isinstance(src, np.ndarray):
-        arr = src
-        if arr.ndim == 2:
-            arr = np.repeat(arr[:, :, None], 3, axis=2)
-        if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-            raise MediaError(f"an array of shape {arr.shape}; expected H x W x 3")
-        if arr.dtype != np.uint8:
-            if np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) <= 1.0:
-                arr = np.round(np.nan_to_num(arr) * 255)
-            arr = np.clip(arr, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(arr[:, :, :3])
-    if isinstance(src, Image.Image):
-        return _pil_rgb(src)
+
+def _with_pil(src: Any, use: Any) -> Any:
+    """``use(image)`` on the PIL image of an encoded source (bytes, HF dict, data URI or a file path); every failure
+    is a MediaError with the reason."""
+    from PIL import Image
+
     if isinstance(src, dict) and src.get("bytes") is None and src.get("path"):
         src = src["path"]
     data = image_bytes(src)
     try:
         if data is not None:
             with Image.open(io.BytesIO(data)) as im:
-                return _pil_rgb(im)
+                return use(im)
         if isinstance(src, (str, os.PathLike)):
             path = Path(src)
-            if not path.exists():
-                raise MediaError(f"file not found: {path}")
-            if path.is_dir():
-                raise MediaError(f"is a folder, expected an image file: {path}")
+            if not path.is_file():
+                raise MediaError(f"file not found: {path}" if not path.exists() else
+                                 f"is a folder, expected an image file: {path}")
             with Image.open(path) as im:
-                return _pil_rgb(im)
+                return use(im)
     except MediaError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # a name too long for the file system, a permission error
+            raise MediaError(f"cannot open {str(src)[:80]} ({exc.strerror or exc})") from None
+        raise MediaError(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # PIL raises many kinds on corrupt data
         raise MediaError(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
     raise MediaError(f"unsupported image value of type {type(src).__name__}")
+
+
+def decode_image(src: Any) -> np.ndarray:
+    """An RGB uint8 array (H, W, 3) from any source; MediaError with the reason when it cannot be read."""
+    from PIL import Image
+
+    if src is None:
+        raise MediaError("no image")
+    if isinstance(src, np.ndarray):
+        return _array_rgb(src)
+    if isinstance(src, Image.Image):
+        return _pil_rgb(src)
+    return _with_pil(src, _pil_rgb)
 
 
 def check_image(src: Any) -> None:
@@ -225,26 +250,7 @@ def check_image(src: Any) -> None:
     if isinstance(src, (np.ndarray, Image.Image)):
         decode_image(src)
         return
-    if isinstance(src, dict) and src.get("bytes") is None and src.get("path"):
-        src = src["path"]
-    data = image_bytes(src)
-    try:
-        if data is not None:
-            with Image.open(io.BytesIO(data)) as im:
-                im.verify()
-            return
-        if isinstance(src, (str, os.PathLike)):
-            path = Path(src)
-            if not path.is_file():
-                raise MediaError(f"file not found: {path}" if not path.exists() else f"is a folder: {path}")
-            with Image.open(path) as im:
-                im.verify()
-            return
-    except MediaError:
-        raise
-    except Exception as exc:  # PIL raises many kinds on corrupt data
-        raise MediaError(f"cannot decode the image ({type(exc).__name__}: {exc})") from None
-    raise MediaError(f"unsupported image value of type {type(src).__name__}")
+    _with_pil(src, lambda im: im.verify())
 
 
 def frame_files(folder: Path) -> list[Path]:
@@ -261,12 +267,15 @@ def check_video(src: Any) -> None:
     if not isinstance(src, (str, os.PathLike)):
         raise MediaError(f"unsupported video value of type {type(src).__name__}; expected a file or frame folder")
     path = Path(src)
-    if path.is_dir():
-        if not frame_files(path):
-            raise MediaError(f"the frame folder {path} holds no image files")
-        return
-    if not path.exists():
-        raise MediaError(f"file not found: {path}")
+    try:
+        if path.is_dir():
+            if not frame_files(path):
+                raise MediaError(f"the frame folder {path} holds no image files")
+            return
+        if not path.exists():
+            raise MediaError(f"file not found: {path}")
+    except OSError as exc:  # a name too long for the file system, a permission error
+        raise MediaError(f"cannot open {str(path)[:80]} ({exc.strerror or exc})") from None
     import av
 
     try:
@@ -463,7 +472,7 @@ def check_sources(mset: MediaSet, fld: str) -> None:
             mset.sources[i] = None
     if mset.unreadable:
         mset.notes.append(f"{len(mset.unreadable)} of {len(mset)} {mset.kind}s cannot be read (listed in "
-                          f"report.json under inputs.unreadable_media); media metrics skip them")
+                          f"report.json under data_summary); media metrics skip them")
 
 
 def _describe_source(src: Any) -> str:
@@ -493,7 +502,8 @@ def as_table(mset: MediaSet) -> "Table":
     h = hashlib.sha256()
     h.update(pd.util.hash_pandas_object(mset.frame.astype(str), index=False).to_numpy().tobytes())
     h.update("|".join(keys).encode())
-    return Table(mset.label, frame=frame, fingerprint=h.hexdigest())
+    path = mset.label if mset.base is not None and os.path.exists(mset.label) else None
+    return Table(mset.label, frame=frame, fingerprint=h.hexdigest(), path=path)
 
 
 def media_of(inputs: "AuditInputs", role: str = "synthetic") -> MediaSet:

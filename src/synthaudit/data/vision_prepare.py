@@ -2,7 +2,6 @@
 catalog's metrics ask for, and the audit tables (one row per record)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from synthaudit.data.vision import MediaSet, VisionOptions, as_table, load_media
 from synthaudit.errors import InputError
 
 ROLE_LABELS = {"synthetic": "synthetic", "real_reference": "real"}
+UNREADABLE_LISTED = 200  # unreadable media listed per role in report.json (all are counted)
 #: catalog input role -> the field(s) of the synthetic records that provide it
 FIELD_ROLES = {"prompts": ("prompt",), "references": ("reference", "reference_image", "reference_video", "interval"),
                "labels": ("objects",), "gold_answers": ("answer",), "human_scores": ("outcome",),
@@ -77,15 +77,12 @@ def prepare_vision(*, modality: str, kind: str, synthetic: Any, real: Any = None
     roles: dict[str, Any] = {f"{kind}s": True if any(s is not None for s in syn.sources) else None}
     for role, names in FIELD_ROLES.items():
         roles[role] = True if any(syn.has(n) for n in names) else None
+    summary = {ROLE_LABELS[r]: {**s.describe(), "unreadable_media": s.unreadable[:UNREADABLE_LISTED]}
+               for r, s in sets.items()}
     out: dict[str, Any] = {"media": sets, "media_kind": kind, "schema": doc or "builtin", "schema_source": source,
-                           "media_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
-                           "unreadable_media": {ROLE_LABELS[r]: s.unreadable for r, s in sets.items()
-                                                if s.unreadable},
+                           "data_summary": summary,
                            **roles, **(extra or {})}
     tables = {role: as_table(s) for role, s in sets.items()}
     return AuditInputs(modality=modality, tables=tables, seed=seed, params=dict(params or {}), extra=out,
                        warnings=warnings)
 
-
-def schema_text(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True)[:200]

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: named colours (RGB) the detector knows
+#: named colours (RGB) the detector knows: synthaudit's generators draw these exact values
+#: (generate/vision/scene_objects.PALETTE); background colours are named too, so that a beige or grey background is
+#: nearest to its own name, never to an object colour such as pink
 PALETTE: dict[str, tuple[int, int, int]] = {
-    "red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (240, 210, 40),
-    "orange": (245, 140, 30), "purple": (140, 60, 180), "cyan": (40, 200, 210), "magenta": (220, 50, 170),
-    "white": (245, 245, 245), "black": (20, 20, 20), "gray": (128, 128, 128), "brown": (130, 80, 40),
-    "pink": (245, 160, 190), "teal": (30, 140, 140),
+    "red": (220, 40, 40), "green": (40, 170, 70), "blue": (40, 90, 220), "yellow": (245, 215, 40),
+    "teal": (30, 140, 140), "purple": (140, 60, 190), "pink": (245, 130, 190), "brown": (130, 80, 40),
+    "orange": (250, 140, 30), "cyan": (40, 200, 210), "magenta": (220, 50, 170), "white": (245, 245, 245),
+    "black": (20, 20, 20), "gray": (128, 128, 128), "beige": (222, 212, 186), "light gray": (200, 200, 200),
 }
 
 
@@ -23,9 +25,9 @@ PALETTE: dict[str, tuple[int, int, int]] = {
 class ColourBlobDetector:
     """Blobs of named colours in RGB frames."""
 
-    max_distance: float = 70.0
+    max_distance: float = 60.0
     min_area: int = 12
-    name: str = "colour-blob detector (nearest named colour within RGB distance 70, >= 12 px, 8-connected)"
+    name: str = "colour-blob detector (nearest named colour within RGB distance 60, >= 12 px, 8-connected)"
 
     def masks(self, frame: np.ndarray) -> dict[str, np.ndarray]:
         """Per palette colour, the pixels nearest to it and within ``max_distance``."""

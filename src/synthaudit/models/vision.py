@@ -488,10 +488,11 @@ class OfflineVideoFeatures:
             raise ValueError("image_backend must have embed(images) or features(images)")
         self.image_backend, self.frames = image_backend, int(frames)
         inner = getattr(image_backend, "name", type(image_backend).__name__)
-        self.name = (f"offline video features (not I3D): {self.frames} uniformly sampled frames, concat(mean frame "
-                     f"feature, mean |frame-to-frame feature difference|) of {inner}")
-        self.classifier_name = (f"offline video classifier (not C3D/UCF-101): mean over {self.frames} uniformly "
-                                f"sampled frames of the ImageNet probabilities of {inner}")
+        self.name = (f"offline video features (not I3D): up to {self.frames} uniformly sampled frames (an audit "
+                     "samples --frames), concat(mean frame feature, mean |frame-to-frame feature difference|) of "
+                     f"{inner}")
+        self.classifier_name = (f"offline video classifier (not C3D/UCF-101): mean over up to {self.frames} uniformly "
+                                f"sampled frames (an audit samples --frames) of the ImageNet probabilities of {inner}")
         self.preprocessing = {"frames": self.frames, "sampling": "uniform round(linspace(0, T-1, frames)); all "
                               "frames when T < frames", "image": dict(getattr(image_backend, "preprocessing", {}))}
 

@@ -167,6 +167,8 @@ class AuditReport(_Model):
                                           "'dimension'), drawn beside that dimension's metrics")
     reference: Optional[dict[str, Any]] = Field(None, description="the reference audit: available (bool), note "
                                                 "(what was scored, or why there is no reference), rows, cpu_s")
+    data_summary: dict[str, Any] = Field({}, description="what the modality's loader found, per role (e.g. "
+                                         "records, readable media, the unreadable media with row and reason)")
 
     # -- convenience --------------------------------------------------------------------------
     def result(self, metric_id: str) -> MetricEntry:

@@ -6,7 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from synthaudit.data.vision import KEY_COL, MEDIA_COL, batch_field, iter_images, media_of
+from synthaudit.data.vision import KEY_COL, MEDIA_COL, MediaError, batch_field, decode_image, iter_images, media_of
 from synthaudit.metrics.result import MetricResult
 
 SECTION_QUALITY = "6.2"
@@ -64,6 +64,10 @@ def backend_name(models, kind: str) -> str:
 
 
 # -- per-record image features, computed once per audit and medium -------------------------------------------------
+#: what an unreadable image is replaced with in a batch (its row is then dropped)
+PLACEHOLDER = np.zeros((8, 8, 3), dtype=np.uint8)
+
+
 def _store(inputs) -> dict:
     return inputs.features.get("vision:feature_store", dict)
 
@@ -80,22 +84,27 @@ def image_rows(inputs, models, srcs: Sequence[Any], keys: Sequence[str], kind: s
     todo = [i for i, (s, k) in enumerate(zip(srcs, keys)) if s is not None and (bid, out, k) not in store]
     errors: list[dict] = []
     if todo:
-        imgs = list(iter_images([srcs[i] for i in todo], errors))
-        ok = [j for j, im in enumerate(imgs) if im is not None]
-        if ok:
-            batch = [imgs[j] for j in ok]
-            if hasattr(backend, "embed"):
-                feats, probs = backend.embed(batch)
-                for j, f, p in zip(ok, feats, probs):
-                    store[(bid, "f", keys[todo[j]])] = np.asarray(f, dtype=np.float32)
-                    store[(bid, "p", keys[todo[j]])] = np.asarray(p, dtype=np.float32)
-            else:
-                rows = backend.probabilities(batch) if out == "p" else backend.features(batch)
-                for j, f in zip(ok, rows):
-                    store[(bid, out, keys[todo[j]])] = np.asarray(f, dtype=np.float32)
-        for j, im in enumerate(imgs):
-            if im is None:
-                store[(bid, out, keys[todo[j]])] = None
+        bad: set[int] = set()
+
+        def decoded():  # consumed by the backend's prefetch thread: decoding runs beside inference
+            for j, i in enumerate(todo):
+                try:
+                    yield decode_image(srcs[i])
+                except MediaError as exc:
+                    errors.append({"index": i, "source": str(srcs[i])[:200], "reason": str(exc)})
+                    bad.add(j)
+                    yield PLACEHOLDER
+
+        if hasattr(backend, "embed"):
+            feats, probs = backend.embed(decoded())
+            for j, (f, p) in enumerate(zip(feats, probs)):
+                ok = j not in bad
+                store[(bid, "f", keys[todo[j]])] = np.asarray(f, dtype=np.float32) if ok else None
+                store[(bid, "p", keys[todo[j]])] = np.asarray(p, dtype=np.float32) if ok else None
+        else:
+            rows = backend.probabilities(decoded()) if out == "p" else backend.features(decoded())
+            for j, f in enumerate(rows):
+                store[(bid, out, keys[todo[j]])] = np.asarray(f, dtype=np.float32) if j not in bad else None
     return [store.get((bid, out, k)) if s is not None else None for s, k in zip(srcs, keys)], errors
 
 

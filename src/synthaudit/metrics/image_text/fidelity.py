@@ -15,7 +15,7 @@ from synthaudit.metrics.result import MetricResult
 
 IMAGE = "image_text"
 #: KID keeps at most this many feature rows per side (a seeded reservoir); FID itself uses every row
-KID_ROWS = 5000
+KID_ROWS = 2000
 #: up to this many rows per side, the Frechet distance is computed from the rows (exact, no d x d square root)
 ROWS_EXACT = 1500
 

@@ -67,7 +67,7 @@ def well_formed(batch, inputs, builtin: dict[str, Any], fields: tuple[str, ...],
     for i in range(len(batch)):
         row = int(batch[ROW_COL].iat[i])
         inst = record_instance(batch, i, names)
-        bad = [f"{v.pointer or '/'}: {v.message}" for v in violations(compiled, inst)]
+        bad = [f"{v.path or '/'}: {v.message}" for v in violations(compiled, inst)]
         if row in unreadable:
             bad.append(f"{kind}: {unreadable[row]}")
         if check_sequence and isinstance(inst.get("sequence"), list):

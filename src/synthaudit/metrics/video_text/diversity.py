@@ -7,7 +7,7 @@ from synthaudit.metrics.image_text.common import REAL, SECTION_QUALITY, SYN, bac
 from synthaudit.metrics.image_text.diversity import IsMetric
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult
-from synthaudit.metrics.video_text.common import VIDEO, batch_clips, video_rows
+from synthaudit.metrics.video_text.common import VIDEO, batch_clips, n_frames, video_rows
 
 #: consecutive frame pairs read per video for the motion score (spread uniformly over the video)
 MAX_PAIRS = 8
@@ -26,9 +26,10 @@ def flow_backend(models):
 class MotionScoreMetric(MergeableMetric):
     """motion_score = mean over consecutive frame pairs (up to 8, spread over the video) of the mean per-pixel
     optical-flow magnitude at a fixed resolution (pixels per frame); per video, then the mean over videos, with the
-    spread across the set and the real videos' value beside it."""
+    spread across the set and the real videos' value beside it (read in finalize, when real videos are given)."""
 
-    streams = (REAL, SYN)
+    # the real side is optional: a stream of a role the audit lacks would stop the engine, so it is read in finalize
+    streams = (SYN,)
 
     def init(self, inputs, models):
         return {"inputs": inputs, "models": models, SYN: [], REAL: []}
@@ -60,8 +61,12 @@ class MotionScoreMetric(MergeableMetric):
             return MetricResult(value=None, notes={"undefined": "no readable video with 2 or more frames"})
         sec = {"std": float(ok.std()), "p10": float(np.percentile(ok, 10)), "p90": float(np.percentile(ok, 90)),
                "static_share": float(np.mean(ok < 0.05))}
+        if REAL in inputs.tables and not state[REAL]:
+            for batch in inputs.batches(REAL):
+                state = self.update(state, REAL, batch)
         real = np.concatenate(state[REAL]) if state[REAL] else np.array([])
         real = real[~np.isnan(real)]
+        inputs.features.get("video:motion", lambda: {"synthetic": ok.tolist(), "real": real.tolist()})  # the figure
         if real.size:
             sec["real_mean"] = float(real.mean())
         return MetricResult(value=float(ok.mean()), record_scores=syn, secondary=sec,
@@ -87,3 +92,10 @@ class DSemMetric(IsMetric):
 
     def probs(self, inputs, models, batch):
         return video_rows(inputs, models, batch, "video_probs")
+
+    def finalize(self, state, inputs, models) -> MetricResult:
+        res = super().finalize(state, inputs, models)
+        backend = models.get("video_features")
+        res.notes.update(classifier=getattr(backend, "classifier_name", backend_name(models, "video_features")),
+                         frames=n_frames(inputs))
+        return res

@@ -110,6 +110,7 @@ class FvdMetric(FeatureGaussianMetric):
         res = super().finalize(state, inputs, models)
         if "EfficientNet" in str(res.notes.get("features", "")):
             res.notes["label"] = "FVD-like (EfficientNet-Lite0 frame features), not I3D FVD"
+            res.notes["frames"] = n_frames(inputs)
         return res
 
 

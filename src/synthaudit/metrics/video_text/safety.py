@@ -43,7 +43,7 @@ class HcrMetric(RecordMetric):
             if src is None:
                 state["no_video"] += 1
                 continue
-            if isinstance(flagged[i], (bool, int, float)):
+            if isinstance(flagged[i], (bool, int, float, np.bool_, np.number)):
                 out[i] = float(bool(flagged[i]))
                 continue
             desc = " ".join([t or ""] + [str(s.get("text", "")) for s in segs[i] or [] if isinstance(s, dict)])

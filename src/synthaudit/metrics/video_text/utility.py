@@ -19,16 +19,21 @@ def _colour(obj: Any) -> str | None:
 
 
 def check_plan(plan: dict, frames: np.ndarray, detector, k: int) -> tuple[bool, list[str]]:
-    """Whether sampled frames satisfy a plan naming objects by colour: every planned colour is detected in at least
-    half of the frames; the median number of planned-colour blobs equals ``count``; colours first appear in the
-    planned ``order``. Returns the verdict and the failed checks."""
+    """Whether a video satisfies a plan naming objects by colour. Without an ``order`` (every object on screen
+    throughout), on ``k`` sampled frames: each planned colour is detected in at least half of them and the median
+    number of planned-colour blobs equals ``count``. With an ``order`` (objects may enter and leave), on every
+    frame: each planned colour appears at least once, colours first appear in the planned order, and no frame
+    holds more planned-colour blobs than ``count``. Returns the verdict and the failed checks."""
     from synthaudit.data.vision import sample_indices
 
     colours = [c for c in (_colour(o) for o in plan.get("objects") or []) if c]
+    order = [c for c in (_colour(o) for o in plan.get("order") or []) if c]
     if not colours:
         return False, ["the plan names no object colours"]
-    idx = sample_indices(len(frames), k) if plan.get("order") is None else np.arange(len(frames))
-    seen = {c: [] for c in set(colours)}
+    unknown = sorted(set(order) - set(colours))
+    ordered = bool(order)
+    idx = np.arange(len(frames)) if ordered else sample_indices(len(frames), k)
+    seen: dict[str, list[int]] = {c: [] for c in set(colours)}
     counts = []
     for t in idx:
         found = detector.detect(frames[t], list(seen))
@@ -36,18 +41,20 @@ def check_plan(plan: dict, frames: np.ndarray, detector, k: int) -> tuple[bool, 
         for c in seen:
             if found.get(c):
                 seen[c].append(int(t))
-    failed = []
+    failed = [f"the order names {', '.join(unknown)}, not among the planned objects"] if unknown else []
     for c in sorted(seen):
-        if len(seen[c]) < 0.5 * len(idx) and plan.get("order") is None:
-            failed.append(f"{c} object missing in most frames")
-        elif not seen[c]:
+        if not seen[c]:
             failed.append(f"{c} object never appears")
+        elif not ordered and len(seen[c]) < 0.5 * len(idx):
+            failed.append(f"{c} object missing in most frames")
     want = plan.get("count")
-    if isinstance(want, int) and int(np.median(counts)) != want and plan.get("order") is None:
-        failed.append(f"median object count {int(np.median(counts))} != planned {want}")
-    order = [_colour(o) for o in plan.get("order") or []]
-    if order and all(seen.get(c) for c in order):
-        firsts = [seen[c][0] for c in order]
+    if isinstance(want, int) and counts:
+        if not ordered and int(np.median(counts)) != want:
+            failed.append(f"median object count {int(np.median(counts))} != planned {want}")
+        elif ordered and max(counts) > want:
+            failed.append(f"{max(counts)} objects in one frame, more than the planned {want}")
+    if ordered and all(seen.get(c) for c in order if c in seen):
+        firsts = [seen[c][0] for c in order if c in seen]
         if firsts != sorted(firsts):
             failed.append(f"objects appear in another order than planned ({', '.join(order)})")
     return not failed, failed

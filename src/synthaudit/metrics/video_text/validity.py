@@ -99,20 +99,21 @@ class RecallAtKMetric(RecordMetric):
         from synthaudit.stats.intervals import recall_at_k
 
         ks, th, avg = self._grid(state["inputs"])
-        preds, gts, idx = [], [], []
-        for i, (p, g) in enumerate(zip(batch_field(batch, "predictions"), batch_field(batch, "interval"))):
-            if isinstance(g, list) and len(g) == 2:
-                preds.append(_predictions(p))
-                gts.append((float(g[0]), float(g[1])))
-                idx.append(i)
+        recall_at_k([[]], [(0.0, 1.0)], ks=tuple(ks), thresholds=tuple(th))  # bad K / thresholds fail the metric
         scores = np.full(len(batch), np.nan)
         hits = {}
-        for j in range(len(gts)):  # per sample, so the value is a mean of record scores and batches merge
-            hits_j = recall_at_k([preds[j]], [gts[j]], ks=tuple(ks), thresholds=tuple(th))
+        for i, (p, g) in enumerate(zip(batch_field(batch, "predictions"), batch_field(batch, "interval"))):
+            if not (isinstance(g, list) and len(g) == 2):
+                continue
+            try:  # per sample, so the value is a mean of record scores and batches merge
+                hits_j = recall_at_k([_predictions(p)], [(float(g[0]), float(g[1]))], ks=tuple(ks),
+                                     thresholds=tuple(th))
+            except (TypeError, ValueError):  # start > end, a non-number: this record is undefined, not a miss
+                continue
             for key, v in hits_j.items():
                 hits.setdefault(key, []).append(v)
             main = np.mean([hits_j[(ks[0], t)] for t in th]) if avg else hits_j[(ks[0], th[len(th) // 2])]
-            scores[idx[j]] = float(main)
+            scores[i] = float(main)
         state["scores"].append(scores)
         state["hits"].append(hits)
         return state

@@ -123,43 +123,40 @@ def _hallucinated(metrics: list[Any], inputs: "AuditInputs") -> dict | None:
                                        "hallucinated words are in red."}
 
 
+def _worst_rows(metrics: list[Any], mid: str) -> list[dict]:
+    """The metric's worst records as the report keeps them (record index and score)."""
+    m = _metric(metrics, mid)
+    return list(getattr(m, "worst", None) or []) if m is not None else []
+
+
 def _worst_scored(metrics: list[Any], inputs: "AuditInputs", mid: str, title: str, dimension: str, field: str,
                   caption: str) -> dict | None:
-    m = _metric(metrics, mid)
-    scores = getattr(m, "record_scores", None) if m is not None else None
-    if scores is None or not len(scores):
-        return None
-    s = np.asarray(scores, dtype=float)
-    order = [int(i) for i in np.argsort(np.where(np.isnan(s), np.inf, s), kind="stable") if not np.isnan(s[i])]
+    worst = _worst_rows(metrics, mid)[:GRID]
     frame = inputs.extra["media"]["synthetic"].frame
-    if len(s) != len(frame):
+    rows = [int(w["record"]) for w in worst if 0 <= int(w["record"]) < len(frame)]
+    if not rows:
         return None
-    rows = order[:GRID]
     col = frame[field] if field in frame.columns else frame["id"]
-    texts = [str(col.iat[i]) for i in rows]
-    items = _row_items(inputs, rows, texts, [f"{s[i]:.3f}" for i in rows])
+    items = _row_items(inputs, rows, [str(col.iat[i]) for i in rows],
+                       [f"{w['score']:.3f}" for w in worst if 0 <= int(w["record"]) < len(frame)])
     if not items:
         return None
     return {"kind": "image_grid", "dimension": dimension, "title": title, "items": items, "caption": caption}
 
 
 def _wrong_answers(metrics: list[Any], inputs: "AuditInputs") -> dict | None:
-    m = _metric(metrics, "vl_image.acc_qa")
-    scores = getattr(m, "record_scores", None) if m is not None else None
-    if scores is None:
-        return None
     frame = inputs.extra["media"]["synthetic"].frame
-    s = np.asarray(scores, dtype=float)
-    if len(s) != len(frame):
-        return None
-    rows = [i for i in range(len(s)) if s[i] == 0.0][:GRID]
-    if not rows:
+    rows = [int(w["record"]) for w in _worst_rows(metrics, "vl_image.acc_qa")
+            if w.get("score") == 0.0 and 0 <= int(w["record"]) < len(frame)][:GRID]
+    if not rows or not {"question", "answer", "prediction"} <= set(frame.columns):
         return None
     texts = [f"Q: {frame['question'].iat[i]} gold: {frame['answer'].iat[i]} said: {frame['prediction'].iat[i]}"
              for i in rows]
     items = _row_items(inputs, rows, texts, [f"id {frame['id'].iat[i]}" for i in rows])
+    if not items:
+        return None
     return {"kind": "image_grid", "dimension": "utility", "title": "Wrongly answered questions", "items": items,
-            "caption": "The first records whose prediction differs from the gold answer (after normalisation)."}
+            "caption": "Records whose prediction differs from the gold answer (after normalisation)."}
 
 
 def feature_map(inputs: "AuditInputs", kind: str = "image") -> dict | None:

@@ -53,20 +53,28 @@ def _strips(inputs: "AuditInputs") -> dict | None:
             "caption": f"{STRIP} frames spread over each of the first {VIDEOS} readable videos per side."}
 
 
-def _motion(metrics: list[Any]) -> dict | None:
+def _motion(metrics: list[Any], inputs: "AuditInputs | None") -> dict | None:
+    """The per-video motion scores of this audit, real vs synthetic (a stored report keeps no per-record scores, so
+    the histogram is drawn when the audit runs, not when a report.json is rendered again)."""
     m = _metric(metrics, "vl_video.motion_score")
-    scores = getattr(m, "record_scores", None) if m is not None else None
-    if scores is None:
+    scores = (inputs.features._store.get("video:motion") if inputs is not None else None) if m is not None else None
+    if not scores:
         return None
-    s = np.asarray(scores, dtype=float)
-    s = s[~np.isnan(s)]
-    if s.size < 2:
+    sides = {}
+    for side in ("real", "synthetic"):
+        s = np.asarray(scores.get(side, []), dtype=float)
+        sides[side] = s[~np.isnan(s)]
+    syn = sides["synthetic"]
+    if syn.size < 2:
         return None
-    edges = np.linspace(0.0, max(float(s.max()), 1e-6) * 1.05, 16)
-    hist = np.histogram(s, bins=edges)[0] / s.size
+    real = sides["real"]
+    top = max(float(syn.max()), float(real.max()) if real.size else 0.0, 1e-6) * 1.05
+    edges = np.linspace(0.0, top, 16)
     return {"kind": "hist", "dimension": "diversity", "title": "Motion score per video", "edges": edges.tolist(),
-            "synthetic": hist.tolist(), "real": None, "xlabel": "mean optical-flow magnitude (px / frame)",
-            "caption": "How much the synthetic videos move; a spike at 0 means static videos."}
+            "synthetic": (np.histogram(syn, bins=edges)[0] / syn.size).tolist(),
+            "real": (np.histogram(real, bins=edges)[0] / real.size).tolist() if real.size else None,
+            "xlabel": "mean optical-flow magnitude (px / frame)",
+            "caption": "How much the videos move; a spike at 0 means static videos."}
 
 
 def _watermark(metrics: list[Any]) -> dict | None:
@@ -82,7 +90,7 @@ def _watermark(metrics: list[Any]) -> dict | None:
 
 def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dict]:
     """Plot specs (plain JSON, stored in report.json)."""
-    out = [_motion(metrics), _watermark(metrics)]
+    out = [_motion(metrics, inputs), _watermark(metrics)]
     if inputs is not None and "synthetic" in inputs.extra.get("media", {}):
         out = [_strips(inputs), feature_map(inputs, "video")] + out
     return [f for f in out if f]
