@@ -433,13 +433,14 @@ def test_demo_writes_report_and_data(demo_run):
     assert len(dialogues) >= 30 and all(len(json.loads(x)["turns"]) == 4 for x in dialogues)
     # each section shows a flawed variant beside the good one, and the index says what catches it
     flawed_parts = ("tabular_leaky", "text_flawed", "dialogue_flawed", "reasoning_flawed", "graph_flawed",
-                    "molecules_flawed", "json_flawed", "logs_flawed", "timeseries_shuffled", "timeseries_copies")
+                    "molecules_flawed", "json_flawed", "logs_flawed", "timeseries_shuffled", "timeseries_copies",
+                    "image_text_hallucinated", "image_text_blurred", "video_text_flicker")
     for flawed in flawed_parts:
         assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
     assert index.count("look at") >= len(flawed_parts)
     # every metric that ran on the good variant succeeded
     for part in ("reasoning", "graph", "molecules", "json", "json_llm", "json_events_llm", "logs", "logs_llm",
-                 "timeseries_var"):
+                 "timeseries_var", "image_text_clean", "video_text_clean", "video_text_watermark"):
         sub = read_report(out / part)
         assert sub["metrics"] and all(m["status"] == "ok" for m in sub["metrics"]), \
             [(m["id"], m["error"]) for m in sub["metrics"] if m["status"] != "ok"]
@@ -459,6 +460,19 @@ def test_demo_writes_report_and_data(demo_run):
           for v in ("var", "shuffled", "copies")}
     assert ts["shuffled"]["timeseries.acf_distance"] > ts["var"]["timeseries.acf_distance"]
     assert ts["copies"]["timeseries.dcr"] == 1.0 > ts["var"]["timeseries.dcr"]
+    # vision-language: hallucinated captions, blurred images and flickering identities are caught; the signed clean
+    # images validate; the watermark survives no attack
+    vl = {v: {m["id"]: m["value"] for m in read_report(out / v)["metrics"]}
+          for v in ("image_text_clean", "image_text_hallucinated", "image_text_blurred", "video_text_clean",
+                    "video_text_flicker", "video_text_watermark")}
+    assert vl["image_text_clean"]["vl_image.chair"] == 0.0 < vl["image_text_hallucinated"]["vl_image.chair"]
+    assert vl["image_text_clean"]["vl_image.acc_qa"] == 1.0 > vl["image_text_hallucinated"]["vl_image.acc_qa"]
+    assert vl["image_text_blurred"]["vl_image.fid"] > vl["image_text_clean"]["vl_image.fid"]
+    assert vl["image_text_clean"]["vl_image.rate_validate"] == 1.0 > vl["image_text_blurred"]["vl_image.rate_validate"]
+    assert vl["video_text_flicker"]["vl_video.identity_consistency"] < vl["video_text_clean"][
+        "vl_video.identity_consistency"]
+    wm = {m["id"]: m for m in read_report(out / "video_text_watermark")["metrics"]}
+    assert wm["vl_video.watermark_bit_acc"]["secondary"]["bit_acc_none"] >= 0.95
     # fairness runs on the main report (sex is the protected attribute)
     assert metric_status(report)["tabular.spd"] == "ok"
     # LLM rows: schema-constrained decoding gives valid rows from the small offline model

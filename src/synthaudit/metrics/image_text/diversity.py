@@ -12,6 +12,8 @@ from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 
 IMAGE = "image_text"
+#: rows per split below which the Inception Score uses one split (a 1-row chunk scores 1 whatever the set)
+MIN_PER_SPLIT = 50
 
 
 class IsMetric(MergeableMetric):
@@ -42,8 +44,8 @@ class IsMetric(MergeableMetric):
         if not state["rows"]:
             return undefined("no readable media", skipped_unreadable=state["skipped"])
         p = np.concatenate(state["rows"])
-        splits = int(params(inputs, self)["splits"])
-        if len(p) < splits:
+        asked = splits = int(params(inputs, self)["splits"])
+        if len(p) < MIN_PER_SPLIT * splits:  # a chunk of a few rows has IS near 1 whatever the set: one split
             splits = 1
         res = inception_score(p, splits=splits, seed=inputs.seed)
         sec = {"single_split": float(res["single_split"])}
@@ -51,7 +53,8 @@ class IsMetric(MergeableMetric):
             sec["std"] = float(res["std"])
         return MetricResult(value=float(res["value"]), secondary=sec,
                             notes={"classifier": backend_name(models, self.kind), "splits": res.get("splits", splits),
-                                   "n": len(p),
+                                   "n": len(p), "splits_asked": asked,
+                                   "split_rule": f"one split when n < {MIN_PER_SPLIT} x splits",
                                    "skipped_unreadable": state["skipped"],
                                    "label": "IS-like with the named classifier; Inception-v3 IS only with it"})
 

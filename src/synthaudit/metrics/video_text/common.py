@@ -68,32 +68,35 @@ def fps_of(clip: Clip, given: Any) -> float | None:
 
 def video_rows(inputs, models, batch, kind: str) -> tuple[np.ndarray, int]:
     """Per readable video of a batch, its feature row (``video_features``) or class posterior (``video_probs``),
-    cached by media key; and how many videos were skipped."""
+    cached by media key (the batch's new videos go through the backend in one call); and how many were skipped."""
     store = inputs.features.get("video:rows", dict)
     backend = models.get("video_features")
     k = n_frames(inputs)
-    rows, skipped = [], 0
-    for src, key in zip(sources(batch), batch[KEY_COL].tolist()):
-        tag = (id(backend), kind, k, key)
-        if tag not in store:
-            clip = clip_of(inputs, src, key)
-            if clip is None:
-                store[tag] = None
-            else:
-                # the offline descriptor reads --frames uniformly sampled frames; I3D-style models their own clip
-                frames = clip.sampled(k) if getattr(backend, "variant", "") == "offline-frame-features" else clip.frames
-                if hasattr(backend, "embed"):
-                    feats, probs = backend.embed([frames])
-                    store[(id(backend), "video_features", k, key)] = np.asarray(feats[0], dtype=np.float64)
-                    store[(id(backend), "video_probs", k, key)] = (None if probs is None else
-                                                                   np.asarray(probs[0], dtype=np.float64))
-                elif kind == "video_probs":
-                    raise ValueError(f"the video backend {getattr(backend, 'name', backend)} gives no class "
-                                     "posteriors (vl_video.d_sem needs a video classifier)")
-                else:
-                    store[tag] = np.asarray(backend.features([frames])[0], dtype=np.float64)
-        if store[tag] is None:
-            skipped += 1
+    bid = id(backend)
+    srcs, keys = sources(batch), batch[KEY_COL].tolist()
+    todo, clips = [], []
+    for src, key in zip(srcs, keys):
+        if (bid, kind, k, key) in store or key in todo:
+            continue
+        clip = clip_of(inputs, src, key)
+        if clip is None:
+            store[(bid, "video_features", k, key)] = store[(bid, "video_probs", k, key)] = None
+            continue
+        todo.append(key)
+        # the offline descriptor reads --frames uniformly sampled frames; I3D-style models their own clip
+        clips.append(clip.sampled(k) if getattr(backend, "variant", "") == "offline-frame-features" else clip.frames)
+    if todo:
+        if hasattr(backend, "embed"):
+            feats, probs = backend.embed(clips)
+            for j, key in enumerate(todo):
+                store[(bid, "video_features", k, key)] = np.asarray(feats[j], dtype=np.float64)
+                store[(bid, "video_probs", k, key)] = None if probs is None else np.asarray(probs[j], np.float64)
+        elif kind == "video_probs":
+            raise ValueError(f"the video backend {getattr(backend, 'name', backend)} gives no class posteriors "
+                             "(vl_video.d_sem needs a video classifier)")
         else:
-            rows.append(store[tag])
-    return (np.stack(rows) if rows else np.zeros((0, 0))), skipped
+            for key, row in zip(todo, backend.features(clips)):
+                store[(bid, kind, k, key)] = np.asarray(row, dtype=np.float64)
+    rows = [store.get((bid, kind, k, key)) for key in keys]
+    got = [r for r in rows if r is not None]
+    return (np.stack(got) if got else np.zeros((0, 0))), len(rows) - len(got)

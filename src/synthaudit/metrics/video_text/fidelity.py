@@ -49,32 +49,36 @@ class IdentityConsistencyMetric(RecordMetric):
 
     def update(self, state, role, batch):
         inputs, models = state["inputs"], state["models"]
-        feats = models.get("image_features")
         k = n_frames(inputs)
-        out = []
+        # every crop (or whole frame) of the batch through the image backend in one call
+        groups: list[list[tuple[int, list[bool]]]] = []  # per video: (first image index, present mask) per object
+        images: list[np.ndarray] = []
         for clip, tracks in zip(batch_clips(inputs, batch), batch_field(batch, "tracks")):
-            if clip is None:
-                out.append(np.nan)
-                continue
-            per_object = []
-            if isinstance(tracks, dict) and tracks:
+            objects: list[tuple[int, list[bool]]] = []
+            if clip is not None and isinstance(tracks, dict) and tracks:
                 for track in tracks.values():
                     crops = _crops(clip.frames, track or [], min(MAX_TRACK_FRAMES, k))
                     state["lost"] += sum(c is None for c in crops)
-                    ok = [c for c in crops if c is not None]
-                    if len(ok) < 2:
-                        continue
-                    e = unit(np.asarray(feats.features(ok), dtype=float))
-                    idx = [i for i, c in enumerate(crops) if c is not None]
-                    pos = {j: n for n, j in enumerate(idx)}
-                    sims = [e[pos[j]] @ e[pos[j + 1]] for j in idx if j + 1 in pos]
-                    if sims:
-                        per_object.append(float(np.mean(sims)))
-            else:
+                    objects.append((len(images), [c is not None for c in crops]))
+                    images.extend(c for c in crops if c is not None)
+            elif clip is not None:
                 state["whole_frame"] += 1
-                e = unit(np.asarray(feats.features(list(clip.sampled(k))), dtype=float))
-                if len(e) >= 2:
-                    per_object.append(float(np.mean(np.sum(e[:-1] * e[1:], axis=1))))
+                frames = list(clip.sampled(k))
+                objects.append((len(images), [True] * len(frames)))
+                images.extend(frames)
+            groups.append(objects if clip is not None else [])
+        emb = unit(np.asarray(models.get("image_features").features(images), dtype=float)) if images else None
+        out = []
+        for objects in groups:
+            per_object = []
+            for start, present in objects:
+                pos, n = {}, start
+                for j, ok in enumerate(present):
+                    if ok:
+                        pos[j], n = n, n + 1
+                sims = [emb[pos[j]] @ emb[pos[j + 1]] for j in pos if j + 1 in pos]
+                if sims:
+                    per_object.append(float(np.mean(sims)))
             out.append(float(np.mean(per_object)) if per_object else np.nan)
         state["scores"].append(np.array(out))
         return state

@@ -7,10 +7,10 @@ consistency catches it); a small watermarked set shows bit accuracy under re-enc
 """
 from __future__ import annotations
 
-N_VIDEOS = 10  # videos per side and variant
+N_VIDEOS = 8  # videos per side and variant
 N_WATERMARKED = 3  # 256 x 256 videos carrying a watermark
 KEY = "hex:5a17c3e9"  # 32 bits
-FRAMES = 8  # frames sampled per video for the feature metrics
+FRAMES = 6  # frames sampled per video for the feature metrics
 
 
 def section(ctx) -> list:
@@ -45,7 +45,7 @@ def section(ctx) -> list:
         wm = audit("video_text", synthetic=str(marked), watermark_key=KEY, dimensions=["provenance", "validity"],
                    params={"vl_video.watermark_cost": {"distortion": "psnr"}}, out=ctx.out / "video_text_watermark",
                    **common)
-    caught = catch_text(g, bad, ["vl_video.identity_consistency", "vl_video.fvd"], "flicker variant")
+    caught = catch_text(g, bad, ["vl_video.identity_consistency"], "flicker variant")
     acc = next((m for m in wm.metrics if m.id == "vl_video.watermark_bit_acc"), None)
     wm_catch = None
     if acc is not None and acc.value is not None:
