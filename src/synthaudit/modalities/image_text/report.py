@@ -66,7 +66,7 @@ def grid_svg(spec: dict[str, Any]) -> str:
         x = 4 + k * cell_w
         parts.append(f'<image x="{x + 12}" y="26" width="{THUMB}" height="{THUMB}" href="{item["src"]}"/>')
         label = escape(str(item.get("label", "")))
-        parts.append(f'<text x="{x + 12}" y="{26 + img_h + 14}" fill="#57606a">{label}</text>')
+        parts.append(f'<text x="{x + 12}" y="{26 + img_h + 14}" fill="#57606a" font-size="9">{label}</text>')
         bad = {h.lower() for h in item.get("highlight") or []}
         for j, line in enumerate(_wrap(str(item.get("text", "")))):
             spans = []
