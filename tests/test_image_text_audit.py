@@ -303,6 +303,17 @@ def test_asr_with_the_offline_judge_runs(text_manifest, models):
     assert "SmolLM2" in asr.notes["judge"]
 
 
+def test_refusal_rate_confirmed_by_the_offline_judge(text_manifest, models):
+    """The judge may only withdraw pattern matches: the confirmed rate is at most the pattern-only 2/4, and the
+    judge is named (the offline SmolLM2, real)."""
+    rep = synthaudit.audit("image_text", synthetic=str(text_manifest), models=models,
+                           metrics=["vl_image.refusal_rate"],
+                           params={"vl_image.refusal_rate": {"confirm_with_judge": True}})
+    rr = rep.result("vl_image.refusal_rate")
+    assert rr.status == "ok" and 0.0 <= rr.value <= 2 / 4
+    assert "SmolLM2" in rr.notes["judge"] and rr.notes["confirmation"].startswith("vl_engagement")
+
+
 # ------------------------------------------------------------------------------------------------ 8.-9. sequences
 def test_div_seq_and_fidelity_subj_equal_direct_cosines(tmp_path, models):
     imgs = [_rand(40 + i, (48, 48, 3)) for i in range(5)]
