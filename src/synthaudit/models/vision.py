@@ -55,16 +55,15 @@ def check_image(image: Any, where: str = "image") -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image file to uint8 RGB with Pillow (InputError naming the file when it cannot be read)."""
-    from PIL import Image
-
+    """Decode an image file to uint8 RGB with the loader's decoder (``synthaudit.data.vision.decode_image``); an
+    InputError names the file when it cannot be read."""
+    from synthaudit.data.vision import MediaError, decode_image
     from synthaudit.errors import InputError
 
     try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot decode the image ({exc})", file=str(path)) from exc
+        return decode_image(os.fspath(path))
+    except MediaError as exc:
+        raise InputError(str(exc), file=str(path)) from None
 
 
 def as_image(item: Any, where: str = "image") -> np.ndarray:

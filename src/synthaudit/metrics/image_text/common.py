@@ -6,7 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from synthaudit.data.vision import KEY_COL, MEDIA_COL, MediaError, batch_field, decode_image, iter_images, media_of
+from synthaudit.data.vision import KEY_COL, MEDIA_COL, MediaError, batch_field, decode_image, iter_images
 from synthaudit.metrics.result import MetricResult
 
 SECTION_QUALITY = "6.2"
@@ -124,9 +124,3 @@ def decode_one(src: Any) -> np.ndarray | None:
 def unit(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(n == 0, 1.0, n)
-
-
-def role_sources(inputs, role: str) -> tuple[list[Any], list[str]]:
-    mset = media_of(inputs, role)
-    table = inputs.tables[role].frame()
-    return mset.sources, table[KEY_COL].tolist()
