@@ -19,7 +19,7 @@ from synthaudit.modalities.base import Modality, ModalityInputs
 BUILTIN = ("synthaudit.modalities.tabular", "synthaudit.modalities.text", "synthaudit.modalities.dialogue",
            "synthaudit.modalities.reasoning", "synthaudit.modalities.graph", "synthaudit.modalities.json",
            "synthaudit.modalities.logs", "synthaudit.modalities.timeseries", "synthaudit.modalities.image_text",
-           "synthaudit.modalities.video_text")
+           "synthaudit.modalities.video_text", "synthaudit.modalities.agent")
 ENTRY_POINT_GROUP = "synthaudit.modalities"
 PLUGINS_ENV = "SYNTHAUDIT_PLUGINS"
 

@@ -1,0 +1,106 @@
+"""Load and check the episodes of an agent audit (survey section 7)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from synthaudit.data.agent import EpisodeSet, as_table, load_episodes
+from synthaudit.data.inputs import AuditInputs
+from synthaudit.errors import UsageError
+from synthaudit.modalities.agent import AgentInputs
+from synthaudit.modalities.base import LoadOptions
+
+ROLE_LABELS = {"synthetic": "synthetic", "real_reference": "real"}
+#: replay in one process below this many steps (a worker process costs about a second to start)
+PARALLEL_STEPS = 2000
+
+
+def _resolve_frames(eset: EpisodeSet, source: Any) -> None:
+    """Relative frame paths are relative to the folder of the file they were read from."""
+    if not isinstance(source, (str, os.PathLike)):
+        return
+    base = Path(source).parent
+    for e in eset.episodes:
+        for name in ("frames", "reference_frames"):
+            frames = getattr(e, name)
+            if frames:
+                setattr(e, name, [str(base / f) if isinstance(f, str) and not Path(f).is_absolute() else f
+                                  for f in frames])
+
+
+def _tools(obj: Any):
+    from synthaudit.envs.tools import ToolRegistry
+
+    if obj is None:
+        return None
+    if isinstance(obj, ToolRegistry):
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        return ToolRegistry.from_file(obj)
+    if isinstance(obj, list) or (isinstance(obj, dict) and isinstance(obj.get("tools"), list)):
+        return ToolRegistry.from_list(obj)
+    if isinstance(obj, dict):
+        return ToolRegistry.from_mapping(obj)
+    raise UsageError(f"--tools expects a JSON/YAML file, a list of tool specs or a mapping of tools, got "
+                     f"{type(obj).__name__}", field="--tools")
+
+
+def _workers(opts: AgentInputs, steps: int) -> int:
+    if opts.workers is not None:
+        if opts.workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {opts.workers}", field="--workers")
+        return opts.workers
+    return 1 if steps < PARALLEL_STEPS else max(1, min(os.cpu_count() or 1, 4))
+
+
+def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, Any]) -> AuditInputs:
+    if opts.synthetic is None:
+        raise UsageError("no synthetic trajectories given", field="--synthetic")
+    given = {"synthetic": opts.synthetic, "real_reference": opts.real}
+    sets = {r: load_episodes(obj, ROLE_LABELS[r], fmt=load.fmt, encoding=load.encoding)
+            for r, obj in given.items() if obj is not None}
+    for role, s in sets.items():
+        _resolve_frames(s, given[role])
+    syn = sets["synthetic"].episodes
+    warnings = [f"{ROLE_LABELS[r]}: {n}" for r, s in sets.items() for n in s.notes]
+    tools = _tools(opts.tools)
+    specs = None
+    if opts.temporal_spec is not None:
+        from synthaudit.stats.temporal_logic import read_temporal_spec
+
+        specs = read_temporal_spec(opts.temporal_spec)
+    steps = sum(len(e) for e in syn)
+    replayable = opts.replay and (opts.environment is not None or tools is not None or any(e.env for e in syn))
+    if opts.environment is not None and not opts.replay:
+        warnings.append("--environment is ignored with --no-replay")
+    environment = {"environment": opts.environment, "tools": tools, "workers": _workers(opts, steps)} \
+        if replayable else None
+    if environment and tools is None and any(e.is_tool_episode for e in syn):
+        warnings.append("some episodes hold tool calls but no --tools registry was given: their calls cannot be "
+                        "re-executed")
+    telemetry = any(e.has_telemetry for e in syn) or bool(environment and any(
+        _is_driving(opts.environment or e.env) for e in syn))
+    real = sets.get("real_reference")
+    extra: dict[str, Any] = {
+        "episodes": sets, "data_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
+        "trajectories": True if steps else None, "environment": environment, "temporal_spec": specs,
+        "rules": True if (telemetry or any(e.goal for e in syn)) else None, "driving": telemetry,
+        "prompts": True if any(e.prompt for e in syn) else None,
+        "images": True if any(e.frames for e in syn) else None,
+        "videos": True if any(e.frames and len(e.frames) > 1 for e in syn) else None,
+        "references": True if (any(e.reference_frames for e in syn) or (real and any(e.frames for e in real.episodes)))
+        else None,
+        "labels": True if any(e.violations is not None for e in syn) else None,
+        "robot_agent": opts.robot_agent,
+    }
+    tables = {role: as_table(s) for role, s in sets.items()}
+    return AuditInputs(modality="agent", tables=tables, seed=seed, params=dict(params or {}), extra=extra,
+                       warnings=warnings)
+
+
+def _is_driving(env_id: str | None) -> bool:
+    """Whether replaying in this environment gives driving telemetry (a highway-env id)."""
+    from synthaudit.envs.highway import is_highway_id
+
+    return bool(env_id) and is_highway_id(env_id)
