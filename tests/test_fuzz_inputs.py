@@ -38,7 +38,8 @@ MODS = modalities()
 #: metrics known to be cheap, per built-in modality; another modality gets its model-free metrics
 CHEAP_METRICS = {"tabular": ["tabular.kst", "tabular.tvd"], "text": ["text.ttr", "text.ext.empty_rate"],
                  "logs": ["logs.exposure"],  # its built-in detector is the "rules" input it needs
-                 "timeseries": ["timeseries.marginal_ks", "timeseries.ext.length_similarity"]}
+                 "timeseries": ["timeseries.marginal_ks", "timeseries.ext.length_similarity"],
+                 "agent": ["agent.discounted_return", "agent.agent_diversity"]}
 #: the vision audits read the records' text as media paths: every medium is unreadable, which is listed, never fatal
 MEDIA_ARGS = {"image_text": ["--image-field", "text"], "video_text": ["--video-field", "text"]}
 CHEAP_CHECKS = {"tabular": ["dcr"], "text": ["empty", "exact_duplicate"], "dialogue": ["tsg"], "graph": ["scr"],
@@ -53,6 +54,22 @@ def good_records(n: int = 12) -> list[dict]:
     return [{"x": round(1.5 * i + 0.25, 3), "y": "ab"[i % 2], "text": f"Record {i} says something new.",
              "turns": [{"role": "user", "content": f"hello {i}"}, {"role": "assistant", "content": f"hi {i}!"}]}
             for i in range(n)]
+
+
+def agent_episodes(n: int = 4) -> list[dict]:
+    """Trajectories of the agent modality (episode layout): env actions with telemetry, and a tool call."""
+    return [{"episode_id": f"ep{i}", "seed": i, "dt": 0.5,
+             "steps": [{"action": k % 3, "reward": 0.5 * k,
+                        "state": {"ego": {"x": 10.0 * k, "y": 4.0 * i, "speed": 20.0 + k}, "others": []}}
+                       for k in range(3)] + [{"action": {"tool": "search", "arguments": {"q": f"q{i}"}}}]}
+            for i in range(n)]
+
+
+#: the files of a modality whose records are not the shared ``good`` records: its valid baselines (the first is its
+#: reference file) and the cases it must refuse
+BASELINES = {"agent": ("agent.jsonl", "agent_steps.parquet")}
+REFUSED_BY = {"agent": ("good.csv", "good.tsv", "good.jsonl", "good.json", "good.parquet", "good.csv.gz",
+                        "good.txt", "agent_bad.jsonl")}
 
 
 def csv_text(records: list[dict], sep: str = ",") -> str:
@@ -100,6 +117,14 @@ def build_cases(root: Path) -> dict[str, Path]:
     out["good.parquet"] = root / "good.parquet"
     raw("good.csv.gz", gzip.compress(csv_text(good).encode()))
     text("good.txt", "".join(r["text"] + "\n" for r in good))
+    # agent trajectories: the episode layout, the step layout (rows out of order) and an invalid step
+    episodes = agent_episodes()
+    text("agent.jsonl", jsonl_text(episodes))
+    steps = [{"episode_id": e["episode_id"], "seed": e["seed"], "step": k, **s}
+             for e in episodes for k, s in enumerate(e["steps"]) if isinstance(s["action"], int)]  # one Arrow type
+    _parquet(root / "agent_steps.parquet", pd.DataFrame(steps[::-1]))
+    out["agent_steps.parquet"] = root / "agent_steps.parquet"
+    text("agent_bad.jsonl", jsonl_text([*episodes[:2], {"episode_id": "bad", "steps": [{"action": 1, "reward": "x"}]}]))
     # empty, blank, header only, one row
     for ext in ("csv", "jsonl", "json", "parquet", "txt"):
         raw(f"empty.{ext}", b"")
@@ -292,6 +317,8 @@ def needs_real(modality: str) -> bool:
 
 def reference(ws: dict, modality: str) -> Path:
     """A valid file of the modality (the real data, earlier generations)."""
+    if modality in BASELINES:
+        return ws["data"][BASELINES[modality][0]]
     return ws["data"]["good.csv" if modality == "tabular" else "good.jsonl"]
 
 
@@ -308,7 +335,10 @@ DATA_CASES = _case_names()
 # -- every command on every case --------------------------------------------------------------------------------
 
 def valid_for(modality: str, case: str) -> bool:
-    """The baselines every modality reads (plain text, one record per line, is a text format only)."""
+    """The baselines every modality reads (plain text, one record per line, is a text format only), or the
+    modality's own."""
+    if modality in BASELINES:
+        return case in BASELINES[modality]
     return case.startswith("good.") and (case != "good.txt" or MODS[modality].text_lines)
 
 
@@ -321,6 +351,8 @@ KEPT_AS_DOCUMENTS = {"json": {"deep.json", "deep.jsonl", "invalid.jsonl", "non_o
 def refused(modality: str, case: str) -> bool:
     """Cases every reader must refuse (exit 2); a JSON cell is parsed by the dialogue reader only."""
     if modality == "dialogue" and case in ("deep_cell.csv", "surrogate_cell.csv", "bad_turns.jsonl"):
+        return True
+    if case in REFUSED_BY.get(modality, ()):
         return True
     if case in KEPT_AS_DOCUMENTS.get(modality, ()):
         return False

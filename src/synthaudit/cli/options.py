@@ -53,6 +53,9 @@ def option_param(info: OptionInfo, *, required: bool = False, panel: str | None 
     """A Typer option for one field of an options object."""
     decls = [info.flag] + ([info.short] if info.short else [])
     default: Any = ... if required else (False if info.kind == "bool" else None)
+    if info.kind == "bool" and info.default is True:  # an option on by default: --name/--no-name
+        decls[0] = f"{info.flag}/--no-{info.flag.removeprefix('--')}"
+        default = True
     annotation = Path if required and info.kind in ("data", "file", "config") else _TYPES[info.kind]
     return param(info.name, annotation, default, *decls, help=help or info.help, panel=panel)
 

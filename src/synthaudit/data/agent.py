@@ -211,18 +211,22 @@ def _missing(value: Any) -> bool:
     return False
 
 
-def _plain(value: Any) -> Any:
-    """numpy / pyarrow values of a Parquet or HF row as plain Python (lists, dicts, numbers)."""
+def _plain(value: Any, arrow: bool = False) -> Any:
+    """numpy / pyarrow values of a table, Parquet or HF row as plain Python (lists, dicts, numbers); NA is None.
+    ``arrow``: the value came from an Arrow struct, whose schema is the union of every row's keys, so a null field
+    is a key the record did not have and is dropped (else a tool call's arguments gain other calls' keys)."""
     import numpy as np
 
     if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
+        return [_plain(v, arrow) for v in value.tolist()]
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, arrow) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, arrow) for k, v in value.items() if not (arrow and v is None)}
     if isinstance(value, np.generic):
         return value.item()
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing markers
+        return None
     return value
 
 
@@ -236,6 +240,11 @@ def _json_text(value: Any) -> Any:
     return value
 
 
+def _show(eid: str, limit: int = 60) -> str:
+    """An episode id as messages show it: quoted, and shortened when very long."""
+    return repr(eid) if len(eid) <= limit else repr(eid[:limit]) + f"... ({len(eid)} characters)"
+
+
 class _Where:
     def __init__(self, file: str, episode: str | None = None, step: int | None = None) -> None:
         self.file, self.episode, self.step = file, episode, step
@@ -243,7 +252,7 @@ class _Where:
     def error(self, message: str, fld: str | None = None) -> InputError:
         where = []
         if self.episode is not None:
-            where.append(f"episode {self.episode!r}")
+            where.append(f"episode {_show(self.episode)}")
         if self.step is not None:
             where.append(f"step {self.step}")
         return InputError((", ".join(where) + ": " if where else "") + message, file=self.file, field=fld)
@@ -299,6 +308,8 @@ def _number(value: Any, where: _Where, fld: str, *, positive: bool = False) -> f
         else:
             raise where.error(f"{fld} is {type(value).__name__} {value!r:.40}; expected a number", fld)
     value = float(value)
+    if math.isnan(value):  # NaN (a float, or the text "nan") is a missing value, as in every reader
+        return None
     if math.isinf(value) or (positive and not value > 0):
         raise where.error(f"{fld} is {value}; expected a finite{' positive' if positive else ''} number", fld)
     return value
@@ -366,9 +377,11 @@ def parse_episode(record: dict, index: int, file: str, steps: list | None = None
             raise where.error(f"{name} is {type(steps).__name__}; expected a list of steps", name)
     parsed = [parse_step(s, _Where(file, eid, i)) for i, s in enumerate(steps)]
     got = {n: _pick(record, names)[1] for n, names in EPISODE_ALIASES.items()}
-    seed = _number(got["seed"], where, "seed")
-    if seed is not None and seed != int(seed):
-        raise where.error(f"seed is {seed}; expected an integer", "seed")
+    seed = got["seed"]
+    if not (isinstance(seed, int) and not isinstance(seed, bool)):  # an int is kept exact (seeds exceed 2**53)
+        seed = _number(seed, where, "seed")
+        if seed is not None and seed != int(seed):
+            raise where.error(f"seed is {seed}; expected an integer", "seed")
     used = {n for names in (*EPISODE_ALIASES.values(), ID_FIELDS, STEPS_FIELDS) for n in names}
     goal = _json_text(got["goal"])
     if isinstance(goal, (str, dict)):
@@ -408,7 +421,7 @@ def _group_steps(records: list[dict], file: str) -> list[Episode]:
         key = str(eid)
         order = r.get(idx_name) if idx_name else None
         if idx_name and (_missing(order) or isinstance(order, bool) or not isinstance(order, (int, float))):
-            raise InputError(f"episode {key!r}: the step index ({idx_name}) is {order!r:.30}; expected a number",
+            raise InputError(f"episode {_show(key)}: the step index ({idx_name}) is {order!r:.30}; expected a number",
                              file=file, row=row + 1, field=idx_name)
         groups.setdefault(key, []).append((float(order) if idx_name else row, row, r))
         head = heads.setdefault(key, {})
@@ -421,7 +434,7 @@ def _group_steps(records: list[dict], file: str) -> list[Episode]:
         orders = [o for o, _, _ in rows]
         if len(set(orders)) != len(orders):
             dup = next(o for o in orders if orders.count(o) > 1)
-            raise InputError(f"episode {key!r} repeats step {dup:g}", file=file, field=idx_name)
+            raise InputError(f"episode {_show(key)} repeats step {dup:g}", file=file, field=idx_name)
         out.append(parse_episode({**heads[key], id_name: key}, i, file,
                                  steps=[{k: v for k, v in r.items() if k in step_names} for _, _, r in rows]))
     return out
@@ -441,26 +454,23 @@ def _records(obj: Any, label: str, fmt: str | None, encoding: str) -> tuple[list
             raise InputError(f"item {bad} is {type(obj[bad]).__name__}; expected episode records (dicts)", file=label)
         return list(obj), label
     if isinstance(obj, pd.DataFrame):
-        return [{k: _plain(v) for k, v in r.items()} for r in obj.to_dict("records")], label
+        return [{k: _plain(v, arrow=True) for k, v in r.items()} for r in obj.to_dict("records")], label
     if isinstance(obj, (str, Path)):
-        from synthaudit.data.files import (check_encoding, check_readable, detect_format, iter_jsonl_records,
-                                           read_json_records)
+        from synthaudit.data.files import check_encoding, check_readable, detect_format, read_raw_records
 
         path = Path(obj)
         check_readable(path)
         check_encoding(encoding)
         kind = detect_format(path, fmt)
-        if kind == "jsonl":
-            return [r for batch in iter_jsonl_records(path, encoding, 1 << 62) for r in batch], str(path)
-        if kind == "json":
-            return read_json_records(path, encoding), str(path)
+        if kind not in ("jsonl", "json", "parquet"):
+            raise InputError(f"agent trajectories are read from JSON Lines, JSON or Parquet (or a Hugging Face "
+                             f"dataset); got a {kind} file", file=str(path),
+                             hint="use .jsonl, .json or .parquet, or pass --format")
+        # one reader for every format: a truncated or corrupt (compressed) file is an InputError, not a crash
+        _, raw, _ = read_raw_records(path, fmt=kind, encoding=encoding)
         if kind == "parquet":
-            from synthaudit.data.files import read_raw_records
-
-            _, frame, _ = read_raw_records(path, fmt=kind, encoding=encoding)
-            return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")], str(path)
-        raise InputError(f"agent trajectories are read from JSON Lines, JSON or Parquet (or a Hugging Face dataset); "
-                         f"got a {kind} file", file=str(path))
+            return [{k: _plain(v, arrow=True) for k, v in r.items()} for r in raw.to_dict("records")], str(path)
+        return raw, str(path)
     if hasattr(obj, "to_pandas") or type(obj).__module__.startswith(("datasets", "pyarrow")):
         from synthaudit.data.files import arrow_to_frame
 
@@ -468,9 +478,9 @@ def _records(obj: Any, label: str, fmt: str | None, encoding: str) -> tuple[list
             frame = obj.to_pandas() if hasattr(obj, "to_pandas") else arrow_to_frame(obj)
         except Exception as exc:  # an IterableDataset has no to_pandas
             if hasattr(obj, "__iter__"):
-                return [{k: _plain(v) for k, v in dict(r).items()} for r in obj], label
+                return [{k: _plain(v, arrow=True) for k, v in dict(r).items()} for r in obj], label
             raise InputError(f"cannot read {type(obj).__name__} ({exc})", file=label) from None
-        return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")], label
+        return [{k: _plain(v, arrow=True) for k, v in r.items()} for r in frame.to_dict("records")], label
     if isinstance(obj, Iterable):
         return _records(list(obj), label, fmt, encoding)
     raise InputError(f"cannot read agent trajectories from {type(obj).__name__}; expected a JSON Lines / JSON / "
@@ -481,6 +491,8 @@ def load_episodes(obj: Any, label: str, *, fmt: str | None = None, encoding: str
     """Episodes from any supported input (module docstring), validated."""
     if isinstance(obj, EpisodeSet):
         return obj
+    if isinstance(getattr(obj, "episode_set", None), EpisodeSet):  # the audit table of a loaded set (track)
+        return obj.episode_set
     records, name = _records(obj, label, fmt, encoding)
     if not records:
         raise InputError("has no episodes", file=name)
@@ -493,13 +505,13 @@ def load_episodes(obj: Any, label: str, *, fmt: str | None = None, encoding: str
     seen: dict[str, int] = {}
     for i, e in enumerate(episodes):
         if e.episode_id in seen:
-            raise InputError(f"episode id {e.episode_id!r} is used twice (records {seen[e.episode_id] + 1} and "
+            raise InputError(f"episode id {_show(e.episode_id)} is used twice (records {seen[e.episode_id] + 1} and "
                              f"{i + 1}); episode ids must be unique", file=name, row=i + 1)
         seen[e.episode_id] = i
     notes = []
     empty = [e.episode_id for e in episodes if not e.steps]
     if empty:
-        notes.append(f"{len(empty)} episode(s) have no steps (first: {empty[0]!r})")
+        notes.append(f"{len(empty)} episode(s) have no steps (first: {_show(empty[0])})")
     return EpisodeSet(label=name, episodes=episodes, layout=layout, notes=notes)
 
 
@@ -516,7 +528,8 @@ def fingerprint(eset: EpisodeSet) -> str:
 
 def as_table(eset: EpisodeSet) -> "Table":
     """The audit table: one row per episode (id, steps, environment and the hidden episode index), so episodes
-    stream and shard like any record."""
+    stream and shard like any record. It carries its episodes (``episode_set``): a table handed back to an audit
+    (``synthaudit track`` reads each file once) is not read again."""
     import pandas as pd
 
     from synthaudit.data.tabular import Table
@@ -525,7 +538,9 @@ def as_table(eset: EpisodeSet) -> "Table":
                           "steps": [len(e) for e in eset.episodes],
                           "env": [e.env for e in eset.episodes],
                           ROW_COL: range(len(eset.episodes))})
-    return Table(eset.label, frame=frame, fingerprint=fingerprint(eset))
+    table = Table(eset.label, frame=frame, fingerprint=fingerprint(eset))
+    table.episode_set = eset  # type: ignore[attr-defined]
+    return table
 
 
 def episodes_of(inputs: "AuditInputs", role: str) -> EpisodeSet:

@@ -14,12 +14,14 @@ from typing import Any
 from synthaudit.envs.gym_env import ActionError, GymAdapter
 
 #: the configuration of recorded driving data: a 3-lane highway with 10 other vehicles, 40 s at 5 decisions/s.
-#: The meta-actions' target speeds reach down to 0 m/s (highway-env's default is 20, 25, 30 m/s, so a policy could
-#: not slow down behind a vehicle slower than 20 m/s and keep its headway).
+#: The meta-actions' target speeds reach down to 0 m/s in steps of 2.5 m/s (highway-env's default is 20, 25, 30 m/s,
+#: so a policy could not slow down behind a vehicle slower than 20 m/s and keep its headway; with 2.5 m/s steps one
+#: SLOWER decelerates by about 3.5 m/s^2 over a 0.2 s step, under the 4 m/s^2 hard-braking line, and braking hard
+#: takes consecutive SLOWER actions).
 DEFAULT_CONFIG: dict[str, Any] = {"lanes_count": 3, "vehicles_count": 10, "duration": 40, "policy_frequency": 5,
                                   "simulation_frequency": 15,
                                   "action": {"type": "DiscreteMetaAction",
-                                             "target_speeds": [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]}}
+                                             "target_speeds": [2.5 * k for k in range(13)]}}
 #: other vehicles further than this from the ego (metres) are left out of the telemetry
 RADIUS = 150.0
 

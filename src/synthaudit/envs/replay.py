@@ -319,7 +319,8 @@ def replay_episodes(episodes: Iterable[Any], environment: Any = None, *, workers
 
     jobs = []
     for i, ep in enumerate(eps):
-        if tools is not None and ep.is_tool_episode:
+        # a tool agent's episode without any call (a refused task: text steps only) has no action to replay
+        if tools is not None and (ep.is_tool_episode or all(s.action is None for s in ep.steps)):
             from synthaudit.envs.tools import replay_tool_episode
 
             results[i] = replay_tool_episode(ep, tools)

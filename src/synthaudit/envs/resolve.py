@@ -100,3 +100,25 @@ def make_adapter(environment: Any, episode: Any = None, *, render_mode: str | No
     if ":" in env_id:
         return _factory(env_id, config, render_mode)
     raise _unknown(env_id)
+
+
+def check_environment(environment: Any) -> None:
+    """A UsageError now (before any replay) for an environment that cannot be resolved: an unknown gymnasium id
+    (with close matches) or a 'pkg.module:factory' whose module or attribute is missing."""
+    if environment is None or not isinstance(environment, str):
+        return
+    env_id = environment.strip()
+    if not env_id:
+        raise UsageError("the environment id is empty", field="--environment")
+    if _registered(env_id):
+        return
+    if ":" not in env_id:
+        raise _unknown(env_id)
+    mod_name, _, attr = env_id.partition(":")
+    try:
+        module = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise UsageError(f"environment {env_id!r}: cannot import {mod_name!r} ({exc})",
+                         field="--environment") from None
+    if getattr(module, attr, None) is None and not _registered(attr):
+        raise UsageError(f"environment {env_id!r}: {mod_name!r} has no {attr!r}", field="--environment")

@@ -72,15 +72,19 @@ def _side_lanes(adapter: Any, ego: Any) -> list[tuple[int, Any]]:
 
 
 class Cautious(Policy):
-    """Keeps a time headway of at least ``headway`` s to the leader in its lane: SLOWER when closer, FASTER up to
-    ``target_speed`` only when the headway at the next target speed would still be ``headway + margin``.
+    """Keeps a time headway of at least ``headway`` s to the leader in its lane: SLOWER when closer -- gently: the
+    next SLOWER waits until the speed is within ``settled`` m/s of the last target, unless the headway is under
+    ``critical`` s --, FASTER up to ``target_speed`` only when the headway at the next target speed would still be
+    ``headway + margin``.
     highway-env's slowest target speed is 20 m/s; at that speed, behind a slower leader, it moves to an adjacent
     lane with ``headway + margin`` s free ahead and behind (else it stays)."""
 
     name = "cautious"
 
-    def __init__(self, headway: float = 2.0, target_speed: float = 25.0, margin: float = 0.5) -> None:
-        self.headway, self.target_speed, self.margin = headway, target_speed, margin
+    def __init__(self, headway: float = 2.0, target_speed: float = 25.0, margin: float = 0.5,
+                 critical: float = 1.0, settled: float = 0.3) -> None:
+        self.headway, self.target_speed, self.margin, self.critical = headway, target_speed, margin, critical
+        self.settled = settled
 
     def act(self, adapter: Any) -> int:
         u = adapter.unwrapped
@@ -90,7 +94,11 @@ class Cautious(Policy):
         if gap is not None and gap < self.headway * speed:
             available = adapter.available_actions() or []
             if SLOWER in available:
-                return SLOWER
+                # gentle: the next SLOWER waits until the speed has nearly reached the last target (a lag of
+                # 2.5 m/s decelerates at about 3.5 m/s^2 over a step; a larger lag brakes hard)
+                settling = float(ego.speed) - float(ego.target_speed) > self.settled
+                gentle = settling and gap >= self.critical * float(ego.speed)
+                return IDLE if gentle else SLOWER
             if tuple(ego.lane_index) == tuple(ego.target_lane_index):
                 for action, lane_index in _side_lanes(adapter, ego):
                     if lane_is_free(u.road, ego, lane_index, speed, self.headway + self.margin, 10.0):

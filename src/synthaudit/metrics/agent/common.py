@@ -47,7 +47,7 @@ def needs(check: Callable[[Episode], bool], what: str) -> Callable[[Any], str | 
 
 
 def needs_environment(inputs) -> str | None:
-    if not inputs.extra.get("environment"):
+    if not inputs.extra.get("replay"):
         return ("no environment to replay the episodes in (give --environment, --tools or an env field; "
                 "--no-replay turns replay off)")
     return None
@@ -63,7 +63,7 @@ def needs_telemetry(inputs) -> str | None:
 def replays(inputs, role: str = SYN) -> list | None:
     """The replay of every episode of ``role`` (ReplayResult per episode, in order), computed once per audit; None
     without an environment."""
-    env = inputs.extra.get("environment")
+    env = inputs.extra.get("replay")
     if not env:
         return None
 

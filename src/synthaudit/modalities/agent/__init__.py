@@ -38,8 +38,8 @@ class AgentInputs(ModalityInputs):
                                 kind="config", role="temporal_spec")
     replay: bool = option(True, "Replay the recorded actions in the environment (off: trust the recorded states "
                           "and outcomes; executability is then a gap).", kind="bool")
-    workers: int | None = option(None, "Processes that replay episodes (default: 1 below 2,000 steps, else up to "
-                                 "the number of cores).", kind="int")
+    replay_workers: int | None = option(None, "Processes that replay episodes (default: 1 below 2,000 steps, else "
+                                        "up to the number of cores).", kind="int")
     robot_agent: str = option("robot", "The agent name whose completed sub-tasks count as the robot's "
                               "(agent.offloading; steps carry an 'agent' field).")
 

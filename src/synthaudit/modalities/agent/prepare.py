@@ -47,10 +47,11 @@ def _tools(obj: Any):
 
 
 def _workers(opts: AgentInputs, steps: int) -> int:
-    if opts.workers is not None:
-        if opts.workers < 1:
-            raise UsageError(f"--workers must be at least 1, got {opts.workers}", field="--workers")
-        return opts.workers
+    if opts.replay_workers is not None:
+        if opts.replay_workers < 1:
+            raise UsageError(f"--replay-workers must be at least 1, got {opts.replay_workers}",
+                             field="--replay-workers")
+        return opts.replay_workers
     return 1 if steps < PARALLEL_STEPS else max(1, min(os.cpu_count() or 1, 4))
 
 
@@ -64,6 +65,10 @@ def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, A
         _resolve_frames(s, given[role])
     syn = sets["synthetic"].episodes
     warnings = [f"{ROLE_LABELS[r]}: {n}" for r, s in sets.items() for n in s.notes]
+    if opts.environment is not None:
+        from synthaudit.envs.resolve import check_environment
+
+        check_environment(opts.environment)
     tools = _tools(opts.tools)
     specs = None
     if opts.temporal_spec is not None:
@@ -84,7 +89,11 @@ def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, A
     real = sets.get("real_reference")
     extra: dict[str, Any] = {
         "episodes": sets, "data_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
-        "trajectories": True if steps else None, "environment": environment, "temporal_spec": specs,
+        "trajectories": True if steps else None, "temporal_spec": specs,
+        # the catalog's environment role: a replay, else the outcomes the episodes recorded from theirs (states,
+        # rewards, info, results, a claimed success); "replay" is what agent.exec_rate and the replay need
+        "environment": environment or (True if any(_recorded_outcomes(e) for e in syn) else None),
+        "replay": environment,
         "rules": True if (telemetry or any(e.goal for e in syn)) else None, "driving": telemetry,
         "prompts": True if any(e.prompt for e in syn) else None,
         "images": True if any(e.frames for e in syn) else None,
@@ -97,6 +106,14 @@ def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, A
     tables = {role: as_table(s) for role, s in sets.items()}
     return AuditInputs(modality="agent", tables=tables, seed=seed, params=dict(params or {}), extra=extra,
                        warnings=warnings)
+
+
+def _recorded_outcomes(e: Any) -> bool:
+    """Whether an episode records what its environment returned: without a replay, these outcomes stand for the
+    environment (the metrics then read the recorded states, goals and claims; agent.exec_rate stays a gap)."""
+    return e.success is not None or any(
+        s.state is not None or s.observation is not None or s.reward is not None or s.info or s.result is not None
+        or s.terminated is not None or s.truncated is not None for s in e.steps)
 
 
 def _is_driving(env_id: str | None) -> bool:
