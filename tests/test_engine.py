@@ -132,8 +132,6 @@ def test_unknown_selection_is_a_usage_error(wine):
         synthaudit.audit("tabular", synthetic=wine, real=wine, metrics=["text.ttr"])
     with pytest.raises(UsageError, match="dimension"):
         synthaudit.audit("tabular", synthetic=wine, real=wine, dimensions=["beauty"])
-    with pytest.raises(UsageError, match="not implemented yet"):
-        synthaudit.audit("agent", synthetic=wine, real=wine)
 
 
 def test_seed_makes_results_repeatable(cancer):

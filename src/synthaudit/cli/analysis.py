@@ -221,7 +221,10 @@ def track_command():
                 raise UsageError("a label is given twice", field="--labels")
             th = tr.parse_thresholds(read_yaml_file(thresholds, InputError, "a thresholds YAML file"),
                                      str(thresholds)) if thresholds is not None else None
-            options = {n: option_value(i, rest[n]) for n, i in infos.items() if rest[n] not in (None, False)}
+            # the options given: a flag left at its default (e.g. --replay, on by default) is not passed, so that an
+            # option of another modality does not reach this modality's audit
+            options = {n: option_value(i, rest[n]) for n, i in infos.items()
+                       if rest[n] not in (None, False) and rest[n] != i.default}
             result = tr.track(generations, real=real, modality=modality, labels=names, metrics=_split(metrics),
                               thresholds=th, seed=seed, audit_kwargs=options, progress=None)
             paths = tr.write(result, out)

@@ -82,7 +82,7 @@ def filter_command():
             chosen = resolve_checks(modality, _split(checks), parse_bounds(max_, "--max"),
                                     parse_bounds(min_, "--min"))
             options = {n: option_value(i, rest.pop(n)) for n, i in infos.items()}
-            options = {k: v for k, v in options.items() if v not in (None, False)}
+            options = {k: v for k, v in options.items() if v not in (None, False) and v != infos[k].default}
             result = filter_file(modality, synthetic, chosen, out, seed=seed, params=_parse_params(param),
                                  models=rest, fmt=fmt, encoding=encoding, **options)
         if not quiet:

@@ -126,7 +126,9 @@ def motion_smoothness(frames: list[np.ndarray]) -> float:
 DIMENSIONS = ("subject_consistency", "motion_smoothness", "overall_consistency")
 
 
-@register(id="agent.vbench_dims", name="VBench axes for generated rollouts", modality=AGENT, pillar="quality",
+@register(id="agent.vbench_dims",
+          name="VBench axes for generated rollouts (subject consistency, motion smoothness, video-condition "
+               "consistency)", modality=AGENT, pillar="quality",
           dimension="diversity", section=SECTION_QUALITY, direction="higher_better", range=(0.0, 1.0),
           inputs=("synthetic", "videos", "prompts"), models=("video_features", "image_features", "clip"),
           computation="record",

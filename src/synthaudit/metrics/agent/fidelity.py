@@ -166,7 +166,7 @@ def _fid_kinds(p: dict, models) -> tuple[str, ...]:
 
 @register(id="agent.fid_fvd", name="Frechet Inception / Video Distance (FID / FVD), agent observations",
           modality=AGENT, pillar="quality", dimension="fidelity", section=SECTION_QUALITY, direction="lower_better",
-          range=(0.0, float("inf")), inputs=("synthetic", "real_reference", "images"),
+          range=(0.0, float("inf")), inputs=("synthetic", "real_reference", "images", "videos"),
           models=("image_features", "video_features"), computation="mergeable",
           params={"variant": {"default": "fid", "options": ["fid", "fvd"]}}, needs=_fid_kinds,
           applies=needs(_has_pairs, "rendered frames (a frames field)"))
