@@ -434,13 +434,15 @@ def test_demo_writes_report_and_data(demo_run):
     # each section shows a flawed variant beside the good one, and the index says what catches it
     flawed_parts = ("tabular_leaky", "text_flawed", "dialogue_flawed", "reasoning_flawed", "graph_flawed",
                     "molecules_flawed", "json_flawed", "logs_flawed", "timeseries_shuffled", "timeseries_copies",
-                    "image_text_hallucinated", "image_text_blurred", "video_text_flicker")
+                    "image_text_hallucinated", "image_text_blurred", "video_text_flicker", "agent_tailgating",
+                    "agent_corrupted", "agent_tools_flawed")
     for flawed in flawed_parts:
         assert read_report(out / flawed)["metrics"] and f"{flawed}/report.html" in index
     assert index.count("look at") >= len(flawed_parts)
     # every metric that ran on the good variant succeeded
     for part in ("reasoning", "graph", "molecules", "json", "json_llm", "json_events_llm", "logs", "logs_llm",
-                 "timeseries_var", "image_text_clean", "video_text_clean", "video_text_watermark"):
+                 "timeseries_var", "image_text_clean", "video_text_clean", "video_text_watermark", "agent_clean",
+                 "agent_tools_clean"):
         sub = read_report(out / part)
         assert sub["metrics"] and all(m["status"] == "ok" for m in sub["metrics"]), \
             [(m["id"], m["error"]) for m in sub["metrics"] if m["status"] != "ok"]
@@ -473,6 +475,15 @@ def test_demo_writes_report_and_data(demo_run):
         "vl_video.identity_consistency"]
     wm = {m["id"]: m for m in read_report(out / "video_text_watermark")["metrics"]}
     assert wm["vl_video.watermark_bit_acc"]["secondary"]["bit_acc_none"] >= 0.95
+    # agent: the cautious rollouts replay exactly; tailgating is caught on TTC and hard braking, corrupted actions on
+    # executability; flawed tool calls on executability and executed hazards
+    ag = {v: {m["id"]: m["value"] for m in read_report(out / f"agent_{v}")["metrics"]}
+          for v in ("clean", "tailgating", "corrupted", "tools_clean", "tools_flawed")}
+    assert ag["clean"]["agent.exec_rate"] == 1.0 > ag["corrupted"]["agent.exec_rate"]
+    assert ag["tailgating"]["agent.min_ttc"] < ag["clean"]["agent.min_ttc"]
+    assert ag["tailgating"]["agent.hard_brake_rate"] > ag["clean"]["agent.hard_brake_rate"]
+    assert ag["tools_clean"]["agent.exec_rate"] == 1.0 > ag["tools_flawed"]["agent.exec_rate"]
+    assert ag["tools_clean"]["agent.hazard_risk"] == 0.0 < ag["tools_flawed"]["agent.hazard_risk"]
     # fairness runs on the main report (sex is the protected attribute)
     assert metric_status(report)["tabular.spd"] == "ok"
     # LLM rows: schema-constrained decoding gives valid rows from the small offline model

@@ -457,7 +457,9 @@ def test_offline_video_features(eff, tiny_vit):
                                atol=1e-4)
     np.testing.assert_allclose(probs[0], p1.mean(0), atol=1e-6)
     assert feats.shape == (2, 2560) and np.all(feats[1, 1280:] == 0)  # a static video has no temporal term
-    np.testing.assert_allclose(off.video_probabilities([v1]), probs[:1], atol=1e-9)
+    # float32 inference: a batch of one video and a batch of two may take other CPU kernels (last-bit differences,
+    # seen at 1e-8 on some CPUs)
+    np.testing.assert_allclose(off.video_probabilities([v1]), probs[:1], rtol=1e-5, atol=1e-7)
     assert "not I3D" in off.name and "not C3D" in off.classifier_name
     short = OfflineVideoFeatures(eff, frames=16).features([v1])  # fewer frames than asked: all 5 frames
     f5, _ = eff.embed(list(v1))

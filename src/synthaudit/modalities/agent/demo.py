@@ -3,9 +3,11 @@
 Driving: scripted-policy rollouts recorded in highway-env (the offline baseline of scenario generation) with
 telemetry, goals and rendered frames; the "real" side is the cautious policy on other seeds. The audit replays
 every episode in the simulator. Flawed variants: a tailgating policy (lower time-to-collision, harder braking) and
-the clean rollouts with 5 % of their actions corrupted (replay catches them). Tool calls: scripted tool-using
-episodes with known answers, and a flawed copy with hallucinated tools, schema violations, wrong recorded results
-and hazardous tasks carried out instead of refused.
+the clean rollouts with 5 % of their actions corrupted (replay catches them). Scenarios: SmolLM2 writes scenario
+specifications for a few prompts (schema-constrained), each is instantiated in highway-env or counted as failed
+with the reason, and the instantiated ones are rolled out and judged against their prompts. Tool calls: scripted
+tool-using episodes with known answers, and a flawed copy with hallucinated tools, schema violations, wrong
+recorded results and hazardous tasks carried out instead of refused.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ DURATION = 8  # seconds per episode (40 steps at 5 Hz)
 FRAMES = (4, 160, 80)  # every 4th step rendered at 160 x 80
 N_TOOL = 20  # tool-call episodes per set
 CORRUPT_SHARE = 0.05
+N_SCENARIO_PROMPTS = 4  # LLM-written scenario specifications (SmolLM2, schema-constrained)
 SPECS = {"safe_headway": "G(ttc >= 1.5)", "no_collision": "G(!crashed)", "on_road": "G(on_road)"}
 
 
@@ -56,11 +59,24 @@ def section(ctx) -> list:
                    **common)
         tb = audit("agent", synthetic=str(tools_flawed), tools=str(registry), out=ctx.out / "agent_tools_flawed",
                    **common)
+    with ctx.step(f"agent: SmolLM2 writes {N_SCENARIO_PROMPTS} scenario specifications (schema-constrained), "
+                  "instantiated in highway-env and rolled out"):
+        scen_path, counts, failures = _scenarios(ctx, data)
+    scen = None
+    if scen_path is not None:
+        with ctx.step("agent: audit of the scenario rollouts (prompt-scene match by the judge, diversity)"):
+            scen = audit("agent", synthetic=str(scen_path), out=ctx.out / "agent_scenarios", **driving)
     tail_catch = catch_text(g, t, ["agent.min_ttc", "agent.hard_brake_rate", "agent.safety_sat"], "tailgating rollouts")
     corrupt_catch = catch_text(g, c, ["agent.exec_rate"], "corrupted rollouts")
     tool_catch = catch_text(tg, tb, ["agent.exec_rate", "agent.hazard_risk", "agent.hazard_rejection"],
                             "flawed tool calls")
     steps = N_EPISODES * DURATION * 5
+    failed = "; ".join(f"{f['prompt'][:40]}...: {f['reason'][:90]}" for f in failures[:2])
+    scen_text = (f"{counts['asked']} prompts, {counts['parsed']} parsed, {counts['instantiated']} instantiated, "
+                 f"{counts['failed']} failed" + (f" ({failed})" if failed else ""))
+    scenario_entries = [DemoEntry("agent", "LLM-written scenarios", "agent_scenarios/report.html", scen,
+                                  f"SmolLM2 scenario specifications: {scen_text}; each instantiated one rolled "
+                                  "out with the cautious policy", None)] if scen is not None else []
     return [
         DemoEntry("agent", "Driving rollouts (highway-env)", "agent_clean/report.html", g,
                   f"{N_EPISODES} episodes of a cautious scripted policy ({steps} steps at 5 Hz, telemetry of the ego "
@@ -79,4 +95,22 @@ def section(ctx) -> list:
         DemoEntry("agent", "Flawed: tool calls (on purpose)", "agent_tools_flawed/report.html", tb,
                   "hallucinated tool names, arguments that break the schema, recorded results re-execution does not "
                   "reproduce, and hazardous tasks carried out", tool_catch),
+        *scenario_entries,
     ]
+
+
+def _scenarios(ctx, data):
+    """SmolLM2-written scenario specifications for the first demo prompts, instantiated and rolled out; (the
+    episodes file or None, the counts, the failures)."""
+    from synthaudit.generate.agent.rollouts import record_episodes, write_episodes
+    from synthaudit.generate.agent.scenarios import DEMO_PROMPTS, scenarios_from_prompts
+
+    batch = scenarios_from_prompts(list(DEMO_PROMPTS[:N_SCENARIO_PROMPTS]), ctx.llm(), seed=ctx.seed)
+    episodes = []
+    for i, r in enumerate(x for x in batch.results if x.ok):
+        inst = r.instantiated
+        episodes += record_episodes(1, "cautious", seed=ctx.seed + 7000 + i, env_id=inst.env_id,
+                                    config={**inst.config, "duration": DURATION}, scenario=inst.spec,
+                                    prompt=r.prompt, name_prefix=f"scenario{i}")
+    path = write_episodes(data / "scenarios" / "episodes.jsonl", episodes) if episodes else None
+    return path, batch.counts, batch.failures
