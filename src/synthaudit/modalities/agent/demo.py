@@ -76,7 +76,8 @@ def section(ctx) -> list:
                  f"{counts['failed']} failed" + (f" ({failed})" if failed else ""))
     scenario_entries = [DemoEntry("agent", "LLM-written scenarios", "agent_scenarios/report.html", scen,
                                   f"SmolLM2 scenario specifications: {scen_text}; each instantiated one rolled "
-                                  "out with the cautious policy", None)] if scen is not None else []
+                                  "out with the cautious policy and rendered",
+                                  _scenario_catch(scen))] if scen is not None else []
     return [
         DemoEntry("agent", "Driving rollouts (highway-env)", "agent_clean/report.html", g,
                   f"{N_EPISODES} episodes of a cautious scripted policy ({steps} steps at 5 Hz, telemetry of the ego "
@@ -99,6 +100,14 @@ def section(ctx) -> list:
     ]
 
 
+def _scenario_catch(report) -> str | None:
+    """What the scenario audit says about the generated scenarios: their diversity and the judge's verdict."""
+    ran = {m.id: m.value for m in report.metrics}
+    parts = [f"{m}: {ran[m]:.3g}" for m in ("agent.road_diversity", "agent.agent_diversity", "agent.scene_match_rate")
+             if ran.get(m) is not None]
+    return "; ".join(parts) or None
+
+
 def _scenarios(ctx, data):
     """SmolLM2-written scenario specifications for the first demo prompts, instantiated and rolled out; (the
     episodes file or None, the counts, the failures)."""
@@ -111,6 +120,7 @@ def _scenarios(ctx, data):
         inst = r.instantiated
         episodes += record_episodes(1, "cautious", seed=ctx.seed + 7000 + i, env_id=inst.env_id,
                                     config={**inst.config, "duration": DURATION}, scenario=inst.spec,
-                                    prompt=r.prompt, name_prefix=f"scenario{i}")
+                                    prompt=r.prompt, name_prefix=f"scenario{i}", frames=FRAMES,
+                                    out_dir=data / "scenarios")
     path = write_episodes(data / "scenarios" / "episodes.jsonl", episodes) if episodes else None
     return path, batch.counts, batch.failures
