@@ -36,6 +36,8 @@ def test_det_score_matches_sdmetrics_logistic_detection_on_the_same_folds(datase
     # the same design (numbers + one-hot, robust-scaled: min-max scaling first does not change it) and folds;
     # remaining differences are the solver's stopping point (max_iter 100 there, 1000 here)
     assert res.secondary["sdmetrics_score"] == pytest.approx(theirs, abs=2e-3)
+    # the same L2-penalised objective as SDMetrics' L-BFGS, solved by Newton-Cholesky on a design this narrow
+    assert res.notes["logistic_solver"].startswith("newton-cholesky")
     aucs = [r["auc"] for r in res.breakdown]
     assert res.secondary["auc"] == pytest.approx(np.mean(aucs), abs=1e-12)
     assert res.value == pytest.approx(1 - (max(np.mean(aucs), 0.5) * 2 - 1), abs=1e-12)
