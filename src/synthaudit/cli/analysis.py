@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from synthaudit.cli.common import _check_out_dir, _split, err_console, out_console, user_errors
-from synthaudit.cli.options import command, option_value, param
+from synthaudit.cli.options import command, given_options, param
 
 ReportsArg = Annotated[Optional[list[Path]], typer.Argument(help="report.json files (or their folders).",
                                                             show_default=False)]
@@ -221,10 +221,7 @@ def track_command():
                 raise UsageError("a label is given twice", field="--labels")
             th = tr.parse_thresholds(read_yaml_file(thresholds, InputError, "a thresholds YAML file"),
                                      str(thresholds)) if thresholds is not None else None
-            # the options given: a flag left at its default (e.g. --replay, on by default) is not passed, so that an
-            # option of another modality does not reach this modality's audit
-            options = {n: option_value(i, rest[n]) for n, i in infos.items()
-                       if rest[n] not in (None, False) and rest[n] != i.default}
+            options = given_options(infos, rest)
             result = tr.track(generations, real=real, modality=modality, labels=names, metrics=_split(metrics),
                               thresholds=th, seed=seed, audit_kwargs=options, progress=None)
             paths = tr.write(result, out)

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from synthaudit.cli.common import EXIT_OK, _parse_params, _split, err_console, out_console, user_errors
-from synthaudit.cli.options import command, model_params, option_param, option_value, param
+from synthaudit.cli.options import command, given_options, model_params, option_param, param
 
 
 def _fmt(value: Optional[float]) -> str:
@@ -81,8 +81,7 @@ def filter_command():
         with user_errors():
             chosen = resolve_checks(modality, _split(checks), parse_bounds(max_, "--max"),
                                     parse_bounds(min_, "--min"))
-            options = {n: option_value(i, rest.pop(n)) for n, i in infos.items()}
-            options = {k: v for k, v in options.items() if v not in (None, False) and v != infos[k].default}
+            options = given_options(infos, {n: rest.pop(n) for n in infos})
             result = filter_file(modality, synthetic, chosen, out, seed=seed, params=_parse_params(param),
                                  models=rest, fmt=fmt, encoding=encoding, **options)
         if not quiet:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 import typer
 
@@ -69,6 +69,14 @@ def option_value(info: OptionInfo, value: Any) -> Any:
     if info.kind == "list" and isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return value
+
+
+def given_options(infos: Mapping[str, OptionInfo], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of a command that mounts several modalities' options (``track``, ``filter``) as the chosen
+    modality's audit takes them: only values other than None, False and the option's default, so that a flag left
+    at its default (``--replay``, on by default) does not reach a modality that has no such option."""
+    out = {n: option_value(i, values[n]) for n, i in infos.items()}
+    return {n: v for n, v in out.items() if v not in (None, False) and v != infos[n].default}
 
 
 def command(body: Callable[..., Any], params: list[inspect.Parameter], doc: str,

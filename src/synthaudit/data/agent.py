@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from synthaudit.data.files import is_missing
 from synthaudit.errors import InputError
 
 if TYPE_CHECKING:
@@ -198,17 +199,9 @@ class EpisodeSet:
 
 def _pick(record: dict, names: Sequence[str]) -> tuple[str | None, Any]:
     for n in names:
-        if n in record and not _missing(record[n]):
+        if n in record and not is_missing(record[n]):
             return n, record[n]
     return None, None
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return False
 
 
 def _plain(value: Any, arrow: bool = False) -> Any:
@@ -285,7 +278,7 @@ def parse_tool_calls(action: Any, where: _Where) -> list[ToolCall]:
 
 
 def _bool(value: Any, where: _Where, fld: str) -> bool | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool):
         return value
@@ -297,7 +290,7 @@ def _bool(value: Any, where: _Where, fld: str) -> bool | None:
 
 
 def _number(value: Any, where: _Where, fld: str, *, positive: bool = False) -> float | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, str):
@@ -317,7 +310,7 @@ def _number(value: Any, where: _Where, fld: str, *, positive: bool = False) -> f
 
 def _dict(value: Any, where: _Where, fld: str) -> dict | None:
     value = _json_text(value)
-    if _missing(value):
+    if is_missing(value):
         return None
     if not isinstance(value, dict):
         raise where.error(f"{fld} is {type(value).__name__}; expected an object (a JSON dict)", fld)
@@ -326,7 +319,7 @@ def _dict(value: Any, where: _Where, fld: str) -> dict | None:
 
 def _list(value: Any, where: _Where, fld: str) -> list | None:
     value = _json_text(value)
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, (str, dict)) and fld in ("violations", "predicted_violations"):
         return [value]  # one violation type
@@ -342,9 +335,7 @@ def parse_step(raw: Any, where: _Where) -> Step:
         raise where.error(f"is {type(raw).__name__} {raw!r:.40}; expected an object with an action")
     got = {name: _pick(raw, names)[1] for name, names in STEP_ALIASES.items()}
     action = _json_text(got["action"])
-    reward = _number(got["reward"], where, "reward")
-    if reward is not None and math.isnan(reward):
-        reward = None
+    reward = _number(got["reward"], where, "reward")  # NaN: missing (None)
     state = _dict(got["state"], where, "state")
     if state is not None and "ego" in state and not isinstance(state["ego"], dict):
         raise where.error(f"state.ego is {type(state['ego']).__name__}; expected an object with x, y, speed, ...",
@@ -386,12 +377,12 @@ def parse_episode(record: dict, index: int, file: str, steps: list | None = None
     goal = _json_text(got["goal"])
     if isinstance(goal, (str, dict)):
         goal = [goal]
-    if goal is not None and not _missing(goal) and not isinstance(goal, list):
+    if goal is not None and not is_missing(goal) and not isinstance(goal, list):
         raise where.error(f"goal is {type(goal).__name__}; expected a list of predicates", "goal")
-    text = {k: (None if _missing(got[k]) else str(got[k])) for k in ("env", "prompt", "response", "narrative")}
+    text = {k: (None if is_missing(got[k]) else str(got[k])) for k in ("env", "prompt", "response", "narrative")}
     return Episode(
         episode_id=eid, steps=parsed, env=text["env"], seed=None if seed is None else int(seed),
-        config=_dict(got["config"], where, "config"), goal=None if _missing(goal) else goal,
+        config=_dict(got["config"], where, "config"), goal=None if is_missing(goal) else goal,
         scenario=_dict(got["scenario"], where, "scenario"), prompt=text["prompt"], response=text["response"],
         hazardous=_bool(got["hazardous"], where, "hazardous"), success=_bool(got["success"], where, "success"),
         refused=_bool(got["refused"], where, "refused"), violations=_list(got["violations"], where, "violations"),
@@ -416,17 +407,17 @@ def _group_steps(records: list[dict], file: str) -> list[Episode]:
     heads: dict[str, dict] = {}
     for row, r in enumerate(records):
         eid = r.get(id_name)
-        if _missing(eid):
+        if is_missing(eid):
             raise InputError(f"the episode id ({id_name}) is missing", file=file, row=row + 1, field=id_name)
         key = str(eid)
         order = r.get(idx_name) if idx_name else None
-        if idx_name and (_missing(order) or isinstance(order, bool) or not isinstance(order, (int, float))):
+        if idx_name and (is_missing(order) or isinstance(order, bool) or not isinstance(order, (int, float))):
             raise InputError(f"episode {_show(key)}: the step index ({idx_name}) is {order!r:.30}; expected a number",
                              file=file, row=row + 1, field=idx_name)
         groups.setdefault(key, []).append((float(order) if idx_name else row, row, r))
         head = heads.setdefault(key, {})
         for k, v in r.items():
-            if k not in step_names and k not in head and not _missing(v):
+            if k not in step_names and k not in head and not is_missing(v):
                 head[k] = v
     out = []
     for i, (key, rows) in enumerate(groups.items()):

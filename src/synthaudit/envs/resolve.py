@@ -50,21 +50,29 @@ def _wrap(obj: Any, env_id: str | None, config: dict | None, render_mode: str | 
     return adapter
 
 
-def _factory(spec: str, config: dict | None, render_mode: str | None) -> Any:
+def _factory_target(spec: str) -> Any:
+    """What "pkg.module:factory" names: the callable, or a registered gymnasium id (gymnasium's own
+    "module:env-id" form); one UsageError when the module, the attribute or a callable is missing."""
     mod_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(mod_name)
     except ImportError as exc:
-        raise UsageError(f"environment {spec!r}: cannot import {mod_name!r} ({exc})") from None
+        raise UsageError(f"environment {spec!r}: cannot import {mod_name!r} ({exc})", field="--environment") from None
     target = getattr(module, attr, None)
     if target is None:
-        if _registered(attr) or _registered(spec):  # gymnasium's own "module:env-id" form
-            return make_adapter(attr if _registered(attr) else spec, None, render_mode=render_mode,
-                                config=config)
-        raise UsageError(f"environment {spec!r}: {mod_name!r} has no {attr!r}")
+        if _registered(attr) or _registered(spec):
+            return attr if _registered(attr) else spec
+        raise UsageError(f"environment {spec!r}: {mod_name!r} has no {attr!r}", field="--environment")
     if not callable(target):
         raise UsageError(f"environment {spec!r}: {attr!r} is {type(target).__name__}; expected a callable that "
-                         "returns a gymnasium environment")
+                         "returns a gymnasium environment", field="--environment")
+    return target
+
+
+def _factory(spec: str, config: dict | None, render_mode: str | None) -> Any:
+    target = _factory_target(spec)
+    if isinstance(target, str):
+        return make_adapter(target, None, render_mode=render_mode, config=config)
     return _wrap(target(), spec, config, render_mode)
 
 
@@ -114,11 +122,4 @@ def check_environment(environment: Any) -> None:
         return
     if ":" not in env_id:
         raise _unknown(env_id)
-    mod_name, _, attr = env_id.partition(":")
-    try:
-        module = importlib.import_module(mod_name)
-    except ImportError as exc:
-        raise UsageError(f"environment {env_id!r}: cannot import {mod_name!r} ({exc})",
-                         field="--environment") from None
-    if getattr(module, attr, None) is None and not _registered(attr):
-        raise UsageError(f"environment {env_id!r}: {mod_name!r} has no {attr!r}", field="--environment")
+    _factory_target(env_id)

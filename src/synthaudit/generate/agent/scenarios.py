@@ -226,13 +226,22 @@ def parse_spec(spec: Any) -> tuple[dict | None, list[str]]:
 
 
 def descriptors(spec: dict) -> list[tuple[str, str, str]]:
-    """The agents' (type, action, position) descriptors (agent.agent_diversity)."""
-    return [(str(a["type"]), str(a["action"]), str(a["position"])) for a in spec.get("agents") or []]
+    """The agents' (type, action, position) descriptors (agent.agent_diversity); a field a scenario lacks is
+    "?" (the metric reads users' scenarios too, not only valid specifications)."""
+    agents = spec.get("agents")
+    return [(str(a.get("type", "?")), str(a.get("action", "?")), str(a.get("position", "?")))
+            for a in (agents if isinstance(agents, list) else []) if isinstance(a, dict)]
 
 
-def road_id(spec: dict) -> str:
-    """The road identifier agent.road_diversity counts: ``"<env id>/lanes=<n>"``."""
-    return f"{ENV_IDS[spec['road']['type']]}/lanes={spec['road']['lanes']}"
+def road_id(spec: dict) -> str | None:
+    """The road identifier agent.road_diversity counts: ``"<env id>/lanes=<n>"`` (a road type that is not one of
+    ``ROAD_TYPES`` stays as it is, a road given as text is its own id); None without a road."""
+    road = spec.get("road")
+    if isinstance(road, str):
+        return road
+    if not isinstance(road, dict) or not road.get("type"):
+        return None
+    return f"{ENV_IDS.get(road['type'], road['type'])}/lanes={road.get('lanes', '?')}"
 
 
 def to_config(spec: dict) -> tuple[dict, list[str]]:

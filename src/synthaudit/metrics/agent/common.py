@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from synthaudit.data.agent import ROW_COL, Episode, batch_episodes, episodes_of
+from synthaudit.metrics.registry import RecordMetric
 from synthaudit.metrics.result import MetricResult
 
 AGENT = "agent"
@@ -133,6 +134,20 @@ def goal_statuses(inputs, index: int, e: Episode, role: str = SYN) -> tuple[list
         return goal_status(e), "recorded"
 
     return inputs.features.get(f"agent:goals:{role}:{index}", compute)
+
+
+class SourcedRecordMetric(RecordMetric):
+    """A record metric that keeps, beside its scores, where each scored episode's data came from (``sources``:
+    "replay" or "recorded", see :func:`sources_note`) and the other per-episode lists named in ``lists``; they are
+    concatenated on merge."""
+
+    lists: tuple[str, ...] = ()
+
+    def init(self, inputs, models):
+        return {**super().init(inputs, models), **{k: [] for k in ("sources", *self.lists)}}
+
+    def merge(self, a, b):
+        return {**super().merge(a, b), **{k: a[k] + b[k] for k in ("sources", *self.lists)}}
 
 
 class EpisodeMetric:

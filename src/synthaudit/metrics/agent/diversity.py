@@ -9,7 +9,7 @@ import numpy as np
 
 from synthaudit.data.agent import Episode, episodes_of
 from synthaudit.metrics.agent.common import AGENT, SECTION_QUALITY, SYN, episodes, needs, params, undefined
-from synthaudit.metrics.agent.fidelity import decode
+from synthaudit.metrics.image_text.common import decode_one as decode
 from synthaudit.metrics.registry import RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 
@@ -31,10 +31,11 @@ def relative_position(dx: float, dy: float) -> str:
 def descriptors(e: Episode) -> list[tuple[str, str, str]]:
     """(type, action, relative position) of every other agent of an episode: from its scenario's agents when
     given, else from the first recorded state (action = faster / slower / same_speed than the ego)."""
-    agents = (e.scenario or {}).get("agents") if isinstance(e.scenario, dict) else None
-    if isinstance(agents, list) and agents:
-        return [(str(a.get("type", "?")), str(a.get("action", "?")), str(a.get("position", "?")))
-                for a in agents if isinstance(a, dict)]
+    from synthaudit.generate.agent.scenarios import descriptors as scenario_descriptors
+
+    given = scenario_descriptors(e.scenario) if isinstance(e.scenario, dict) else []
+    if given:
+        return given
     first = next((s.state for s in e.steps if isinstance(s.state, dict) and isinstance(s.state.get("ego"), dict)),
                  None)
     if first is None:
@@ -56,11 +57,12 @@ def descriptors(e: Episode) -> list[tuple[str, str, str]]:
 
 
 def road_identifier(e: Episode) -> str | None:
-    """The road an episode uses: its scenario's road (type and lanes), else its environment and lane count."""
-    road = (e.scenario or {}).get("road") if isinstance(e.scenario, dict) else None
-    if isinstance(road, dict) and road.get("type"):
-        return f"{road['type']}/lanes={road.get('lanes', '?')}"
-    if isinstance(road, str):
+    """The road an episode uses, as ``"<env id>/lanes=<n>"``: its scenario's road, else its environment and lane
+    count."""
+    from synthaudit.generate.agent.scenarios import road_id
+
+    road = road_id(e.scenario) if isinstance(e.scenario, dict) else None
+    if road is not None:
         return road
     if e.env:
         lanes = (e.config or {}).get("lanes_count")

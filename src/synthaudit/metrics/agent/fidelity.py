@@ -9,21 +9,12 @@ import numpy as np
 
 from synthaudit.data.agent import Episode, episodes_of
 from synthaudit.metrics.agent.common import AGENT, REAL, SECTION_QUALITY, SYN, episodes, needs, params, undefined
+from synthaudit.metrics.image_text.common import decode_one as decode
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 
 #: PSNR of identical frames is infinite: capped for the mean (as vl_image.psnr), identical pairs counted
 PSNR_CAP = 100.0
-
-
-def decode(src: Any) -> np.ndarray | None:
-    """An RGB uint8 frame from a path, bytes or array; None when unreadable."""
-    from synthaudit.data.vision import MediaError, decode_image
-
-    try:
-        return decode_image(src)
-    except MediaError:
-        return None
 
 
 def frame_pairs(inputs, e: Episode) -> list[tuple[Any, Any]]:

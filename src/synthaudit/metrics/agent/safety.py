@@ -7,18 +7,15 @@ from collections import Counter
 
 import numpy as np
 
-from synthaudit.metrics.agent.common import (AGENT, SECTION_TRUST, SYN, EpisodeMetric, episodes, goal_statuses,
-                                             indices, needs, needs_telemetry, params, sources_note, telemetry_of,
-                                             undefined)
+from synthaudit.metrics.agent.common import (AGENT, SECTION_TRUST, SYN, EpisodeMetric, SourcedRecordMetric, episodes,
+                                             goal_statuses, indices, needs, needs_telemetry, params, sources_note,
+                                             telemetry_of, undefined)
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 
 
-class TelemetryMetric(EpisodeMetric, RecordMetric):
+class TelemetryMetric(EpisodeMetric, SourcedRecordMetric):
     """A per-episode score of the ego telemetry (stats.driving); episodes without telemetry are undefined."""
-
-    def init(self, inputs, models):
-        return {**super().init(inputs, models), "sources": []}
 
     def update(self, state, role, batch):
         inputs = state["inputs"]
@@ -34,9 +31,6 @@ class TelemetryMetric(EpisodeMetric, RecordMetric):
         state["scores"].append(np.array(out, dtype=float))
         return state
 
-    def merge(self, a, b):
-        return {**super().merge(a, b), "sources": a["sources"] + b["sources"]}
-
     def of(self, tel, e, p) -> float:
         raise NotImplementedError
 
@@ -44,15 +38,6 @@ class TelemetryMetric(EpisodeMetric, RecordMetric):
         res = super().finalize(state, inputs, models)
         res.notes["telemetry"] = sources_note(state["sources"])
         return res
-
-
-def _violations(tel, e):
-    from synthaudit.stats.driving import violations
-
-    return violations(tel)
-
-
-TELEMETRY_INPUTS = ("trajectories", "environment")
 
 
 @register(id="agent.rvr", name="Rule violation rate (RVR)", modality=AGENT, pillar="trust", dimension="safety",
@@ -67,9 +52,9 @@ class RvrMetric(TelemetryMetric):
     and counted."""
 
     def of(self, tel, e, p) -> float:
-        from synthaudit.stats.driving import rvr_episode
+        from synthaudit.stats.driving import rvr_episode, violations
 
-        v = rvr_episode(_violations(tel, e), p["exposure"], tel)
+        v = rvr_episode(violations(tel), p["exposure"], tel)
         return np.nan if v is None else float(v)
 
     def finalize(self, state, inputs, models) -> MetricResult:
@@ -95,13 +80,13 @@ class RvrPerTypeMetric(MergeableMetric):
         return {"inputs": inputs, "per_episode": [], "sources": []}
 
     def update(self, state, role, batch):
-        from synthaudit.stats.driving import distance_travelled
+        from synthaudit.stats.driving import distance_travelled, violations
 
         inputs = state["inputs"]
         for i, e in zip(indices(batch), episodes(inputs, batch)):
             tel, source = telemetry_of(inputs, i, e)
             if tel is not None:
-                state["per_episode"].append((_violations(tel, e), distance_travelled(tel)))
+                state["per_episode"].append((violations(tel), distance_travelled(tel)))
                 state["sources"].append(source)
         return state
 
@@ -306,13 +291,12 @@ def trace_of(inputs, index: int, e) -> tuple[dict[str, np.ndarray], str]:
 @register(id="agent.safety_sat", name="Formal safety satisfaction rate (SafetySat)", modality=AGENT, pillar="trust",
           dimension="safety", section=SECTION_TRUST, direction="higher_better", range=(0.0, 1.0),
           inputs=("trajectories", "temporal_spec"), computation="record")
-class SafetySatMetric(EpisodeMetric, RecordMetric):
+class SafetySatMetric(SourcedRecordMetric):
     """SafetySat = share of traces satisfying every specification (stats.temporal_logic): LTLf with finite-trace
     semantics, STL discrete-time with windows truncated at the trace end, satisfied when the robustness at step 0
     is >= 0. Per specification: its satisfaction rate and (STL) mean robustness."""
 
-    def init(self, inputs, models):
-        return {**super().init(inputs, models), "per_spec": [], "sources": []}
+    lists = ("per_spec",)
 
     def update(self, state, role, batch):
         from synthaudit.stats.temporal_logic import check
@@ -334,10 +318,6 @@ class SafetySatMetric(EpisodeMetric, RecordMetric):
             out.append(np.nan if any(v is None for v in verdicts) else float(all(verdicts)))
         state["scores"].append(np.array(out, dtype=float))
         return state
-
-    def merge(self, a, b):
-        return {**super().merge(a, b), "per_spec": a["per_spec"] + b["per_spec"],
-                "sources": a["sources"] + b["sources"]}
 
     def finalize(self, state, inputs, models) -> MetricResult:
         res = super().finalize(state, inputs, models)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, episodes, goal_statuses,
-                                             indices, needs, needs_telemetry, params, replay_of, sources_note,
-                                             states_of, telemetry_of)
+from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, SourcedRecordMetric, episodes,
+                                             goal_statuses, indices, needs, needs_telemetry, params, replay_of,
+                                             sources_note, states_of, telemetry_of)
 from synthaudit.metrics.agent.safety import TelemetryMetric
 from synthaudit.metrics.image_text.common import all_of
 from synthaudit.metrics.registry import RecordMetric, register
@@ -35,13 +35,12 @@ def _has_outcome(e) -> bool:
           dimension="utility", section=SECTION_QUALITY, direction="higher_better", range=(0.0, 1.0),
           inputs=("trajectories", "environment"), computation="record",
           applies=needs(_has_outcome, "a goal, a success flag or telemetry"))
-class SrEvalMetric(EpisodeMetric, RecordMetric):
+class SrEvalMetric(SourcedRecordMetric):
     """SR_eval = mean of binary success over evaluation episodes, with a 95 % Wilson interval and the number of
     seeds; success from the goal predicates on the replay when available (envs.goals), else the replay's
     no-crash outcome, else the recorded flag."""
 
-    def init(self, inputs, models):
-        return {**super().init(inputs, models), "sources": [], "seeds": set()}
+    lists = ("seeds",)
 
     def update(self, state, role, batch):
         inputs = state["inputs"]
@@ -53,12 +52,9 @@ class SrEvalMetric(EpisodeMetric, RecordMetric):
             s, source = episode_success(inputs, i, e)
             out.append(np.nan if s is None else float(s))
             state["sources"].append(source)
-            state["seeds"].add(e.seed)
+            state["seeds"].append(e.seed)
         state["scores"].append(np.array(out))
         return state
-
-    def merge(self, a, b):
-        return {**super().merge(a, b), "sources": a["sources"] + b["sources"], "seeds": a["seeds"] | b["seeds"]}
 
     def finalize(self, state, inputs, models) -> MetricResult:
         from synthaudit.stats.caption_text import win_rate
@@ -147,15 +143,14 @@ def _lane_offsets(e, states: list[dict]) -> np.ndarray | None:
           inputs=("trajectories", "environment"), computation="record",
           applies=all_of(needs_telemetry, needs(lambda e: e.route_length is not None,
                                                 "a planned route length (route_length)")))
-class OverallScoreMetric(EpisodeMetric, RecordMetric):
+class OverallScoreMetric(SourcedRecordMetric):
     """SafeBench's overall score (stats.driving.safebench_overall, SafeBench commit 3cb6013a's get_scores: safety
     x 5, functionality x 0.5, etiquette x 0.2, ... / 10.1, each component normalised by the benchmark's maxima),
     per scenario from the (replayed) telemetry; the distance to the route is the ego's offset from its lane centre
     (state.ego.lane_offset). The mean over scenarios (SafeBench averages its components over scenarios first; the
     score of the pooled components is a secondary value)."""
 
-    def init(self, inputs, models):
-        return {**super().init(inputs, models), "rows": [], "sources": []}
+    lists = ("rows",)
 
     def update(self, state, role, batch):
         from synthaudit.stats.driving import safebench_inputs, safebench_overall
@@ -175,9 +170,6 @@ class OverallScoreMetric(EpisodeMetric, RecordMetric):
             out.append(float(safebench_overall([row])["final_score"]))
         state["scores"].append(np.array(out, dtype=float))
         return state
-
-    def merge(self, a, b):
-        return {**super().merge(a, b), "rows": a["rows"] + b["rows"], "sources": a["sources"] + b["sources"]}
 
     def finalize(self, state, inputs, models) -> MetricResult:
         from synthaudit.stats.driving import safebench_overall

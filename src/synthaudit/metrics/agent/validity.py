@@ -6,8 +6,9 @@ from collections import Counter
 import numpy as np
 
 from synthaudit.envs.base import FAILURE_KINDS
-from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, episodes, goal_statuses,
-                                             indices, needs, needs_environment, params, replays, undefined)
+from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, SourcedRecordMetric, episodes,
+                                             goal_statuses, indices, needs, needs_environment, params, replays,
+                                             undefined)
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 
@@ -69,9 +70,8 @@ class ExecRateMetric(MergeableMetric):
                    "replay_cpu_s": round(total, 3)})
 
 
-class GoalMetric(EpisodeMetric, RecordMetric):
-    def init(self, inputs, models):
-        return {**super().init(inputs, models), "sources": []}
+class GoalMetric(EpisodeMetric, SourcedRecordMetric):
+    """A per-episode score of the goal statuses (envs.goals), hazardous tasks left out."""
 
     def episode_score(self, inputs, models, index, e) -> float:
         if e.hazardous:  # a hazardous task's goal is the harm: agent.hazard_risk scores it
@@ -88,9 +88,6 @@ class GoalMetric(EpisodeMetric, RecordMetric):
             if e.goal and not e.hazardous:
                 state["sources"].append(goal_statuses(state["inputs"], i, e)[1])
         return state
-
-    def merge(self, a, b):
-        return {**super().merge(a, b), "sources": a["sources"] + b["sources"]}
 
     def finalize(self, state, inputs, models) -> MetricResult:
         res = super().finalize(state, inputs, models)
