@@ -55,7 +55,8 @@ STEM = "scale_text"
 
 # ---------------------------------------------------------------------------------------------- children
 def child_states(path: str, batch_size: int) -> None:
-    """Stream the file through the nine metrics' init/update; print each state's pickled size."""
+    """Stream the file through the nine metrics' init/update; print each state's size in memory: its pickled size,
+    less the texts a state keeps in a temporary file (the near-duplicate check's TextStore, given separately)."""
     import resource
 
     from synthaudit.audit import transport
@@ -75,12 +76,20 @@ def child_states(path: str, batch_size: int) -> None:
         for m in metrics:
             states[m.id] = m.impl.update(states[m.id], "synthetic", batch)
     stream_s = time.perf_counter() - t0
-    sizes = {m.id: len(transport.dumps(states[m.id], inputs, models)) for m in metrics}
-    together = len(transport.dumps(states, inputs, models))  # objects shared by several states counted once
+    from synthaudit.stats.textstore import TextStore
+
+    def on_disk(state) -> int:  # texts a TextStore spilled to its temporary file: pickled, but not in memory
+        values = state.values() if isinstance(state, dict) else ()
+        return sum(v.spilled_bytes for v in values if isinstance(v, TextStore))
+
+    disk = {m.id: on_disk(states[m.id]) for m in metrics}
+    sizes = {m.id: len(transport.dumps(states[m.id], inputs, models)) - disk[m.id] for m in metrics}
+    together = len(transport.dumps(states, inputs, models)) - sum(disk.values())  # shared objects counted once
     from synthaudit.stats.ngrams import shared_vocabulary
 
     vocab = len(transport.dumps(shared_vocabulary(inputs, True), inputs, models))
-    print(json.dumps({"records": n, "state_bytes": sizes, "all_states_bytes": together, "vocabulary_bytes": vocab,
+    print(json.dumps({"records": n, "state_bytes": sizes, "disk_bytes": disk, "all_states_bytes": together,
+                      "vocabulary_bytes": vocab,
                       "stream_s": round(stream_s, 2),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -169,6 +178,7 @@ def run_states(n: int, batch_size: int) -> dict:
     out = res["out"]
     return {"kind": "states", "records": n, "batch_size": batch_size, "data": meta, "state_bytes": out["state_bytes"],
             "all_states_bytes": out["all_states_bytes"], "vocabulary_bytes": out["vocabulary_bytes"],
+            "disk_bytes": out.get("disk_bytes", {}),
             "bytes_per_record": {k: round(v / n, 1) for k, v in out["state_bytes"].items()},
             "wall_s": res["wall_s"], "cpu_s": res["cpu_s"], "peak_rss_mb": res["peak_rss_mb"],
             "load_before": res["load_before"], "load_after": res["load_after"],
@@ -218,7 +228,8 @@ def markdown(runs: list[dict], machine: dict) -> str:
     st = sorted([r for r in runs if r["kind"] == "states"], key=lambda r: r["records"])
     if st:
         ids = list(st[0]["state_bytes"])
-        lines += ["", "## State size per metric (pickled, as a shard or checkpoint holds it)", "",
+        lines += ["", "## State size per metric in memory (pickled size, less the texts the near-duplicate check "
+                  "keeps in a temporary file: given after the table)", "",
                   "| metric | " + " | ".join(f"{r['records']:,} records: MB (bytes/record)" for r in st) + " |",
                   "|---|" + "---|" * len(st)]
         for mid in ids:
@@ -228,6 +239,9 @@ def markdown(runs: list[dict], machine: dict) -> str:
             f"{r['vocabulary_bytes'] / 1e6:,.1f} ({r['vocabulary_bytes'] / r['records']:,.1f})" for r in st) + " |")
         lines.append("| all nine states together (shared objects once) | " + " | ".join(
             f"{r['all_states_bytes'] / 1e6:,.1f} ({r['all_states_bytes'] / r['records']:,.1f})" for r in st) + " |")
+        lines.append("")
+        lines.append("On disk (temporary files, removed with the state): " + "; ".join(
+            f"{r['records']:,} records: {sum(r.get('disk_bytes', {}).values()) / 1e6:,.1f} MB" for r in st) + ".")
         lines.append("")
         lines.append("Peak RSS of these probe processes: " + ", ".join(
             f"{r['records']:,} records {r['peak_rss_mb']:,.0f} MB" for r in st) + ".")

@@ -174,6 +174,7 @@ def test_a_worker_killed_mid_audit_is_retried_and_the_result_is_unchanged(adult_
     assert killed_at[0] < finished_at  # killed while the audit ran
     assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == psutil.STATUS_ZOMBIE
     assert remote.run.execution["shards"] == 40 + 60  # every shard merged once
+    assert remote.run.execution["read_by_workers"] == 40 + 60  # plain CSV: the workers parsed their batches
     _same(local, remote)
 
 
@@ -195,4 +196,26 @@ def test_ray_resumes_shards_a_local_run_left_in_the_checkpoint(adult_files, tmp_
     remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
     assert remote.run.execution["resumed_shards"] == 10 and remote.run.execution["shards"] == 20
     _same(local, remote)
+    assert remote.run.execution["read_by_workers"] == 20  # resumed spans are not read at all
+
+
+def test_workers_read_parquet_and_csv_batches_themselves_and_a_bad_row_names_the_file(adult_files, tmp_path):
+    import pandas as pd
+
+    for name in ("syn", "real"):
+        pd.read_csv(adult_files / f"{name}.csv").to_parquet(tmp_path / f"{name}.parquet", row_group_size=700)
+    common = dict(synthetic=tmp_path / "syn.parquet", real=tmp_path / "real.parquet", seed=0, stream=True,
+                  batch_size=1000, checkpoint=False, metrics=["tabular.tvd", "tabular.pearson_score"])
+    local = synthaudit.audit("tabular", **common)
+    remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
+    assert remote.run.execution["read_by_workers"] == 8 + 12  # batches cut across row groups of 700
+    _same(local, remote)
+    text = (adult_files / "real.csv").read_text().splitlines()
+    text[11000] = text[11000] + ",extra,fields"  # more fields than the header, past the rows read to infer types
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(text) + "\n")
+    with pytest.raises(synthaudit.errors.InputError, match="bad.csv") as info:
+        synthaudit.audit("tabular", synthetic=bad, real=adult_files / "syn.csv", stream=True, batch_size=1500,
+                         checkpoint=False, metrics=["tabular.tvd"], engine="ray", workers=2)
+    assert "row 11001" in str(info.value)  # the file's own line number, as reading the whole file gives
     assert not list((tmp_path / "ck").glob("*/*.state"))

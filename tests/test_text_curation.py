@@ -12,10 +12,11 @@ import pytest
 import synthaudit
 from synthaudit.data.text import prepare_text, tokenize
 from synthaudit.metrics.registry import all_metrics, metric_entries
-from synthaudit.stats import minhash
-from synthaudit.stats.dedup import casefold_table, normal_form, normalised_groups
+from synthaudit.metrics.text.curation import SNIPPET
+from synthaudit.stats import minhash, textstore
+from synthaudit.stats.dedup import FINGERPRINT_BYTES, casefold_table, normal_form, normalised_groups
 from synthaudit.stats.intern import ByteTable
-from synthaudit.stats.ngrams import encode_texts
+from synthaudit.stats.ngrams import Vocabulary, encode_texts, tokenize_batch
 
 EXACT, NEAR = "text.ext.exact_duplicate_rate", "text.ext.near_duplicate_rate"
 EMPTY, TRUNC, NOISE = "text.ext.empty_rate", "text.ext.truncation_rate", "text.ext.encoding_noise_rate"
@@ -89,8 +90,9 @@ def test_normal_forms_equal_python_reference_on_random_unicode():
         if not form:
             assert g == -1
             continue
-        assert table.get(g).decode("utf-8") == form
-        assert seen.setdefault(form, g) == g
+        assert seen.setdefault(form, g) == g  # equal normal forms share a group ...
+    assert len(table) == len(seen) == len(set(groups[groups >= 0].tolist()))  # ... and distinct ones do not
+    assert all(len(table.get(g)) == FINGERPRINT_BYTES for g in range(len(table)))  # fingerprints, not texts
 
 
 def test_exact_duplicates_stream_and_merge_equal_one_piece():
@@ -107,7 +109,22 @@ def test_exact_duplicates_stream_and_merge_equal_one_piece():
     reversed_ = impl.finalize(impl.merge(parts[2], impl.merge(parts[1], parts[0])), inputs, None)
     assert whole.value == streamed.value == merged.value == reversed_.value
     assert np.array_equal(merged.record_scores, impl.compute(inputs, None).record_scores, equal_nan=True)
-    assert whole.breakdown == streamed.breakdown
+    assert whole.breakdown == streamed.breakdown == merged.breakdown  # in-order merges keep every cluster's text
+    assert all(row["text"] for row in whole.breakdown)
+
+
+def test_exact_duplicate_clusters_keep_their_text_when_copies_are_batches_apart():
+    # the state keeps fingerprints, not texts: a cluster's text is taken when its first duplicate arrives, here
+    # 4 batches after the original, and for long texts only the head is normalised (the snippet is 80 characters)
+    long_text = "Word  " * 30 + "ΣΟΦΟΣ " + "x" * 400
+    exactly = "a" * 80  # a normal form of exactly the snippet length: shown whole, no ellipsis
+    texts = [long_text, exactly, "  " + "b" * 79 + "  c"] + [f"filler {i}" for i in range(40)] + \
+        [long_text.lower(), exactly.upper(), "b" * 79 + " C"]
+    res = audit(texts, [EXACT], batch_size=10).result(EXACT)
+    assert res.value == pytest.approx(3 / 46) and res.secondary["clusters"] == 3  # 46 records, 43 distinct
+    expected = {normal_form(long_text)[:SNIPPET - 1] + "…", exactly, "b" * 79 + "…"}
+    assert {row["text"] for row in res.breakdown} == expected
+    assert res.breakdown == audit(texts, [EXACT]).result(EXACT).breakdown
 
 
 # ---- near duplicates ----------------------------------------------------------------------------------
@@ -151,9 +168,10 @@ def test_near_duplicates_against_brute_force_jaccard():
     impl = all_metrics()[NEAR].impl
     inputs = prepare_text(synthetic=texts)
     state = impl.update(impl.init(inputs, None), "synthetic", pd.DataFrame({"text": texts}))
-    sig = np.concatenate(state["sigs"])
+    sig, eligible = minhash.signatures(tokenize_batch(texts, Vocabulary(lowercase=True)), 128, 0, k)
     bands, rows = minhash.lsh_params(t, 128)
-    pairs, _ = minhash.candidate_pairs(sig, np.concatenate(state["eligible"]), bands, rows)
+    assert np.array_equal(np.concatenate(state["keys"]), minhash.band_keys(sig, bands, rows))  # the state's keys
+    pairs, _ = minhash.candidate_pairs(sig, eligible, bands, rows)
     linked = {(i, j) for i, j in pairs.tolist() if truth[(i, j)] >= t}
     assert all(truth[p] >= t for p in linked)  # no false positive after verification
     strong = {p for p, s in truth.items() if s >= 0.9}
@@ -208,6 +226,40 @@ def test_near_duplicates_edge_corpora_and_merge():
                                                           equal_nan=True)
     swapped = impl.finalize(impl.merge(b, a), inputs, None)
     assert swapped.value == whole.value  # the order changes which member is kept, not how many go
+
+
+def test_near_duplicates_with_texts_spilled_to_disk_equal_in_memory(monkeypatch):
+    texts = planted_corpus(4)
+    whole = audit(texts, [NEAR]).result(NEAR)
+    monkeypatch.setattr(textstore, "MEMORY_BYTES", 500)  # the corpus is ~30 KB: nearly every text goes to disk
+    impl = all_metrics()[NEAR].impl
+    inputs = prepare_text(synthetic=texts)
+    state = impl.init(inputs, None)
+    for a in range(0, len(texts), 17):
+        state = impl.update(state, "synthetic", pd.DataFrame({"text": texts[a:a + 17]}))
+    assert state["texts"].spilled_bytes > 20_000
+    spilled = impl.finalize(state, inputs, None)
+    assert (spilled.value, spilled.breakdown, spilled.notes) == (whole.value, whole.breakdown, whole.notes)
+
+
+def test_text_store_spills_reads_back_pickles_and_merges():
+    import pickle
+
+    texts = ["plain", None, "", "ünïcødé 東京 \U0001f600", "lone \udc80 surrogate", "x" * 300, None, "end"]
+    store = textstore.TextStore(memory_bytes=10)
+    for t in texts:
+        store.extend([t])
+    assert len(store) == len(texts) and store.spilled_bytes > 300
+    assert store.get(range(len(texts))) == texts and store.get([5, 0]) == [texts[5], texts[0]]
+    payload = pickle.dumps(store)  # carries the bytes, not the file
+    assert b"x" * 300 in payload
+    both = textstore.TextStore().merge(store).merge(store)
+    assert both.get(range(2 * len(texts))) == texts + texts
+    store.close()  # the first store's file is gone: the copy does not need it
+    again = pickle.loads(payload)
+    assert again.get(range(len(texts))) == texts
+    with pytest.raises(IndexError):
+        again.get([len(texts)])
 
 
 # ---- record validity ----------------------------------------------------------------------------------

@@ -131,9 +131,15 @@ def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int,
         if not users and reservoir is None:
             continue
         filled.add(id(table))
+        # on Ray, workers on this machine read a plain file's batches themselves when no one here needs the rows
+        spans = table.spans(batch_size) if (shards is not None and shards.reads_files and reservoir is None
+                                            and table is not None and all(m.id in shards.remote for m in users)) \
+            else None
+        if spans is not None:
+            inputs.extra["execution"]["read_by_workers"] += len(spans)
         total = table.n_rows if table is not None else None
         task = bar.add_task(f"streaming {role}", total=total) if bar else None
-        for index, batch in enumerate(inputs.batches(role, batch_size)):
+        for index, batch in enumerate(spans if spans is not None else inputs.batches(role, batch_size)):
             if reservoir is not None:
                 reservoir.add(batch)
             local = [m for m in users if m.id not in errors and (shards is None or m.id in shards.local)]
@@ -218,6 +224,8 @@ class _Shards:
         self.runner, self.checkpoint = runner, checkpoint
         self.remote, self.local = set(metrics), local
         self._waiting: list[Any] = []  # resumed or computed results, merged in shard order
+        #: whether the runner's workers read files from this machine's disk (``data.spans``)
+        self.reads_files = bool(getattr(runner, "reads_files", False))
 
     @classmethod
     def open(cls, streaming: list, states: dict, errors: dict, inputs: "AuditInputs", models: "Models",
@@ -245,7 +253,8 @@ class _Shards:
         else:
             runner = LocalShards(ShardComputer(shipped, base, inputs, models))
         inputs.extra["execution"] = {"engine": execution.engine, "workers": runner.workers,
-                                     "sharded_metrics": len(shipped), "shards": 0, "resumed_shards": 0}
+                                     "sharded_metrics": len(shipped), "shards": 0, "resumed_shards": 0,
+                                     "read_by_workers": 0}
         return cls(shipped, states, errors, runner, checkpoint, local, inputs)
 
     def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:

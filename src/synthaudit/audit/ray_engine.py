@@ -4,7 +4,9 @@ Each actor sets itself up once from the audit's options (no rows), the models' d
 initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps
 it for every later shard (one load per worker). The driver streams each input, puts a batch in the object store
 and submits it; at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch
-size. Results come back in submission order. Actors are restarted and their tasks retried when a worker process dies
+size. On a one-node cluster a plain CSV or Parquet file that only sharded metrics read is not read by the driver
+at all: each task carries a :class:`~synthaudit.data.spans.Span` and the worker parses its batch itself.
+Results come back in submission order. Actors are restarted and their tasks retried when a worker process dies
 (``max_restarts=-1, max_task_retries=-1``), so a killed worker does not change the result.
 """
 from __future__ import annotations
@@ -69,9 +71,13 @@ class RayShards:
         self._pending = 0
         self._ray = ray
         self._inputs, self._models = inputs, models
+        #: every worker shares this machine's files (a one-node cluster): they read a file's batches themselves
+        self.reads_files = sum(1 for node in ray.nodes() if node.get("Alive")) == 1
 
     def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:
-        ref = self._ray.put(batch)
+        from synthaudit.data.spans import Span
+
+        ref = batch if isinstance(batch, Span) else self._ray.put(batch)  # a span is a few hundred bytes
         self._pool.submit(lambda actor, v: actor.run.remote(*v), (role, index, ref, ids, list(self._args)))
         self._pending += 1
 
@@ -81,7 +87,15 @@ class RayShards:
             from synthaudit.audit.transport import loads
 
             self._pending -= 1
-            yield loads(self._pool.get_next(), self._inputs, self._models)
+            try:
+                payload = self._pool.get_next()
+            except self._ray.exceptions.RayTaskError as exc:  # a user's bad file read on a worker: its message
+                from synthaudit.errors import InputError
+
+                if isinstance(exc.cause, InputError):
+                    raise exc.cause from None
+                raise
+            yield loads(payload, self._inputs, self._models)
 
     def close(self) -> None:
         for actor in self._actors:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synthaudit.audit import transport
+from synthaudit.data.spans import Span
 from synthaudit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -84,10 +85,13 @@ class ShardComputer:
                  models: "Models") -> None:
         self.metrics, self.base, self.inputs, self.models = metrics, base, inputs, models
 
-    def run(self, role: str, index: int, batch: "pd.DataFrame", ids: list[str]) -> ShardResult:
+    def run(self, role: str, index: int, batch: "pd.DataFrame | Span", ids: list[str]) -> ShardResult:
+        """The shard's states; ``batch`` is the batch itself or a :class:`Span` this process reads."""
+        start = len(self.inputs.warnings)  # the driver's own list when shards run in this process: keep it
+        if isinstance(batch, Span):
+            batch = self._read(role, batch)
         out = ShardResult(role, index, len(batch))
         fresh = transport.loads(self.base, self.inputs, self.models)  # a fresh copy of the initial states
-        self.inputs.warnings.clear()
         for mid in ids:
             impl = self.metrics[mid].impl
             t0, c0 = time.perf_counter(), time.process_time()
@@ -99,8 +103,23 @@ class ShardComputer:
                 out.errors[mid] = _error_text(exc)
             out.cpu_s[mid] = time.process_time() - c0
             out.wall_s[mid] = time.perf_counter() - t0
-        out.warnings = list(self.inputs.warnings)
+        out.warnings = self.inputs.warnings[start:]  # given back to the driver with the shard, in shard order
+        del self.inputs.warnings[start:]
         return out
+
+
+    def _read(self, role: str, span: Span) -> "pd.DataFrame":
+        """A span's rows, coerced; a file that cannot be parsed there is one error naming the file and rows."""
+        from synthaudit.errors import InputError
+
+        label = self.inputs.tables[role].label
+        try:
+            return self.inputs.read_span(span, label)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"cannot read data rows {span.start_row + 1}-{span.start_row + span.rows} "
+                             f"({type(exc).__name__}: {exc})", file=span.path) from None
 
 
 def merge_into(acc: dict[str, Any], result: ShardResult, metrics: "dict[str, RegisteredMetric]",

@@ -30,7 +30,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from synthaudit.data.files import is_missing
 from synthaudit.errors import InputError
@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
     from synthaudit.data.tabular import Table
 
-#: hidden column of the audit table: the episode's position in its EpisodeSet
-ROW_COL = "__episode__"
+#: hidden columns of the audit table: the episode's number (its position in the file) and the episode itself
+ROW_COL, EPISODE_COL = "__episode__", "__episode_data__"
 
 ID_FIELDS = ("episode_id", "episode", "id", "trajectory_id", "traj_id")
 STEPS_FIELDS = ("steps", "trajectory", "transitions")
@@ -186,12 +186,48 @@ class EpisodeSet:
         return len(self.episodes)
 
     def describe(self) -> dict[str, Any]:
-        lengths = [len(e) for e in self.episodes]
-        return {"episodes": len(self.episodes), "steps": int(sum(lengths)), "layout": self.layout,
-                "min_steps": min(lengths, default=0), "max_steps": max(lengths, default=0),
-                "tool_episodes": sum(e.is_tool_episode for e in self.episodes),
-                "with_telemetry": sum(e.has_telemetry for e in self.episodes),
-                "environments": sorted({e.env for e in self.episodes if e.env})}
+        return EpisodeSummary(self.layout).add(self.episodes).describe()
+
+
+@dataclass
+class EpisodeSummary:
+    """:meth:`EpisodeSet.describe`, added up batch by batch (a streamed file is described as it is read), with the
+    note on episodes without steps."""
+
+    layout: str
+    episodes: int = 0
+    steps: int = 0
+    min_steps: int | None = None
+    max_steps: int = 0
+    tool_episodes: int = 0
+    with_telemetry: int = 0
+    environments: set[str] = field(default_factory=set)
+    empty: int = 0
+    first_empty: str | None = None
+
+    def add(self, episodes: Sequence[Episode]) -> "EpisodeSummary":
+        for e in episodes:
+            n = len(e)
+            self.episodes += 1
+            self.steps += n
+            self.min_steps = n if self.min_steps is None else min(self.min_steps, n)
+            self.max_steps = max(self.max_steps, n)
+            self.tool_episodes += e.is_tool_episode
+            self.with_telemetry += e.has_telemetry
+            if e.env:
+                self.environments.add(e.env)
+            if not e.steps:
+                self.empty += 1
+                self.first_empty = e.episode_id if self.first_empty is None else self.first_empty
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        return {"episodes": self.episodes, "steps": self.steps, "layout": self.layout,
+                "min_steps": self.min_steps or 0, "max_steps": self.max_steps, "tool_episodes": self.tool_episodes,
+                "with_telemetry": self.with_telemetry, "environments": sorted(self.environments)}
+
+    def notes(self) -> list[str]:
+        return [f"{self.empty} episode(s) have no steps (first: {_show(self.first_empty)})"] if self.empty else []
 
 
 # ------------------------------------------------------------------------------------------------ reading
@@ -395,21 +431,35 @@ def parse_episode(record: dict, index: int, file: str, steps: list | None = None
         meta={k: _plain(v) for k, v in record.items() if k not in used})
 
 
-def _group_steps(records: list[dict], file: str) -> list[Episode]:
-    """The step layout: records grouped by episode id, ordered by the step index."""
+def step_fields(records: list[dict], file: str) -> tuple[str, str | None]:
+    """The step layout's episode id field and step index field (None: records are in step order), the first of
+    the usual names that any record has."""
     id_name = next((n for n in ID_FIELDS if any(n in r for r in records)), None)
     idx_name = next((n for n in STEP_INDEX_FIELDS if any(n in r for r in records)), None)
     if id_name is None:
         raise InputError(f"has neither a steps list nor an episode id field ({', '.join(ID_FIELDS)}); expected one "
                          "record per episode with steps, or one record per step with an episode id", file=file)
+    return id_name, idx_name
+
+
+def step_episode_id(record: dict, id_name: str, file: str, row: int) -> str:
+    """The episode id of a step record (``row``: its 1-based record number, for the error when it has none)."""
+    eid = record.get(id_name)
+    if is_missing(eid):
+        raise InputError(f"the episode id ({id_name}) is missing", file=file, row=row, field=id_name)
+    return str(eid)
+
+
+def group_steps(records: list[dict], file: str, fields: tuple[str, str | None] | None = None,
+                 offset: int = 0) -> list[Episode]:
+    """The step layout: records grouped by episode id, ordered by the step index (``fields``: the id and step
+    index fields, found here when None; ``offset``: the file record of the first record, 0-based, for errors)."""
+    id_name, idx_name = fields or step_fields(records, file)
     groups: dict[str, list[tuple[float, int, dict]]] = {}
     step_names = {n for names in STEP_ALIASES.values() for n in names} | {idx_name}
     heads: dict[str, dict] = {}
-    for row, r in enumerate(records):
-        eid = r.get(id_name)
-        if is_missing(eid):
-            raise InputError(f"the episode id ({id_name}) is missing", file=file, row=row + 1, field=id_name)
-        key = str(eid)
+    for row, r in enumerate(records, start=offset):
+        key = step_episode_id(r, id_name, file, row + 1)
         order = r.get(idx_name) if idx_name else None
         if idx_name and (is_missing(order) or isinstance(order, bool) or not isinstance(order, (int, float))):
             raise InputError(f"episode {_show(key)}: the step index ({idx_name}) is {order!r:.30}; expected a number",
@@ -487,23 +537,26 @@ def load_episodes(obj: Any, label: str, *, fmt: str | None = None, encoding: str
     records, name = _records(obj, label, fmt, encoding)
     if not records:
         raise InputError("has no episodes", file=name)
-    if any(any(n in r for n in STEPS_FIELDS) for r in records):
-        episodes = [parse_episode(r, i, name) for i, r in enumerate(records)]
-        layout = "episodes"
-    else:
-        episodes = _group_steps(records, name)
-        layout = "steps"
-    seen: dict[str, int] = {}
-    for i, e in enumerate(episodes):
+    layout = records_layout(records)
+    episodes = [parse_episode(r, i, name) for i, r in enumerate(records)] if layout == "episodes" else \
+        group_steps(records, name)
+    check_unique(episodes, name, {})
+    return EpisodeSet(label=name, episodes=episodes, layout=layout, notes=EpisodeSummary(layout).add(episodes).notes())
+
+
+def records_layout(records: list[dict]) -> str:
+    """The layout of raw records: "episodes" when a record holds a steps list, else "steps" (one per step)."""
+    return "episodes" if any(any(n in r for n in STEPS_FIELDS) for r in records) else "steps"
+
+
+def check_unique(episodes: Sequence[Episode], file: str, seen: dict[str, int], start: int = 0) -> None:
+    """One error naming both records when an episode id repeats (``seen``: id -> record of the episodes before,
+    updated; ``start``: the record number of the first episode, 0-based)."""
+    for i, e in enumerate(episodes, start=start):
         if e.episode_id in seen:
             raise InputError(f"episode id {_show(e.episode_id)} is used twice (records {seen[e.episode_id] + 1} and "
-                             f"{i + 1}); episode ids must be unique", file=name, row=i + 1)
+                             f"{i + 1}); episode ids must be unique", file=file, row=i + 1)
         seen[e.episode_id] = i
-    notes = []
-    empty = [e.episode_id for e in episodes if not e.steps]
-    if empty:
-        notes.append(f"{len(empty)} episode(s) have no steps (first: {_show(empty[0])})")
-    return EpisodeSet(label=name, episodes=episodes, layout=layout, notes=notes)
 
 
 # ------------------------------------------------------------------------------------------------ the audit table
@@ -517,29 +570,56 @@ def fingerprint(eset: EpisodeSet) -> str:
     return h.hexdigest()
 
 
-def as_table(eset: EpisodeSet) -> "Table":
-    """The audit table: one row per episode (id, steps, environment and the hidden episode index), so episodes
-    stream and shard like any record. It carries its episodes (``episode_set``): a table handed back to an audit
-    (``synthaudit track`` reads each file once) is not read again."""
+def episode_frame(episodes: Sequence[Episode], start: int = 0) -> "pd.DataFrame":
+    """Rows of the audit table: one per episode (id, steps, environment), with the hidden episode number (from
+    ``start``) and the episode itself."""
     import pandas as pd
 
+    frame = pd.DataFrame({"episode_id": [e.episode_id for e in episodes], "steps": [len(e) for e in episodes],
+                          "env": [e.env for e in episodes], ROW_COL: range(start, start + len(episodes))})
+    frame[EPISODE_COL] = pd.Series(list(episodes), dtype=object)
+    return frame
+
+
+def as_table(eset: EpisodeSet) -> "Table":
+    """The audit table: one row per episode (:func:`episode_frame`), so episodes stream and shard like any record.
+    It carries its episodes (``episode_set``): a table handed back to an audit (``synthaudit track`` reads each file
+    once) is not read again."""
     from synthaudit.data.tabular import Table
 
-    frame = pd.DataFrame({"episode_id": [e.episode_id for e in eset.episodes],
-                          "steps": [len(e) for e in eset.episodes],
-                          "env": [e.env for e in eset.episodes],
-                          ROW_COL: range(len(eset.episodes))})
-    table = Table(eset.label, frame=frame, fingerprint=fingerprint(eset))
+    table = Table(eset.label, frame=episode_frame(eset.episodes), fingerprint=fingerprint(eset))
     table.episode_set = eset  # type: ignore[attr-defined]
     return table
 
 
-def episodes_of(inputs: "AuditInputs", role: str) -> EpisodeSet:
-    """The episode set of a role of an agent audit."""
-    return inputs.extra["episodes"][role]
-
-
 def batch_episodes(inputs: "AuditInputs", role: str, batch: "pd.DataFrame") -> list[Episode]:
     """The episodes of a batch of the audit table."""
-    eps = episodes_of(inputs, role).episodes
-    return [eps[int(i)] for i in batch[ROW_COL]]
+    return list(batch[EPISODE_COL])
+
+
+def indexed_episodes(inputs: "AuditInputs", role: str) -> list[tuple[int, Episode]]:
+    """(episode number, episode) of every episode of a role's table as the global metrics see it: the role's
+    episodes when it is in memory, the seeded sample of a streamed role after streaming. A streamed role that no
+    global metric sampled is read here batch by batch (every episode then ends up in memory)."""
+    table = inputs.tables[role]
+
+    def read() -> list[tuple[int, Episode]]:
+        parts = [table.frame()] if table.materialized else list(inputs.batches(role, None))
+        return [(int(i), e) for part in parts for i, e in zip(part[ROW_COL], part[EPISODE_COL])]
+
+    return inputs.features.get(f"agent:episodes:{role}:{id(table)}", read)
+
+
+def episodes_of(inputs: "AuditInputs", role: str) -> EpisodeSet:
+    """The episode set of a role of an agent audit, as :func:`indexed_episodes` reads it."""
+    table = inputs.tables[role]
+    known = getattr(table, "episode_set", None)
+    if isinstance(known, EpisodeSet):
+        return known
+    return EpisodeSet(label=table.label, episodes=[e for _, e in indexed_episodes(inputs, role)], layout="streamed")
+
+
+def episode_batches(inputs: "AuditInputs", role: str, batch_size: int | None = None) -> Iterator[list[Episode]]:
+    """The episodes of a role batch by batch (memory: one batch of a streamed role)."""
+    for batch in inputs.batches(role, batch_size):
+        yield batch_episodes(inputs, role, batch)

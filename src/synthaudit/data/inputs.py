@@ -118,9 +118,17 @@ class AuditInputs:
         table = self.tables[role]
         offset = 0
         for part in table.batches(batch_size):
-            yield self.table_spec.coerce(part, label=table.label, warnings=self.warnings, row_offset=offset) \
-                if self.table_spec else part
+            yield self.coerce_batch(part, table.label, offset)
             offset += len(part)
+
+    def coerce_batch(self, part: pd.DataFrame, label: str, row_offset: int) -> pd.DataFrame:
+        """One streamed batch coerced to the table spec (rows numbered from ``row_offset`` in messages)."""
+        return self.table_spec.coerce(part, label=label, warnings=self.warnings, row_offset=row_offset) \
+            if self.table_spec else part
+
+    def read_span(self, span: Any, label: str) -> pd.DataFrame:
+        """A batch a worker reads itself (:class:`~synthaudit.data.spans.Span`), coerced as ``batches`` does."""
+        return self.coerce_batch(span.read(), label, span.start_row)
 
     def params_for(self, metric_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
         return {**defaults, **self.params.get(metric_id, {})}

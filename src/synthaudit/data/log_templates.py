@@ -3,7 +3,8 @@ loghub-2.0's template correction, and the variables of a message under a templat
 
 A template is the message with its variable parts replaced by ``<*>``. :func:`parse_logs` gives every message a
 predicted template and a group (messages with the same template text form one group, as loghub-2.0's evaluation
-groups messages by their ``EventTemplate`` text). :func:`normalise_template` is the correction loghub-2.0 applies
+groups messages by their ``EventTemplate`` text); :class:`LogParser` does the same batch by batch (a streamed
+audit). :func:`normalise_template` is the correction loghub-2.0 applies
 to ground-truth templates before comparing them (its ``-otc`` option); :func:`template_variables` reads the values
 at the ``<*>`` of a template off a message.
 """
@@ -26,6 +27,7 @@ METHODS = ("drain3", "templates")
 CONFIG_KEYS = ("depth", "sim_th", "max_children", "max_clusters", "extra_delimiters", "masking",
                "parametrize_numeric_tokens")
 MASK_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+MEMO_MAX = 65536  # distinct messages the template matcher remembers
 
 
 def drain3_version() -> str:
@@ -216,50 +218,147 @@ def _read_config(config: Any) -> tuple[dict[str, Any], str | None]:
 
 
 # -- the parse of a role --------------------------------------------------------------------------------
-def groups_of(templates: Sequence[str | None]) -> np.ndarray:
-    """Group ids by template text, in order of first appearance (-1: no template)."""
-    ids: dict[str, int] = {}
-    return np.fromiter((-1 if t is None else ids.setdefault(t, len(ids)) for t in templates), dtype=np.int64,
-                       count=len(templates))
-
-
 @dataclass
 class LogParse:
-    """The predicted template of every record and its group (same group = same template text)."""
+    """The predicted template of every parsed message, as a group per message (same group = same template text)
+    and the text of each group: one small integer per message, the texts once."""
 
-    templates: list[str | None]  # predicted template per record, '<*>' wildcards (None: no message)
-    groups: np.ndarray  # int group id per record (-1: no message)
+    groups: np.ndarray  # group id per message (-1: no message)
+    texts: list[str]  # the template of each group, '<*>' wildcards
     method: str  # e.g. "drain3 0.9.11 (depth 4, sim_th 0.4, ...)"
     seconds: float = 0.0
     notes: dict[str, Any] = field(default_factory=dict)
+    #: the record number of each parsed message, when they are not 0, 1, 2, ... (a streamed audit's sample)
+    records: np.ndarray | None = None
 
     @classmethod
     def given(cls, templates: Sequence[str | None], method: str) -> "LogParse":
         """Templates given with the data (a parser's output): groups are identical template texts."""
-        out = [None if t is None else str(t) for t in templates]
-        return cls(templates=out, groups=groups_of(out), method=method)
+        parser = LogParser(None, method)
+        parser.add(templates)
+        return parser.finish()
+
+    @property
+    def templates(self) -> list[str | None]:
+        """The predicted template of each parsed message (None: no message)."""
+        return self._texts_of(self.groups)
+
+    def templates_at(self, records: Sequence[int] | np.ndarray) -> list[str | None]:
+        """The predicted templates of the given record numbers."""
+        return self._texts_of(self.groups_at(records))
+
+    def groups_at(self, records: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The groups of the given record numbers."""
+        records = np.asarray(records, dtype=np.int64)
+        if self.records is None:
+            return self.groups[records]
+        order = np.argsort(self.records, kind="stable")
+        return self.groups[order[np.searchsorted(self.records, records, sorter=order)]]
+
+    def _texts_of(self, groups: np.ndarray) -> list[str | None]:
+        texts = self.texts
+        return [None if g < 0 else texts[g] for g in groups.tolist()]
 
 
-def parse_logs(contents: Sequence[str | None], config: ParserConfig) -> LogParse:
-    """Parse messages (None: no message) with Drain3 or the user's templates (section 5.2).
+class LogParser:
+    """Messages parsed batch by batch (:func:`parse_logs` is one batch): Drain3's clusters, the template matcher's
+    memo and the groups carry from batch to batch, so the same messages in the same order get the same templates
+    whatever the batch boundaries. Drain3 is online: a message's template is its cluster's template after the last
+    message (loghub-2.0 reads a parser's structured output written at the end), so :meth:`finish` assigns them.
+    Kept: one id per message, the clusters and the distinct templates; not the messages."""
 
-    Drain3: one ``drain3.TemplateMiner`` (no persistence) set from ``config``; the messages are added in order and
-    the template of a message is the FINAL template of the cluster it was assigned to (as loghub-2.0's evaluation
-    reads a parser's output: the structured file written after the last message). Drain is online, so the templates
-    can depend on the order of the messages. Mask names in a template (``<IP>`` for a mask IP) are written ``<*>``
-    (so is such a name written literally in a message).
-    Templates: each message gets the most specific of the user's templates that matches it (most static
-    characters; ties: the earlier template); a message no template matches is its own template."""
-    t0 = time.perf_counter()
-    if config.method == "templates":
-        templates, notes = _match_templates(contents, config.templates)
-    else:
-        templates, notes = _drain3(contents, config)
-    return LogParse(templates=templates, groups=groups_of(templates), method=config.label(),
-                    seconds=time.perf_counter() - t0, notes=notes)
+    def __init__(self, config: ParserConfig | None, method: str | None = None) -> None:
+        """``config`` None: the templates are given (``add`` receives templates, not messages); ``method`` names
+        them."""
+        self.config = config
+        self.method = method if config is None else config.label()
+        self._ids: list[np.ndarray] = []  # per batch: cluster ids (drain3) or group ids (templates, given)
+        self._group: dict[str, int] = {}  # template text -> group id (templates, given)
+        self._seconds = 0.0
+        self._unmatched = 0
+        self._miner = _miner(config) if config is not None and config.method == "drain3" else None
+        self._final: dict[int, str] = {}  # drain3 cluster id -> its last template (changes only when it grows)
+        self._memo: dict[str, tuple[str, bool]] = {}  # message -> (its template, whether a user template matched)
+        self._ranked: list[str] = []
+        if config is not None and config.method == "templates":
+            order = sorted(range(len(config.templates)), key=lambda i: (-static_chars(config.templates[i]), i))
+            self._ranked = [config.templates[i] for i in order]
+
+    def add(self, contents: Sequence[str | None]) -> None:
+        """Parse the next messages (None: no message), in order."""
+        t0 = time.perf_counter()
+        if self._miner is not None:
+            ids = self._add_drain3(contents)
+        else:
+            group = self._group
+            texts = contents if self.config is None else self._match(contents)
+            ids = np.fromiter((-1 if t is None else group.setdefault(t if type(t) is str else str(t), len(group))
+                               for t in texts), dtype=np.int32, count=len(texts))
+        self._ids.append(ids)
+        self._seconds += time.perf_counter() - t0
+
+    def _add_drain3(self, contents: Sequence[str | None]) -> np.ndarray:
+        add, final = self._miner.add_log_message, self._final
+        ids = np.empty(len(contents), dtype=np.int32)
+        for i, text in enumerate(contents):
+            if text is None:
+                ids[i] = -1
+                continue
+            r = add(str(text))
+            ids[i] = cid = r["cluster_id"]
+            final[cid] = r["template_mined"]
+        return ids
+
+    def _match(self, contents: Sequence[str | None]) -> list[str | None]:
+        """The most specific user template matching each message (its own space-normalised text when none does);
+        the memo of distinct messages is emptied when it holds MEMO_MAX of them."""
+        memo, out = self._memo, []
+        for text in contents:
+            if text is None:
+                out.append(None)
+                continue
+            text = str(text)
+            hit = memo.get(text)
+            if hit is None:
+                if len(memo) >= MEMO_MAX:
+                    memo.clear()
+                found = next((t for t in self._ranked if template_variables(t, text) is not None), None)
+                hit = memo[text] = (found, True) if found is not None else (" ".join(text.split()), False)
+            self._unmatched += not hit[1]
+            out.append(hit[0])
+        return out
+
+    def finish(self) -> LogParse:
+        """The parse of every message added, groups numbered in order of first appearance."""
+        t0 = time.perf_counter()
+        ids = np.concatenate(self._ids) if self._ids else np.zeros(0, dtype=np.int32)
+        if self._miner is None:
+            texts = list(self._group)
+            notes = {} if self.config is None else {"n_unmatched_messages": self._unmatched}
+            groups = ids
+        else:
+            groups, texts = self._drain3_groups(ids)
+            notes = {"n_clusters": len(self._final), "n_templates": len(texts)}
+        return LogParse(groups=groups, texts=texts, method=self.method, notes=notes,
+                        seconds=self._seconds + time.perf_counter() - t0)
+
+    def _drain3_groups(self, ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        final = self._final
+        if self.config.masking:  # mask names in a template (<IP>) are written <*>
+            names = sorted({name for _, name in self.config.masking}, key=len, reverse=True)
+            pattern = re.compile("|".join(re.escape(f"<{n}>") for n in names))
+            final = {cid: pattern.sub(WILDCARD, t) for cid, t in final.items()}
+        present = ids[ids >= 0]
+        clusters, first = np.unique(present, return_index=True)
+        lookup = np.full(int(clusters.max()) + 2 if clusters.size else 1, -1, dtype=np.int32)  # [-1] stays -1
+        group: dict[str, int] = {}
+        for cid in clusters[np.argsort(first, kind="stable")].tolist():
+            lookup[cid] = group.setdefault(final[cid], len(group))
+        return lookup[ids], list(group)
 
 
-def _drain3(contents: Sequence[str | None], config: ParserConfig) -> tuple[list[str | None], dict[str, Any]]:
+def _miner(config: ParserConfig) -> Any:
+    """A ``drain3.TemplateMiner`` (no persistence) with ``config``'s settings."""
     from drain3 import TemplateMiner
     from drain3.masking import MaskingInstruction
     from drain3.template_miner_config import TemplateMinerConfig
@@ -273,24 +372,23 @@ def _drain3(contents: Sequence[str | None], config: ParserConfig) -> tuple[list[
     cfg.masking_instructions = [MaskingInstruction(p, name) for p, name in config.masking]
     cfg.parametrize_numeric_tokens = config.parametrize_numeric_tokens
     cfg.profiling_enabled = False
-    miner = TemplateMiner(persistence_handler=None, config=cfg)
-    add = miner.add_log_message
-    cluster_of: list[int] = []
-    final: dict[int, str] = {}  # cluster id -> its last template (a cluster changes only when a message joins it)
-    for text in contents:
-        if text is None:
-            cluster_of.append(-1)
-            continue
-        r = add(str(text))
-        cid = r["cluster_id"]
-        final[cid] = r["template_mined"]
-        cluster_of.append(cid)
-    if config.masking:
-        names = sorted({name for _, name in config.masking}, key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(f"<{n}>") for n in names))
-        final = {cid: pattern.sub(WILDCARD, t) for cid, t in final.items()}
-    out = [None if cid < 0 else final[cid] for cid in cluster_of]
-    return out, {"n_clusters": len(final), "n_templates": len(set(final.values()))}
+    return TemplateMiner(persistence_handler=None, config=cfg)
+
+
+def parse_logs(contents: Sequence[str | None], config: ParserConfig) -> LogParse:
+    """Parse messages (None: no message) with Drain3 or the user's templates (section 5.2); batch by batch with
+    :class:`LogParser`.
+
+    Drain3: one ``drain3.TemplateMiner`` (no persistence) set from ``config``; the messages are added in order and
+    the template of a message is the FINAL template of the cluster it was assigned to (as loghub-2.0's evaluation
+    reads a parser's output: the structured file written after the last message). Drain is online, so the templates
+    can depend on the order of the messages. Mask names in a template (``<IP>`` for a mask IP) are written ``<*>``
+    (so is such a name written literally in a message).
+    Templates: each message gets the most specific of the user's templates that matches it (most static
+    characters; ties: the earlier template); a message no template matches is its own template."""
+    parser = LogParser(config)
+    parser.add(contents)
+    return parser.finish()
 
 
 @dataclass(frozen=True)
@@ -384,26 +482,6 @@ def template_variables(template: str, content: str) -> list[str] | None:
 def static_chars(template: str) -> int:
     """Number of static (non-wildcard, non-space) characters of a template: its specificity."""
     return sum(len(w) for w in template.replace(WILDCARD, " ").split())
-
-
-def _match_templates(contents: Sequence[str | None], templates: Sequence[str]) -> tuple[list[str | None], dict]:
-    order = sorted(range(len(templates)), key=lambda i: (-static_chars(templates[i]), i))
-    ranked = [templates[i] for i in order]
-    memo: dict[str, tuple[str, bool]] = {}  # message -> (its template, whether a user template matched)
-    unmatched = 0
-    out: list[str | None] = []
-    for text in contents:
-        if text is None:
-            out.append(None)
-            continue
-        text = str(text)
-        hit = memo.get(text)
-        if hit is None:
-            found = next((t for t in ranked if template_variables(t, text) is not None), None)
-            hit = memo[text] = (found, True) if found is not None else (" ".join(text.split()), False)
-        unmatched += not hit[1]
-        out.append(hit[0])
-    return out, {"n_unmatched_messages": unmatched}
 
 
 # -- loghub-2.0's template correction ------------------------------------------------------------------------

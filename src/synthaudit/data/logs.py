@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,9 @@ CONTENT_FIELDS = ("Content", "content", "message", "msg", "line", "log", "text")
 REFERENCE_FIELDS = ("EventTemplate", "event_template", "template")
 LEVEL_FIELDS = ("Level", "level", "severity", "log_level")
 LOG_SUFFIXES = (".log",)
+#: rows per batch when the log metrics read a streamed role themselves (the parse, example messages), and lines per
+#: batch of a raw log file when no batch size is asked (the engine's default batch size)
+BATCH = 50_000
 
 #: the per-record fields of a log table: LogSpec attribute -> (flag, default field names)
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -154,21 +157,62 @@ def all_items(inputs: AuditInputs, role: str = "synthetic") -> list[LogItem]:
     return [it for batch in iter_items(inputs, role) for it in batch]
 
 
+def per_table(inputs: AuditInputs, key: str, role: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` memoised per audit, role and table object: a streamed audit replaces a streamed table by its
+    seeded sample before the global metrics run (:func:`synthaudit.audit.engine._use_samples`), and they then get
+    the sample's value, not the whole stream's that the record metrics computed."""
+    from synthaudit.timing import shared
+
+    memo = inputs.features.get("logs.per_table", dict)
+    table = inputs.tables[role]
+    hit = memo.get((key, role))
+    if hit is None or hit[0] is not table:
+        with shared(f"features: {key}"):
+            memo[(key, role)] = (table, compute())
+    return memo[(key, role)][1]
+
+
 def parsed(inputs: AuditInputs, role: str = "synthetic"):
     """The parse of a role's messages (:class:`synthaudit.data.log_templates.LogParse`): the predicted template of
     every record, from the data's ``--template-field`` when given, else from the audit's parser (Drain3 or the
-    user's templates, ``inputs.extra["parser"]``). One pass over all the messages, memoised per audit."""
-    from synthaudit.data.log_templates import LogParse, parse_logs
+    user's templates, ``inputs.extra["parser"]``). One pass over the role's batches, parsed batch by batch (only
+    the one column it reads, never the whole table), memoised per audit and table (:func:`per_table`)."""
+    from synthaudit.data.log_templates import LogParser
 
-    def compute() -> LogParse:
+    def compute():
         spec = spec_of(inputs, role)
-        column = spec.template or spec.content  # only the one column the parse reads
-        texts = [_text(v) for batch in inputs.batches(role) for v in batch[column].tolist()]
-        if spec.template:
-            return LogParse.given(texts, method=f"field {spec.template}")
-        return parse_logs(texts, inputs.extra["parser"])
+        column = spec.template or spec.content
+        parser = LogParser(None, f"field {spec.template}") if spec.template else LogParser(inputs.extra["parser"])
+        n, records = 0, None  # records: kept only when they are not 0, 1, 2, ... (a sample)
+        for batch in inputs.batches(role, BATCH):
+            parser.add([_text(v) for v in batch[column].tolist()])
+            got = batch[RECORD].to_numpy(dtype=np.int64)
+            if records is None and not np.array_equal(got, np.arange(n, n + len(got))):
+                records = [np.arange(n)]
+            if records is not None:
+                records.append(got)
+            n += len(got)
+        parse = parser.finish()
+        parse.records = np.concatenate(records) if records is not None else None
+        return parse
 
-    return inputs.features.get(f"logs.parse:{role}", compute)
+    return per_table(inputs, "logs.parse", role, compute)
+
+
+def messages_at(inputs: AuditInputs, records: Iterable[int], role: str = "synthetic") -> dict[int, str | None]:
+    """The message of each of the given records (example rows): one pass over the role's batches, stopped once
+    every record is found."""
+    wanted = set(int(r) for r in records)
+    column, out = spec_of(inputs, role).content, {}
+    for batch in inputs.batches(role, BATCH):
+        if not wanted:
+            break
+        hit = np.flatnonzero(np.isin(batch[RECORD].to_numpy(dtype=np.int64), list(wanted)))
+        for i in hit.tolist():
+            rec = int(batch[RECORD].iat[i])
+            out[rec] = _text(batch[column].iat[i])
+            wanted.discard(rec)
+    return out
 
 
 # -- loading -------------------------------------------------------------------------------------------
@@ -199,16 +243,30 @@ def format_regex(log_format: str) -> tuple[re.Pattern, list[str]]:
                          field="--log-format") from None
 
 
-def _read_log_lines(path: Path, encoding: str, log_format: str | None) -> tuple[pd.DataFrame, int]:
-    lines = [ln for part in files.iter_text_lines(path, encoding, 100_000) for ln in part if ln.strip()]
-    if not log_format:
+def _with_records(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
+    """``frame`` (a new one) with ``RECORD``: the position of each row in the whole input."""
+    frame = frame.reset_index(drop=True)
+    frame[RECORD] = np.arange(offset, offset + len(frame))
+    return frame
+
+
+def _numbered(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    offset = 0
+    for part in parts:
+        yield _with_records(part, offset)
+        offset += len(part)
+
+
+def parse_lines(lines: list[str], regex: re.Pattern | None, names: list[str]) -> tuple[pd.DataFrame, int]:
+    """Non-blank raw log lines as a table of their header fields (``format_regex``) and the number of lines the
+    format does not match (their whole stripped line is the ``Content``). Without a format: ``Content`` only."""
+    if regex is None:
         return pd.DataFrame({"Content": pd.Series(lines, dtype=object)}), 0
-    regex, names = format_regex(log_format)
     rows, unmatched = [], 0
     for ln in lines:
         m = regex.match(ln.strip())
         if m:
-            rows.append({k: v.strip() for k, v in m.groupdict().items()})
+            rows.append({k: None if v is None else v.strip() for k, v in m.groupdict().items()})
         else:
             unmatched += 1
             rows.append({"Content": ln.strip()})
@@ -216,27 +274,74 @@ def _read_log_lines(path: Path, encoding: str, log_format: str | None) -> tuple[
     return frame.astype(object), unmatched
 
 
+class LogLines:
+    """A raw log file (one message per non-blank line) read in batches of lines, each parsed with the log format
+    by :func:`parse_lines`; after a complete pass ``on_done`` gets the number of lines the format did not match.
+    The in-memory table is one such pass."""
+
+    def __init__(self, path: Path, encoding: str, log_format: str | None,
+                 on_done: Callable[[int], None] | None = None) -> None:
+        files.check_readable(path)
+        self.path, self.encoding, self.on_done = path, encoding, on_done
+        self.regex, self.names = format_regex(log_format) if log_format else (None, ["Content"])
+
+    def batches(self, batch_size: int) -> Iterator[pd.DataFrame]:
+        offset = unmatched = 0
+        for part in files.iter_text_lines(self.path, self.encoding, batch_size):
+            lines = [ln for ln in part if ln.strip()]
+            if not lines:
+                continue
+            frame, bad = parse_lines(lines, self.regex, self.names)
+            unmatched += bad
+            yield _with_records(frame, offset)
+            offset += len(frame)
+        if self.on_done is not None:
+            self.on_done(unmatched)
+
+    def empty(self) -> bool:
+        """Whether the file has no non-blank line (reads up to the first one)."""
+        return not any(ln.strip() for part in files.iter_text_lines(self.path, self.encoding, 1_000) for ln in part)
+
+
 def as_table(obj: Any, label: str, *, log_format: str | None = None, fmt: str | None = None,
-             encoding: str = "utf-8") -> tuple[Table, int]:
-    """Any supported input as a materialised :class:`Table` (one row per message, with ``RECORD``), and the
-    number of lines that did not match ``log_format``."""
-    unmatched = 0
+             encoding: str = "utf-8", stream: bool = False,
+             on_unmatched: Callable[[int], None] | None = None) -> tuple[Table, int | None]:
+    """Any supported input as a :class:`Table` (one row per message, with ``RECORD``) and the number of lines that
+    did not match ``log_format``. With ``stream`` files and streams stay unread (read batch by batch, numbered as
+    they go): the count is then None, and ``on_unmatched`` gets it after each complete pass over a raw log file
+    (in memory: once, while loading)."""
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(x, (str, type(None))) for x in obj):
-        frame = pd.DataFrame({"Content": pd.Series(list(obj), dtype=object)})
-        path = None
-    elif isinstance(obj, (str, Path)) and fmt is None and Path(obj).suffix.lower() in (*LOG_SUFFIXES, ".txt"):
-        files.check_readable(Path(obj))
-        frame, unmatched = _read_log_lines(Path(obj), encoding, log_format)
-        path = str(obj)
-    else:
-        table = Table.from_any(obj, label, fmt=fmt, encoding=encoding)
-        frame = table.frame() if table.materialized else pd.concat(list(table.batches(None)), ignore_index=True)
-        label, path = table.label, table.path
+        return Table(label, frame=_with_records(pd.DataFrame({"Content": pd.Series(list(obj), dtype=object)}), 0)), 0
+    if isinstance(obj, (str, Path)) and fmt is None and Path(obj).suffix.lower() in (*LOG_SUFFIXES, ".txt"):
+        counted: list[int] = []
+
+        def done(n: int) -> None:
+            counted.append(n)
+            if on_unmatched is not None:
+                on_unmatched(n)
+
+        lines = LogLines(Path(obj), encoding, log_format, done)
+        if lines.empty():
+            raise InputError("has no log records", file=str(obj))
+        if stream:
+            return Table(str(obj), batch_factory=lambda n: lines.batches(n or BATCH), path=str(obj), fmt="txt",
+                         fingerprint=files.file_sha256(Path(obj))), None
+        parts = list(lines.batches(BATCH))
+        return Table(str(obj), frame=pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0],
+                     path=str(obj)), counted[-1]
+    table = Table.from_any(obj, label, fmt=fmt, encoding=encoding, stream=stream)
+    if stream and not table.materialized:
+        # the same source, each batch numbered as it is read (a one-shot stream stays one-shot)
+        numbered = Table(table.label, batch_factory=lambda n: _numbered(table._iter_raw(n)),  # noqa: SLF001
+                         one_shot=table._one_shot, path=table.path, fmt=table.format,  # noqa: SLF001
+                         fingerprint=table._fingerprint, n_rows=table.n_rows)  # noqa: SLF001
+        if len(numbered.head(1)) == 0:
+            raise InputError("has no log records", file=table.label)
+        return numbered, 0
+    frame = table.frame()
     if len(frame) == 0:
-        raise InputError("has no log records", file=str(path or label))
-    frame = frame.reset_index(drop=True)
-    frame[RECORD] = np.arange(len(frame))
-    return Table(str(path or label), frame=frame, path=path), unmatched
+        raise InputError("has no log records", file=str(table.path or table.label))
+    return Table(str(table.path or table.label), frame=_with_records(frame, 0), path=table.path), 0
 
 
 def make_spec(table: Table, *, content_field: str | None = None, fields: dict[str, str | None] | None = None,

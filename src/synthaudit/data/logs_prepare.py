@@ -15,9 +15,12 @@ def prepare_logs(*, synthetic: Any, real: Any = None, train: Any = None, holdout
                  log_format: str | None = None, content_field: str | None = None,
                  fields: dict[str, str | None] | None = None, parser: str = "drain3", templates: Any = None,
                  parser_config: Any = None, detector: str = "builtin", seed: int = 0, params: dict | None = None,
-                 fmt: str | None = None, encoding: str = "utf-8") -> AuditInputs:
+                 fmt: str | None = None, encoding: str = "utf-8", stream: bool = False) -> AuditInputs:
     """Load log messages for an audit: ``synthetic`` (generated, parsed or anonymised logs), ``real`` (real logs),
-    ``train`` / ``holdout`` (labelled real logs for the downstream anomaly-detection task)."""
+    ``train`` / ``holdout`` (labelled real logs for the downstream anomaly-detection task). ``stream``: files and
+    streams are read batch by batch when the metrics ask (fields are found in the first rows); the lines of a raw
+    log file that do not match ``log_format`` are then counted, and warned about, after the first complete pass
+    over it (``extra["unmatched_lines"]`` is None until then)."""
     from synthaudit.data.log_templates import ParserConfig
 
     if synthetic is None:
@@ -26,15 +29,26 @@ def prepare_logs(*, synthetic: Any, real: Any = None, train: Any = None, holdout
     fields = dict(fields or {})
     given = {"synthetic": synthetic, "real_reference": real, "train": train, "real_holdout": holdout}
     tables, specs, unmatched = {}, {}, {}
+    warnings: list[str] = []  # becomes inputs.warnings (a streamed file's count is added after its first pass)
+
+    def count(role: str, n: int) -> None:
+        unmatched[role] = n
+        text = (f"{n} line(s) of the {ROLE_LABELS[role]} logs do not match the log format {log_format!r}: the whole "
+                "line is their message")
+        if n and text not in warnings:
+            warnings.append(text)
+
     for role, obj in given.items():
         if obj is None:
             continue
-        table, n_bad = as_table(obj, ROLE_LABELS[role], log_format=log_format, fmt=fmt, encoding=encoding)
-        tables[role], unmatched[role] = table, n_bad
+        table, n_bad = as_table(obj, ROLE_LABELS[role], log_format=log_format, fmt=fmt, encoding=encoding,
+                                stream=stream, on_unmatched=lambda n, role=role: count(role, n))
+        tables[role] = table
+        unmatched.setdefault(role, n_bad)
         if role == "synthetic":
             specs[role] = make_spec(table, content_field=content_field, fields=fields)
         else:  # real data: the same field names where they exist (a missing one is not an error here)
-            cols = set(map(str, table.frame().columns))
+            cols = set(map(str, table.head().columns))
             specs[role] = make_spec(table, content_field=content_field if content_field in cols else None,
                                     fields={k: v for k, v in fields.items() if v in cols})
     syn: LogSpec = specs["synthetic"]
@@ -43,8 +57,6 @@ def prepare_logs(*, synthetic: Any, real: Any = None, train: Any = None, holdout
         "references": syn.reference or syn.reference_text or syn.reference_level or syn.reference_variables,
         "human_scores": syn.human, "log_format": log_format, "unmatched_lines": unmatched,
     }
-    warnings = [f"{n} line(s) of the {ROLE_LABELS[r]} logs do not match the log format {log_format!r}: the whole "
-                "line is their message" for r, n in unmatched.items() if n]
     label_roles = [r for r, s in specs.items() if s.label]
     # the labels role: anomaly labels (the downstream task) or gold sensitive spans (logs.sensitive_span_prf)
     target = specs[label_roles[0]].label if label_roles else syn.spans

@@ -394,6 +394,7 @@ class Table:
         self._fingerprint = fingerprint
         #: known up front for a frame and for Arrow-backed sources (their row count is metadata)
         self._n_rows: int | None = n_rows if frame is None else len(frame)
+        self._span_options: dict[str, Any] | None = None  # set for a streamed file (see ``spans``)
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
@@ -424,7 +425,9 @@ class Table:
                     return files.iter_file(path, fmt=kind, delimiter=delimiter, encoding=encoding,
                                            batch_size=n or 50_000)
 
-                return cls(str(path), batch_factory=factory, path=str(path), fmt=kind, fingerprint=sha)
+                table = cls(str(path), batch_factory=factory, path=str(path), fmt=kind, fingerprint=sha)
+                table._span_options = {"delimiter": delimiter, "encoding": encoding}
+                return table
             frame = files.read_file(path, fmt=kind, delimiter=delimiter, encoding=encoding)
             return cls(str(path), frame=frame, path=str(path), fmt=kind, fingerprint=sha)
         from synthaudit.data import arrow_inputs  # before Iterable: Datasets iterate rows, DatasetDicts are dicts
@@ -519,6 +522,18 @@ class Table:
         self._n_rows = count
         if hasher:
             self._fingerprint = hasher.hexdigest()
+
+    def spans(self, batch_size: int) -> list | None:
+        """The batches of a streamed Parquet or plain CSV file as :class:`~synthaudit.data.spans.Span` objects that a
+        worker reads itself (the batches ``batches(batch_size)`` yields); None for other tables."""
+        if self._span_options is None or self._frame is not None:
+            return None
+        from synthaudit.data.spans import plan_spans
+
+        found = plan_spans(self.path, self.format, batch_size, **self._span_options)
+        if found is not None:
+            self._n_rows = sum(s.rows for s in found)
+        return found
 
     def _iter_raw(self, batch_size: int | None) -> Iterator[pd.DataFrame]:
         for i, part in enumerate(self._factory(batch_size)):

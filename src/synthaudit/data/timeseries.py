@@ -85,25 +85,7 @@ class SeriesSet:
 
     def describe(self) -> dict[str, Any]:
         """What the report and ``summary`` say about these series."""
-        lengths = self.lengths()
-        out: dict[str, Any] = {"series": len(self), "layout": self.layout,
-                               "kind": "event sequences" if self.is_events else "numeric series"}
-        if len(lengths):
-            out.update(min_length=int(lengths.min()), median_length=float(np.median(lengths)),
-                       max_length=int(lengths.max()), equal_lengths=bool(lengths.min() == lengths.max()))
-        if self.is_events:
-            out["distinct_events"] = len({t for seq in self.events for t in seq})
-        else:
-            out["channels"] = list(self.channels)
-            cells = sum(v.size for v in self.values)
-            out["missing_share"] = float(sum(int(np.isnan(v).sum()) for v in self.values) / cells) if cells else 0.0
-        if any(t is not None for t in self.times):
-            out["irregular_series"] = self.irregular()
-        if self.static is not None and len(self.static.columns):
-            out["static_attributes"] = [str(c) for c in self.static.columns]
-        if self.notes:
-            out["notes"] = list(self.notes)
-        return out
+        return SeriesSummary(self.layout, self.channels, self.is_events).add(self).describe()
 
     def subset(self, index: Sequence[int], label: str | None = None) -> "SeriesSet":
         idx = list(index)
@@ -112,6 +94,72 @@ class SeriesSet:
                        times=[self.times[i] for i in idx] if self.times else [],
                        static=None if self.static is None else self.static.iloc[idx].reset_index(drop=True),
                        events=None if self.events is None else [self.events[i] for i in idx], notes=list(self.notes))
+
+
+@dataclass
+class SeriesSummary:
+    """:meth:`SeriesSet.describe`, added up batch by batch (a streamed role is described as it is read): lengths are
+    kept as counts of each length, events as the distinct ones, so memory does not grow with the series."""
+
+    layout: str
+    channels: list[str]
+    is_events: bool
+    series: int = 0
+    lengths: dict[int, int] = field(default_factory=dict)
+    events: set[str] = field(default_factory=set)
+    missing: int = 0
+    cells: int = 0
+    timed: bool = False
+    irregular: int = 0
+    static: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, sset: SeriesSet) -> "SeriesSummary":
+        self.series += len(sset)
+        for n in sset.lengths().tolist():
+            self.lengths[n] = self.lengths.get(n, 0) + 1
+        if sset.is_events:
+            self.events.update(t for seq in sset.events for t in seq)
+        else:
+            self.cells += sum(v.size for v in sset.values)
+            self.missing += sum(int(np.isnan(v).sum()) for v in sset.values)
+        self.timed = self.timed or any(t is not None for t in sset.times)
+        self.irregular += sset.irregular()
+        if self.static is None and sset.static is not None and len(sset.static.columns):
+            self.static = [str(c) for c in sset.static.columns]
+        self.notes += [n for n in sset.notes if n not in self.notes]
+        return self
+
+    def median_length(self) -> float:
+        """The median length, as ``np.median`` of every length (the mean of the two middle ones when even)."""
+        values = sorted(self.lengths)
+        counts = np.cumsum([self.lengths[v] for v in values])
+        n = int(counts[-1])
+
+        def at(k: int) -> int:  # the k-th smallest length (0-based)
+            return values[int(np.searchsorted(counts, k, side="right"))]
+
+        return float(at(n // 2)) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2.0
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"series": self.series, "layout": self.layout,
+                               "kind": "event sequences" if self.is_events else "numeric series"}
+        if self.lengths:
+            low, high = min(self.lengths), max(self.lengths)
+            out.update(min_length=int(low), median_length=self.median_length(), max_length=int(high),
+                       equal_lengths=bool(low == high))
+        if self.is_events:
+            out["distinct_events"] = len(self.events)
+        else:
+            out["channels"] = list(self.channels)
+            out["missing_share"] = float(self.missing / self.cells) if self.cells else 0.0
+        if self.timed:
+            out["irregular_series"] = self.irregular
+        if self.static:
+            out["static_attributes"] = list(self.static)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(frozen=True)
@@ -199,23 +247,56 @@ def _check_widths(values: list[np.ndarray], label: str) -> None:
                          f"{values[first].shape[1]}, series 0 has {values[0].shape[1]}", file=label)
 
 
-def from_frame(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> SeriesSet:
-    """A table in the long, wide or event layout (see the module docstring) as a series set."""
+def from_frame(frame: "pd.DataFrame", label: str, opts: SeriesOptions, offset: int = 0) -> SeriesSet:
+    """A table in the long, wide or event layout (see the module docstring) as a series set (``offset``: the file row
+    of the frame's first row, 0-based, when it is one batch of a streamed file: errors and row ids count from it)."""
     from synthaudit.data.records import pick_field
 
     cols = [str(c) for c in frame.columns]
     frame = frame.set_axis(cols, axis=1)
     ev = pick_field(cols, opts.event_field, label, "--event-field")
     if ev is not None:
-        return _events(frame, label, opts, ev)
+        return _events(frame, label, opts, ev, offset)
     val = pick_field(cols, opts.value_field, label, "--value-field")
     if val is None and opts.layout != "long":
         val = next((c for c in VALUE_FIELDS if c in cols and _looks_listed(frame[c])), None)
     if val is not None:
-        return _wide_lists(frame, label, opts, val)
+        return _wide_lists(frame, label, opts, val, offset)
     if opts.layout == "wide":
-        return _wide_columns(frame, label, opts)
-    return _long(frame, label, opts)
+        return _wide_columns(frame, label, opts, offset)
+    return _long(frame, label, opts, offset)
+
+
+def resolve_options(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> tuple[SeriesOptions, SeriesSet]:
+    """``opts`` with the fields :func:`from_frame` finds from the data (layout, id, time, channel and static fields)
+    pinned to what it finds in ``frame`` -- the first rows of a streamed file -- so that every batch is read the same
+    way; and the series of ``frame``. The resolved layout is "long" (rows of a series share ``id_field``; none: the
+    table is one series) or "wide" (a row is a series, ``id_field`` its id or none)."""
+    from synthaudit.data.records import pick_field
+
+    cols = [str(c) for c in frame.columns]
+    frame = frame.set_axis(cols, axis=1)
+    head = from_frame(frame, label, opts)
+    ev = pick_field(cols, opts.event_field, label, "--event-field")
+    if ev is not None:
+        id_col = _id_field(cols, label, opts, exclude=(ev,))
+        per_row = _events_per_row(frame, opts, ev, id_col)
+        time_col = None if per_row else pick_field(cols, opts.time_field, label, "--time-field",
+                                                   _default_names(cols, TIME_FIELDS, [id_col]))
+        return replace(opts, event_field=ev, id_field=id_col, time_field=time_col,
+                       layout="wide" if per_row else "long"), head
+    if head.layout == "wide":  # a list field or, with layout="wide", one field per time step
+        val = pick_field(cols, opts.value_field, label, "--value-field")
+        if val is None and opts.layout != "long":
+            val = next((c for c in VALUE_FIELDS if c in cols and _looks_listed(frame[c])), None)
+        id_col = _id_field(cols, label, opts, exclude=(val,)) if val is not None else \
+            _id_field(cols, label, opts) or next(iter(_default_names(cols, TIME_FIELDS)), None)
+        return replace(opts, value_field=val, id_field=id_col, layout="wide"), head
+    id_col = _id_field(cols, label, opts)
+    time_col = pick_field(cols, opts.time_field, label, "--time-field", _default_names(cols, TIME_FIELDS, [id_col]))
+    static = tuple(str(c) for c in head.static.columns) if head.static is not None else ()
+    return replace(opts, id_field=id_col, time_field=time_col, channels=tuple(head.channels), static_fields=static,
+                   layout="long"), head
 
 
 def _looks_listed(col: "pd.Series") -> bool:
@@ -249,39 +330,42 @@ def _id_field(cols: list[str], label: str, opts: SeriesOptions, exclude: Sequenc
     return pick_field(cols, opts.id_field, label, "--id-field", _default_names(cols, ID_FIELDS, exclude))
 
 
-def _id_text(v: Any) -> str:
+def id_text(v: Any) -> str:
     """A series id as text; a whole float (1950.0, as pandas reads a year column with gaps) without its '.0'."""
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     return str(v)
 
 
-def _ids(frame: "pd.DataFrame", id_col: str | None) -> list[str]:
-    return [_id_text(v) for v in frame[id_col]] if id_col else [str(i) for i in range(len(frame))]
+def _ids(frame: "pd.DataFrame", id_col: str | None, offset: int = 0) -> list[str]:
+    return [id_text(v) for v in frame[id_col]] if id_col else [str(offset + i) for i in range(len(frame))]
 
 
 def _static_frame(frame: "pd.DataFrame", names: Sequence[str]) -> "pd.DataFrame | None":
     return frame[list(names)].reset_index(drop=True) if names else None
 
 
-def _unique_ids(ids: list[str], label: str, id_col: str | None) -> None:
-    seen: dict[str, int] = {}
-    for row, i in enumerate(ids):
+def unique_ids(ids: list[str], label: str, id_col: str | None, offset: int = 0,
+               seen: dict[str, int] | None = None) -> None:
+    """One error naming both rows when a series id repeats in the wide layout (``seen``: id -> row of the batches
+    before, for a streamed file; updated)."""
+    seen = {} if seen is None else seen
+    for row, i in enumerate(ids, start=offset):
         if i in seen:
             raise InputError(f"series id {i!r} appears on rows {seen[i] + 1} and {row + 1}; in the wide layout each "
                              "row is one series", file=label, row=row + 1, field=id_col)
         seen[i] = row
 
 
-def _wide_lists(frame: "pd.DataFrame", label: str, opts: SeriesOptions, val: str) -> SeriesSet:
+def _wide_lists(frame: "pd.DataFrame", label: str, opts: SeriesOptions, val: str, offset: int = 0) -> SeriesSet:
     cols = list(frame.columns)
     id_col = _id_field(cols, label, opts, exclude=(val,))
     static = list(opts.static_fields or [c for c in cols if c not in (val, id_col)])
     values = [_as_matrix(_parse_list(v, label, r + 1, val), label, r, r + 1, val)
-              for r, v in enumerate(frame[val].tolist())]
+              for r, v in enumerate(frame[val].tolist(), start=offset)]
     _check_widths(values, label)
-    ids = _ids(frame, id_col)
-    _unique_ids(ids, label, id_col)
+    ids = _ids(frame, id_col, offset)
+    unique_ids(ids, label, id_col, offset)
     k = values[0].shape[1]
     names = list(opts.channels) if opts.channels else ([val] if k == 1 else [f"{val}_{j}" for j in range(k)])
     if len(names) != k:
@@ -291,7 +375,7 @@ def _wide_lists(frame: "pd.DataFrame", label: str, opts: SeriesOptions, val: str
                      static=_static_frame(frame, static), layout="wide")
 
 
-def _wide_columns(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> SeriesSet:
+def _wide_columns(frame: "pd.DataFrame", label: str, opts: SeriesOptions, offset: int = 0) -> SeriesSet:
     import pandas as pd
 
     cols = list(frame.columns)
@@ -305,27 +389,27 @@ def _wide_columns(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> Ser
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
         raise InputError(f"value {frame[steps].iat[r, c]!r} is not a number (wide layout: every time-step field is "
-                         "numeric; name the others with --static-fields)", file=label, row=int(r) + 1,
+                         "numeric; name the others with --static-fields)", file=label, row=offset + int(r) + 1,
                          field=steps[c])
     values = []
-    for r, row in enumerate(block.to_numpy(dtype=float)):
+    for r, row in enumerate(block.to_numpy(dtype=float), start=offset):
         present = np.flatnonzero(~np.isnan(row))
         if present.size == 0:
             raise InputError("has no value in any time-step field", file=label, row=r + 1)
         values.append(_as_matrix(row[: present[-1] + 1], label, r, r + 1))  # trailing gaps shorten the series
-    ids = _ids(frame, id_col)
-    _unique_ids(ids, label, id_col)
+    ids = _ids(frame, id_col, offset)
+    unique_ids(ids, label, id_col, offset)
     return SeriesSet(label=label, ids=ids, values=values, channels=["value"], times=[None] * len(values),
                      static=_static_frame(frame, static), layout="wide")
 
 
-def _times(col: "pd.Series", label: str, fld: str) -> np.ndarray:
+def _times(col: "pd.Series", label: str, fld: str, offset: int = 0) -> np.ndarray:
     """Timestamps as floats: numbers as they are, dates and times as seconds since the epoch."""
     import pandas as pd
 
     if col.isna().any():
         r = int(np.flatnonzero(col.isna().to_numpy())[0])
-        raise InputError("has no timestamp", file=label, row=r + 1, field=fld)
+        raise InputError("has no timestamp", file=label, row=offset + r + 1, field=fld)
     num = pd.to_numeric(col, errors="coerce")
     if num.notna().all():
         return num.to_numpy(dtype=float)
@@ -336,20 +420,21 @@ def _times(col: "pd.Series", label: str, fld: str) -> np.ndarray:
     if stamps.isna().any():
         r = int(np.flatnonzero(stamps.isna().to_numpy())[0])
         raise InputError(f"value {col.iloc[r]!r} is not a time (expected a number or a date/time)", file=label,
-                         row=r + 1, field=fld)
+                         row=offset + r + 1, field=fld)
     epoch = pd.Timestamp(0, tz="UTC")
     return ((stamps - epoch) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)  # any resolution (ns, us, s)
 
 
-def _groups(frame: "pd.DataFrame", label: str, id_col: str | None, time_col: str | None
+def _groups(frame: "pd.DataFrame", label: str, id_col: str | None, time_col: str | None, offset: int = 0
             ) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
-    """Row positions of each series (in time order) with their timestamps; ids sorted as text."""
+    """Row positions of each series (in time order) with their timestamps; ids sorted as text (``offset``: the file
+    row of the frame's first row, for errors)."""
     n = len(frame)
     ids = np.array(_ids(frame, id_col) if id_col else ["0"] * n, dtype=object)
     if id_col and frame[id_col].isna().any():
         r = int(np.flatnonzero(frame[id_col].isna().to_numpy())[0])
-        raise InputError("has no series id", file=label, row=r + 1, field=id_col)
-    t = _times(frame[time_col], label, time_col) if time_col else None
+        raise InputError("has no series id", file=label, row=offset + r + 1, field=id_col)
+    t = _times(frame[time_col], label, time_col, offset) if time_col else None
     codes = np.unique(ids.astype(str), return_inverse=True)[1]  # ids in text order
     order = np.lexsort((t, codes) if t is not None else (np.arange(n), codes))
     sorted_ids = ids[order]
@@ -366,7 +451,8 @@ def _groups(frame: "pd.DataFrame", label: str, id_col: str | None, time_col: str
         if dup.size:
             r = int(part[dup[0] + 1])
             raise InputError(f"series {names[-1]!r} has two rows at the same time {frame[time_col].iloc[r]!r} "
-                             f"(rows {int(part[dup[0]]) + 1} and {r + 1})", file=label, row=r + 1, field=time_col)
+                             f"(rows {offset + int(part[dup[0]]) + 1} and {offset + r + 1})", file=label,
+                             row=offset + r + 1, field=time_col)
         times.append(ts)
     return names, rows, times
 
@@ -386,7 +472,7 @@ def _numeric(col: "pd.Series") -> bool:
     return float(pd.to_numeric(present, errors="coerce").notna().mean()) >= 0.9
 
 
-def _long(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> SeriesSet:
+def _long(frame: "pd.DataFrame", label: str, opts: SeriesOptions, offset: int = 0) -> SeriesSet:
     import pandas as pd
 
     from synthaudit.data.records import pick_field
@@ -406,18 +492,19 @@ def _long(frame: "pd.DataFrame", label: str, opts: SeriesOptions) -> SeriesSet:
         raise InputError(f"has no numeric channel field (fields: {', '.join(cols[:12])})", file=label,
                          field="--channels", hint="name them with --channels, or give --event-field for event "
                                                   "sequences")
-    names, rows, times = _groups(frame, label, id_col, time_col)
+    names, rows, times = _groups(frame, label, id_col, time_col, offset)
     block = frame[channels]
     numeric = block.apply(pd.to_numeric, errors="coerce")
     bad = numeric.isna() & block.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
-        raise InputError(f"value {block.iat[r, c]!r} is not a number", file=label, row=int(r) + 1, field=channels[c])
+        raise InputError(f"value {block.iat[r, c]!r} is not a number", file=label, row=offset + int(r) + 1,
+                         field=channels[c])
     data = numeric.to_numpy(dtype=float)
     if np.isinf(data).any():
         r, c = np.argwhere(np.isinf(data))[0]
         raise InputError("holds an infinite value; expected a finite number (empty = missing)", file=label,
-                         row=int(r) + 1, field=channels[c])
+                         row=offset + int(r) + 1, field=channels[c])
     static_names = list(opts.static_fields) if opts.static_fields is not None else \
         [c for c in cols if c not in keys and c not in channels]
     static = None
@@ -457,23 +544,30 @@ def _tokens(v: Any, label: str, row: int, fld: str) -> list[str]:
     return [str(t) for t in v if t is not None]
 
 
-def _events(frame: "pd.DataFrame", label: str, opts: SeriesOptions, ev: str) -> SeriesSet:
-    cols = list(frame.columns)
-    id_col = _id_field(cols, label, opts, exclude=(ev,))
+def _events_per_row(frame: "pd.DataFrame", opts: SeriesOptions, ev: str, id_col: str | None) -> bool:
+    """Whether event sequences are one per row (a list or space-separated text), not one event per row."""
+    if opts.layout != "auto":
+        return opts.layout == "wide"
     one_per_row = id_col is None or (frame[id_col].is_unique and
                                      frame[ev].map(lambda v: isinstance(v, str) and len(v.split()) > 1).any())
-    if opts.layout == "wide" or (opts.layout == "auto" and (_looks_listed(frame[ev]) or one_per_row)):
-        ids = _ids(frame, id_col)
-        _unique_ids(ids, label, id_col)
-        seqs = [_tokens(v, label, r + 1, ev) for r, v in enumerate(frame[ev].tolist())]
+    return bool(_looks_listed(frame[ev]) or one_per_row)
+
+
+def _events(frame: "pd.DataFrame", label: str, opts: SeriesOptions, ev: str, offset: int = 0) -> SeriesSet:
+    cols = list(frame.columns)
+    id_col = _id_field(cols, label, opts, exclude=(ev,))
+    if _events_per_row(frame, opts, ev, id_col):
+        ids = _ids(frame, id_col, offset)
+        unique_ids(ids, label, id_col, offset)
+        seqs = [_tokens(v, label, r + 1, ev) for r, v in enumerate(frame[ev].tolist(), start=offset)]
         return SeriesSet(label=label, ids=ids, events=seqs, times=[None] * len(seqs), layout="wide")
     from synthaudit.data.records import pick_field
 
     time_col = pick_field(cols, opts.time_field, label, "--time-field", _default_names(cols, TIME_FIELDS, [id_col]))
     if frame[ev].isna().any():
         r = int(np.flatnonzero(frame[ev].isna().to_numpy())[0])
-        raise InputError("has no event", file=label, row=r + 1, field=ev)
-    names, rows, times = _groups(frame, label, id_col, time_col)
+        raise InputError("has no event", file=label, row=offset + r + 1, field=ev)
+    names, rows, times = _groups(frame, label, id_col, time_col, offset)
     tokens = frame[ev].astype(str).to_numpy()
     return SeriesSet(label=label, ids=names, events=[tokens[p].tolist() for p in rows], times=times, layout="long")
 
@@ -483,12 +577,31 @@ def windows(sset: SeriesSet, length: int, stride: int | None = None) -> SeriesSe
     """Each series cut into windows of ``length`` steps every ``stride`` steps (default: ``length``, no
     overlap), ids ``<series id>@<start>``; series shorter than ``length`` are left out and counted in the notes
     (TimeGAN-style fixed-length samples)."""
+    out, short = cut_windows(sset, length, stride)
+    if short:
+        out.notes.append(short_note(short, length))
+    if not out.ids:
+        raise no_window_error(sset.label, length)
+    return out
+
+
+def short_note(short: int, length: int) -> str:
+    return f"{short} series shorter than the window ({length} steps) left out"
+
+
+def no_window_error(label: str, length: int) -> InputError:
+    return InputError(f"no series has {length} or more steps for a window of {length}", file=label, field="--window")
+
+
+def cut_windows(sset: SeriesSet, length: int, stride: int | None = None) -> tuple[SeriesSet, int]:
+    """:func:`windows` without its note and check: the windows (possibly none) and the number of series shorter than
+    ``length`` (a streamed role is cut batch by batch)."""
     if length < 2:
         raise InputError(f"window {length}; expected at least 2 steps", field="--window")
     stride = stride or length
     if stride < 1:
         raise InputError(f"stride {stride}; expected at least 1", field="--stride")
-    keep, ids, vals, evs, times, starts = [], [], [], [], [], []
+    keep, ids, vals, evs, times = [], [], [], [], []
     short = 0
     lengths = sset.lengths()
     for i, n in enumerate(lengths):
@@ -497,7 +610,6 @@ def windows(sset: SeriesSet, length: int, stride: int | None = None) -> SeriesSe
             continue
         for s in range(0, int(n) - length + 1, stride):
             keep.append(i)
-            starts.append(s)
             ids.append(f"{sset.ids[i]}@{s}")
             if sset.is_events:
                 evs.append(sset.events[i][s:s + length])
@@ -505,16 +617,10 @@ def windows(sset: SeriesSet, length: int, stride: int | None = None) -> SeriesSe
                 vals.append(sset.values[i][s:s + length])
             t = sset.times[i] if sset.times else None
             times.append(None if t is None else t[s:s + length])
-    notes = list(sset.notes)
-    if short:
-        notes.append(f"{short} series shorter than the window ({length} steps) left out")
-    if not ids:
-        raise InputError(f"no series has {length} or more steps for a window of {length}", file=sset.label,
-                         field="--window")
     static = None if sset.static is None else sset.static.iloc[keep].reset_index(drop=True)
     return SeriesSet(label=sset.label, ids=ids, values=vals, channels=list(sset.channels), times=times,
                      static=static, events=evs if sset.is_events else None,
-                     layout=f"{sset.layout}, windows of {length} every {stride}", notes=notes)
+                     layout=f"{sset.layout}, windows of {length} every {stride}", notes=list(sset.notes)), short
 
 
 def content_key(sset: SeriesSet, i: int) -> str:
@@ -549,9 +655,14 @@ def split_holdout(sset: SeriesSet, share: float) -> tuple[SeriesSet, SeriesSet]:
 def as_table(sset: SeriesSet) -> "Table":
     """The audit table: one row per series (``series_id``, ``length``, static attributes and the hidden value,
     time and event columns), so series stream and shard like any record."""
-    import pandas as pd
-
     from synthaudit.data.tabular import Table
+
+    return Table(sset.label, frame=series_frame(sset), fingerprint=fingerprint(sset))
+
+
+def series_frame(sset: SeriesSet) -> "pd.DataFrame":
+    """The rows of the audit table of ``sset`` (:func:`as_table`)."""
+    import pandas as pd
 
     data: dict[str, Any] = {"series_id": list(sset.ids), "length": sset.lengths()}
     if sset.static is not None:
@@ -562,7 +673,20 @@ def as_table(sset: SeriesSet) -> "Table":
     frame[SERIES_COL] = pd.Series(list(sset.values) if not sset.is_events else [None] * len(sset), dtype=object)
     frame[TIMES_COL] = pd.Series(list(sset.times) if sset.times else [None] * len(sset), dtype=object)
     frame[EVENTS_COL] = pd.Series(list(sset.events) if sset.is_events else [None] * len(sset), dtype=object)
-    return Table(sset.label, frame=frame, fingerprint=fingerprint(sset))
+    return frame
+
+
+def from_series_frame(frame: "pd.DataFrame", label: str, channels: Sequence[str], events: bool,
+                      layout: str = "streamed") -> SeriesSet:
+    """The series set whose audit table rows are ``frame`` (:func:`series_frame`; e.g. the seeded sample of a
+    streamed role)."""
+    static = [c for c in frame.columns if c not in ("series_id", "length", *HIDDEN)]
+    ids = [str(i) for i in frame["series_id"].tolist()] if len(frame) else []
+    return SeriesSet(label=label, ids=ids,
+                     values=[] if events else list(frame[SERIES_COL]) if len(frame) else [],
+                     channels=list(channels), times=list(frame[TIMES_COL]) if len(frame) else [],
+                     static=frame[static].reset_index(drop=True) if static else None,
+                     events=(list(frame[EVENTS_COL]) if len(frame) else []) if events else None, layout=layout)
 
 
 def fingerprint(sset: SeriesSet) -> str:
@@ -585,8 +709,33 @@ def batch_events(batch: "pd.DataFrame") -> list[list[str]]:
 
 
 def series_of(inputs: "AuditInputs", role: str = "synthetic") -> SeriesSet:
-    """The series set of a role (prepared once per audit)."""
-    return inputs.extra["series"][role]
+    """The series set of a role: prepared once per audit when it is in memory; for a streamed role, the series of
+    its table as the global metrics see it (its seeded sample after streaming), split as ``--holdout-share`` says
+    (``extra["split"]``: {role: (share, side)})."""
+    sets = inputs.extra.get("series") or {}
+    if role in sets:
+        return sets[role]
+    table = inputs.tables[role]
+
+    def build() -> SeriesSet:
+        sset = from_series_frame(table.frame(), table.label, inputs.extra.get("channels") or [],
+                                 bool(inputs.extra.get("events")))
+        share, side = (inputs.extra.get("split") or {}).get(role, (None, None))
+        if share is None:
+            return sset
+        rest, held = split_holdout(sset, share)
+        return held if side == "held" else rest
+
+    return inputs.features.get(f"timeseries:series:{role}:{id(table)}", build)
+
+
+def loaded_series(inputs: "AuditInputs", role: str) -> SeriesSet | None:
+    """The series of a role when they are in memory (prepared whole, or the sample of a streamed role); None for a
+    role that streams (reading it here would load it whole) or is not given."""
+    if role in (inputs.extra.get("series") or {}):
+        return inputs.extra["series"][role]
+    table = inputs.tables.get(role)
+    return series_of(inputs, role) if table is not None and table.materialized else None
 
 
 # ------------------------------------------------------------------------------------------------ writing

@@ -19,6 +19,10 @@ against a baseline), ``diversity_score``; videos also ``reference_video``, ``fps
 
 **Unreadable or corrupt media** are counted and listed (row, field, source, reason) and never fatal: the record
 stays, its medium is None, and media metrics skip it and say how many they skipped.
+
+**Streamed** (``load_media(..., stream=True)``, issue #13) a source is read batch by batch: each batch becomes audit
+rows (:func:`audit_rows`: paths resolved, media checked, rows numbered in the source) and no decoded medium outlives
+the metrics' use of its batch (``synthaudit.data.vision_prepare.MediaStream``).
 """
 from __future__ import annotations
 
@@ -40,12 +44,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from synthaudit.data.inputs import AuditInputs
     from synthaudit.data.tabular import Table
+    from synthaudit.data.vision_prepare import MediaStream
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".gif")
 MEDIA_COL = "__media__"  # the resolved source of each record's medium (path text, bytes, array or None)
 KEY_COL = "__media_key__"  # a content key of the medium (features are cached by it)
 ROW_COL = "__row__"  # the record's 1-based row in its source
+ERROR_COL = "__media_error__"  # why the record's medium cannot be read (None when readable or absent)
+UNREADABLE_LISTED = 200  # unreadable media listed per role in report.json (all are counted)
 #: field name -> other names accepted for it (first match wins)
 ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("text", "caption", "response", "output", "generated_text", "description"),
@@ -93,7 +100,10 @@ class VisionOptions:
 class MediaSet:
     """The records of one role: ``frame`` (canonical field names, structured values parsed), ``sources`` (one
     medium source per record, None when absent or unreadable), ``base`` (relative paths resolve against it),
-    ``unreadable`` (row, field, source, reason)."""
+    ``unreadable`` (row, field, source, reason).
+
+    A streamed set (``stream`` set, issue #13) holds only its first rows in ``frame`` / ``sources`` (unchecked): the
+    fields present and the roles are told from them; its records are read batch by batch through ``stream``."""
 
     label: str
     kind: str
@@ -102,9 +112,13 @@ class MediaSet:
     base: Path | None = None
     unreadable: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stream: "MediaStream | None" = None
 
     def __len__(self) -> int:
         return len(self.sources)
+
+    def __getstate__(self) -> dict[str, Any]:  # a worker gets the set without its stream (it sees only its batch)
+        return {**self.__dict__, "stream": None}
 
     def has(self, name: str) -> bool:
         return name in self.frame.columns and bool(self.frame[name].map(_present).any())
@@ -116,6 +130,31 @@ class MediaSet:
         return {"records": len(self), f"with_{self.kind}": int(sum(s is not None for s in self.sources)),
                 "unreadable": len(self.unreadable),
                 "fields": [c for c in self.frame.columns if self.has(c)]}
+
+    def summary(self) -> dict[str, Any]:
+        """What report.json lists under data_summary (of a streamed set: filled in when its stream is read through)."""
+        if self.stream is not None:
+            return self.stream.summary
+        return {**self.describe(), "unreadable_media": self.unreadable[:UNREADABLE_LISTED]}
+
+    def any_readable(self) -> bool:
+        """Whether some record has a readable medium (a streamed set: among its first rows, opened until one is)."""
+        check = check_image if self.kind == "image" else check_video
+        for src in self.sources:
+            if src is None:
+                continue
+            if self.stream is None:  # checked when loaded: unreadable ones are None already
+                return True
+            try:
+                check(src)
+                return True
+            except MediaError:
+                continue
+        return False
+
+    def table(self) -> "Table":
+        """The audit table of the set (streamed batch by batch when the set is)."""
+        return self.stream.table if self.stream is not None else as_table(self)
 
     def resolve(self, value: Any) -> Any:
         """A source value with a relative path made absolute against the set's folder."""
@@ -221,6 +260,9 @@ def _with_pil(src: Any, use: Any) -> Any:
                 return use(im)
     except MediaError:
         raise
+    except Image.UnidentifiedImageError:  # PIL's message names the buffer's address: the same data, another text
+        raise MediaError("cannot decode the image (not a recognised image format)" if data is not None else
+                         f"cannot decode the image (not a recognised image format: {str(src)[:80]})") from None
     except OSError as exc:
         if exc.errno is not None:  # a name too long for the file system, a permission error
             raise MediaError(f"cannot open {str(src)[:80]} ({exc.strerror or exc})") from None
@@ -368,15 +410,72 @@ def _pick(cols: Sequence[str], chosen: str | None, names: Sequence[str], label: 
     return next((lower[n] for n in names if n in lower), None)
 
 
-def _folder(path: Path, kind: str) -> "pd.DataFrame":
-    import pandas as pd
+@dataclass(frozen=True)
+class Layout:
+    """Where a source keeps the fields of a record: its media column, the column of each canonical field, and
+    whether it has an ``id`` column. Chosen once from the source's columns (of its first rows when streamed)."""
 
+    media: str | None
+    fields: tuple[tuple[str, str], ...]  # (canonical name, source column)
+    has_id: bool
+
+    @classmethod
+    def of(cls, cols: Sequence[str], opts: VisionOptions, name: str) -> "Layout":
+        media_names = (opts.kind, f"{opts.kind}_path", f"{opts.kind}s", "file_name", "filepath", "path") + \
+            (("img", "image_file") if opts.kind == "image" else ("video_file", "frames"))
+        media_col = _pick(cols, opts.media_field, media_names, name, f"--{opts.kind}-field")
+        seq_col = _pick(cols, None, ALIASES["sequence"], name, "")
+        if media_col is None and seq_col is None:
+            raise InputError(f"has no {opts.kind} field (looked for {', '.join(media_names[:5])}; name it with "
+                             f"--{opts.kind}-field)", file=name, field=f"--{opts.kind}-field")
+        used, fields = {media_col}, []
+        for canon, names in ALIASES.items():
+            chosen = opts.text_field if canon == "text" else None
+            col = _pick(cols, chosen, names, name, "--text-field" if canon == "text" else "")
+            if col is not None and col not in used:
+                used.add(col)
+                fields.append((canon, col))
+        return cls(media=media_col, fields=tuple(fields), has_id="id" in cols)
+
+    def records(self, frame: "pd.DataFrame", base: Path | None, offset: int = 0) -> tuple["pd.DataFrame", list[Any]]:
+        """The canonical records of rows ``offset + 1 ...`` of a source (structured values parsed; without an id
+        field a record's id is its 1-based row) and their media sources, relative paths resolved against ``base``.
+        A batch that lacks a column (no record of a JSON Lines batch has the key) gets missing values."""
+        import pandas as pd
+
+        n = len(frame)
+        out = pd.DataFrame(index=range(offset, offset + n))
+
+        def values(col: str | None) -> list[Any]:
+            return frame[col].tolist() if col is not None and col in frame.columns else [None] * n
+
+        if self.has_id:
+            ids = [str(v) if _present(v) else "" for v in values("id")]
+        else:
+            ids = [str(offset + i + 1) for i in range(n)]
+        out["id"] = pd.Series(ids, dtype=object, index=out.index)
+        for canon, col in self.fields:
+            vals = values(col)
+            if canon in STRUCTURED:
+                vals = [parse_structured(v) for v in vals]
+            out[canon] = pd.Series(vals, dtype=object, index=out.index)
+        return out, [resolve_source(_media_value(v), base) for v in values(self.media)]
+
+
+def _folder_entries(path: Path, kind: str) -> list[Path]:
     exts = IMAGE_EXTENSIONS if kind == "image" else VIDEO_EXTENSIONS
     entries = sorted(p for p in path.iterdir() if (p.is_file() and p.suffix.lower() in exts)
                      or (kind == "video" and p.is_dir() and frame_files(p)))
     if not entries:
         more = " or frame folders" if kind == "video" else ""
         raise InputError(f"holds no {kind} files ({', '.join(exts)}){more}", file=str(path))
+    return entries
+
+
+def _folder_rows(entries: Sequence[Path], kind: str) -> "pd.DataFrame":
+    """The rows of folder entries: id (the name without extension), the medium's name, the caption beside it."""
+    import pandas as pd
+
     rows = []
     for p in entries:
         row: dict[str, Any] = {"id": p.stem, kind: p.name}
@@ -387,59 +486,58 @@ def _folder(path: Path, kind: str) -> "pd.DataFrame":
     return pd.DataFrame(rows)
 
 
+def _folder_table(path: Path, kind: str, stream: bool) -> "Table":
+    """A folder of media as a table of rows (streamed: captions read batch by batch; fingerprinted by the entries'
+    names, sizes and modification times)."""
+    from synthaudit.data.tabular import Table
+
+    entries = _folder_entries(path, kind)
+    if not stream:
+        return Table(str(path), frame=_folder_rows(entries, kind), path=str(path))
+    h = hashlib.sha256()
+    for p in entries:
+        st = p.stat()
+        h.update(f"{p.name}|{st.st_size}|{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
+
+    def factory(n: int | None) -> Iterator["pd.DataFrame"]:
+        size = n or len(entries)
+        for start in range(0, len(entries), size):
+            yield _folder_rows(entries[start:start + size], kind)
+
+    return Table(str(path), batch_factory=factory, path=str(path), fingerprint=h.hexdigest(), n_rows=len(entries))
+
+
 def load_media(obj: Any, label: str, options: VisionOptions | None = None, *, fmt: str | None = None,
-               encoding: str = "utf-8", check: bool = True) -> MediaSet:
+               encoding: str = "utf-8", check: bool = True, stream: bool = False) -> MediaSet:
     """Any supported source (module docstring) as a :class:`MediaSet`; ``check`` opens every medium once so
-    unreadable ones are listed up front."""
-    import pandas as pd
+    unreadable ones are listed up front. ``stream``: the source is read batch by batch (each batch's media checked
+    as it is read), never whole; the set holds its first rows (issue #13)."""
+    from synthaudit.data.tabular import Table
 
     opts = options or VisionOptions()
     if isinstance(obj, MediaSet):
         return obj
     base: Path | None = None
-    name = label
     if isinstance(obj, (str, os.PathLike)) and Path(obj).is_dir() and not _is_dataset_dir(Path(obj)):
         base = Path(obj)
-        frame = _folder(base, opts.kind)
-        name = str(base)
+        table = _folder_table(base, opts.kind, stream)
     else:
-        from synthaudit.data.tabular import Table
-
-        table = Table.from_any(obj, label, fmt=fmt, encoding=encoding)
-        frame = table.frame()
+        table = Table.from_any(obj, label, fmt=fmt, encoding=encoding, stream=stream)
         if table.path:
             base = Path(table.path).resolve().parent
-            name = table.path
-    if len(frame) == 0:
+    name = table.path or label
+    first = table.head() if stream else table.frame()
+    if len(first) == 0:
         raise InputError("has no records", file=name)
-    cols = [str(c) for c in frame.columns]
-    media_names = (opts.kind, f"{opts.kind}_path", f"{opts.kind}s", "file_name", "filepath", "path") + \
-        (("img", "image_file") if opts.kind == "image" else ("video_file", "frames"))
-    media_col = _pick(cols, opts.media_field, media_names, name, f"--{opts.kind}-field")
-    seq_col = _pick(cols, None, ALIASES["sequence"], name, "")
-    if media_col is None and seq_col is None:
-        raise InputError(f"has no {opts.kind} field (looked for {', '.join(media_names[:5])}; name it with "
-                         f"--{opts.kind}-field)", file=name, field=f"--{opts.kind}-field")
-    out = pd.DataFrame(index=range(len(frame)))
-    used = {media_col}
-    for canon, names in ALIASES.items():
-        chosen = opts.text_field if canon == "text" else None
-        col = _pick(cols, chosen, names, name, "--text-field" if canon == "text" else "")
-        if col is not None and col not in used:
-            used.add(col)
-            values = frame[col].tolist()
-            if canon in STRUCTURED:
-                values = [parse_structured(v) for v in values]
-            out[canon] = pd.Series(values, dtype=object)
-    if "id" in cols:
-        out.insert(0, "id", frame["id"].map(lambda v: "" if v is None else str(v)).tolist())
-    else:
-        out.insert(0, "id", [str(i + 1) for i in range(len(frame))])
-    raw = frame[media_col].tolist() if media_col is not None else [None] * len(frame)
-    sources = [resolve_source(_media_value(v), base) for v in raw]
-    mset = MediaSet(label=name, kind=opts.kind, frame=out, sources=sources, base=base)
-    if check:
-        check_sources(mset, media_col or "")
+    layout = Layout.of([str(c) for c in first.columns], opts, name)
+    frame, sources = layout.records(first, base)
+    mset = MediaSet(label=name, kind=opts.kind, frame=frame.reset_index(drop=True), sources=sources, base=base)
+    if stream:
+        from synthaudit.data.vision_prepare import MediaStream
+
+        mset.stream = MediaStream(table, layout, mset, check=check, tag=label)
+    elif check:
+        check_sources(mset, layout.media or "")
     return mset
 
 
@@ -458,21 +556,33 @@ def _media_value(v: Any) -> Any:
     return v
 
 
-def check_sources(mset: MediaSet, fld: str) -> None:
-    """Open every medium once; unreadable ones are listed and their source set to None (never fatal)."""
-    check = check_image if mset.kind == "image" else check_video
-    for i, src in enumerate(mset.sources):
+def check_media(kind: str, ids: Sequence[str], sources: list[Any], fld: str, offset: int = 0) -> list[dict]:
+    """Open every medium of rows ``offset + 1 ...`` once; each unreadable one is listed (its 1-based row, id, field,
+    source and reason) and its source set to None (never fatal)."""
+    check = check_image if kind == "image" else check_video
+    bad = []
+    for i, src in enumerate(sources):
         if src is None:
             continue
         try:
             check(src)
         except MediaError as exc:
-            mset.unreadable.append({"row": i + 1, "id": mset.frame["id"].iat[i], "field": fld,
-                                    "source": _describe_source(src), "reason": str(exc)})
-            mset.sources[i] = None
+            bad.append({"row": offset + i + 1, "id": ids[i], "field": fld, "source": _describe_source(src),
+                        "reason": str(exc)})
+            sources[i] = None
+    return bad
+
+
+def unreadable_note(n: int, total: int, kind: str) -> str:
+    return (f"{n} of {total} {kind}s cannot be read (listed in report.json under data_summary); media metrics skip "
+            "them")
+
+
+def check_sources(mset: MediaSet, fld: str) -> None:
+    """Open every medium once; unreadable ones are listed and their source set to None (never fatal)."""
+    mset.unreadable.extend(check_media(mset.kind, mset.frame["id"].tolist(), mset.sources, fld))
     if mset.unreadable:
-        mset.notes.append(f"{len(mset.unreadable)} of {len(mset)} {mset.kind}s cannot be read (listed in "
-                          f"report.json under data_summary); media metrics skip them")
+        mset.notes.append(unreadable_note(len(mset.unreadable), len(mset), mset.kind))
 
 
 def _describe_source(src: Any) -> str:
@@ -484,24 +594,36 @@ def _describe_source(src: Any) -> str:
     return f"<{type(src).__name__}>"
 
 
+def audit_rows(frame: "pd.DataFrame", sources: list[Any], unreadable: Sequence[dict], offset: int = 0
+               ) -> "pd.DataFrame":
+    """Rows ``offset + 1 ...`` of the audit table: the records' fields (structured ones as JSON text) and the hidden
+    columns: medium source, content key, why the medium cannot be read, 1-based row."""
+    import pandas as pd
+
+    out = frame.copy()
+    for c in out.columns:
+        if c in STRUCTURED:
+            out[c] = out[c].map(lambda v: v if isinstance(v, str) else json.dumps(v) if _present(v) else None)
+    reasons: list[str | None] = [None] * len(out)
+    for u in unreadable:
+        reasons[u["row"] - offset - 1] = u["reason"]
+    out[MEDIA_COL] = pd.Series(sources, dtype=object, index=out.index)
+    out[KEY_COL] = [media_key(s) for s in sources]
+    out[ERROR_COL] = pd.Series(reasons, dtype=object, index=out.index)
+    out[ROW_COL] = np.arange(offset + 1, offset + len(out) + 1)
+    return out
+
+
 def as_table(mset: MediaSet) -> "Table":
-    """The audit table: one row per record with its text fields (structured ones as JSON text) and the hidden
-    medium source, content key and row columns."""
+    """The audit table of a set held in memory: one row per record (see :func:`audit_rows`)."""
     import pandas as pd
 
     from synthaudit.data.tabular import Table
 
-    frame = mset.frame.copy()
-    for c in frame.columns:
-        if c in STRUCTURED:
-            frame[c] = frame[c].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
-    keys = [media_key(s) for s in mset.sources]
-    frame[MEDIA_COL] = pd.Series(mset.sources, dtype=object)
-    frame[KEY_COL] = keys
-    frame[ROW_COL] = np.arange(1, len(mset) + 1)
+    frame = audit_rows(mset.frame, list(mset.sources), mset.unreadable)
     h = hashlib.sha256()
     h.update(pd.util.hash_pandas_object(mset.frame.astype(str), index=False).to_numpy().tobytes())
-    h.update("|".join(keys).encode())
+    h.update("|".join(frame[KEY_COL]).encode())
     path = mset.label if mset.base is not None and os.path.exists(mset.label) else None
     return Table(mset.label, frame=frame, fingerprint=h.hexdigest(), path=path)
 
@@ -509,6 +631,48 @@ def as_table(mset: MediaSet) -> "Table":
 def media_of(inputs: "AuditInputs", role: str = "synthetic") -> MediaSet:
     """The media set of a role (prepared once per audit)."""
     return inputs.extra["media"][role]
+
+
+#: rows per batch when a report figure reads a few records back
+READ_BATCH = 512
+
+
+def record_batches(inputs: "AuditInputs", role: str = "synthetic") -> Iterator["pd.DataFrame"]:
+    """The audit rows of a role, batch by batch, to read a few records back (report figures): a streamed set's
+    source without opening every medium again, else the role's table (a seeded sample of it once the global
+    metrics of a streamed audit have run)."""
+    mset = (inputs.extra.get("media") or {}).get(role)
+    stream = mset.stream if mset is not None else None
+    if stream is not None and inputs.tables.get(role) is stream.table:
+        return stream.batches(READ_BATCH, check=False)
+    return inputs.batches(role, READ_BATCH)
+
+
+def find_records(inputs: "AuditInputs", keep: Any, limit: int, role: str = "synthetic"
+                 ) -> list[tuple[int, "pd.Series"]]:
+    """The first ``limit`` records of a role (0-based position, row) where ``keep(batch, offset)`` (a boolean mask
+    of the batch whose first row is at ``offset``) holds; only those are kept while the role is read."""
+    out: list[tuple[int, Any]] = []
+    if role not in inputs.tables or limit <= 0:
+        return out
+    offset = 0
+    for batch in record_batches(inputs, role):
+        for i in np.flatnonzero(np.asarray(keep(batch, offset), dtype=bool)):
+            out.append((offset + int(i), batch.iloc[int(i)]))
+            if len(out) >= limit:
+                return out
+        offset += len(batch)
+    return out
+
+
+def records_at(inputs: "AuditInputs", positions: Sequence[int], role: str = "synthetic") -> dict[int, "pd.Series"]:
+    """The records of a role at 0-based ``positions`` (a record metric's record indices); none when the role's
+    table is a seeded sample (its positions are not the records')."""
+    want = np.unique(np.asarray(positions, dtype=np.int64))
+    if not len(want) or role in (inputs.extra.get("sampled") or {}):
+        return {}
+    found = find_records(inputs, lambda b, o: np.isin(np.arange(o, o + len(b)), want), len(want), role)
+    return dict(found)
 
 
 def batch_field(batch: "pd.DataFrame", name: str) -> list[Any]:

@@ -1,16 +1,21 @@
 """Preparing an image-text or video-text audit (survey section 6): the records of every role, the roles the
-catalog's metrics ask for, and the audit tables (one row per record)."""
+catalog's metrics ask for, and the audit tables (one row per record), streamed batch by batch when the audit
+streams (issue #13)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from synthaudit.data.inputs import AuditInputs
-from synthaudit.data.vision import MediaSet, VisionOptions, as_table, load_media
+from synthaudit.data.tabular import Table
+from synthaudit.data.vision import (UNREADABLE_LISTED, Layout, MediaSet, VisionOptions, _present, audit_rows,
+                                    check_media, load_media, unreadable_note)
 from synthaudit.errors import InputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
 ROLE_LABELS = {"synthetic": "synthetic", "real_reference": "real"}
-UNREADABLE_LISTED = 200  # unreadable media listed per role in report.json (all are counted)
 #: catalog input role -> the field(s) of the synthetic records that provide it
 FIELD_ROLES = {"prompts": ("prompt",), "references": ("reference", "reference_image", "reference_video", "interval"),
                "labels": ("objects",), "gold_answers": ("answer",), "human_scores": ("outcome",),
@@ -62,27 +67,102 @@ def read_bits(key: Any) -> list[int] | None:
 
 def prepare_vision(*, modality: str, kind: str, synthetic: Any, real: Any = None, media_field: str | None = None,
                    text_field: str | None = None, schema: Any = None, seed: int = 0, params: dict | None = None,
-                   fmt: str | None = None, encoding: str = "utf-8", extra: dict[str, Any] | None = None
-                   ) -> AuditInputs:
-    """Load the records of an image-text (``kind="image"``) or video-text (``kind="video"``) audit."""
+                   fmt: str | None = None, encoding: str = "utf-8", stream: bool = False,
+                   extra: dict[str, Any] | None = None) -> AuditInputs:
+    """Load the records of an image-text (``kind="image"``) or video-text (``kind="video"``) audit. ``stream``: the
+    manifests are read batch by batch by the metrics (the fields present and the roles are told from their first
+    rows; the data summary is counted as they are read)."""
     if synthetic is None:
         raise InputError("no synthetic data given", field="--synthetic")
     opts = VisionOptions(kind=kind, media_field=media_field, text_field=text_field)
     given = {"synthetic": synthetic, "real_reference": real}
-    sets: dict[str, MediaSet] = {r: load_media(obj, ROLE_LABELS[r], opts, fmt=fmt, encoding=encoding)
+    sets: dict[str, MediaSet] = {r: load_media(obj, ROLE_LABELS[r], opts, fmt=fmt, encoding=encoding, stream=stream)
                                  for r, obj in given.items() if obj is not None}
     syn = sets["synthetic"]
     warnings = [f"{ROLE_LABELS[r]}: {n}" for r, s in sets.items() for n in s.notes]
     doc, source = read_schema(schema)
-    roles: dict[str, Any] = {f"{kind}s": True if any(s is not None for s in syn.sources) else None}
+    roles: dict[str, Any] = {f"{kind}s": True if syn.any_readable() else None}
     for role, names in FIELD_ROLES.items():
         roles[role] = True if any(syn.has(n) for n in names) else None
-    summary = {ROLE_LABELS[r]: {**s.describe(), "unreadable_media": s.unreadable[:UNREADABLE_LISTED]}
-               for r, s in sets.items()}
+    summary = {ROLE_LABELS[r]: s.summary() for r, s in sets.items()}
     out: dict[str, Any] = {"media": sets, "media_kind": kind, "schema": doc or "builtin", "schema_source": source,
                            "data_summary": summary,
                            **roles, **(extra or {})}
-    tables = {role: as_table(s) for role, s in sets.items()}
-    return AuditInputs(modality=modality, tables=tables, seed=seed, params=dict(params or {}), extra=out,
-                       warnings=warnings)
+    tables = {role: s.table() for role, s in sets.items()}
+    inputs = AuditInputs(modality=modality, tables=tables, seed=seed, params=dict(params or {}), extra=out,
+                         warnings=warnings)
+    for s in sets.values():
+        if s.stream is not None:
+            s.stream.warnings = inputs.warnings
+    return inputs
 
+
+class MediaStream:
+    """The records of a streamed set (issue #13): the source read batch by batch, each batch turned into audit rows
+    (its media checked; nothing decoded beyond a header), so memory is bounded by the batch size. The first
+    complete checked pass fills ``summary`` (report.json's data_summary: counts, the first unreadable media) and
+    adds the unreadable-media note to ``warnings`` (the audit's, once prepared)."""
+
+    def __init__(self, source: "Table", layout: Layout, mset: MediaSet, *, check: bool = True, tag: str = "") -> None:
+        self.source, self.layout, self.base, self.kind, self.check = source, layout, mset.base, mset.kind, check
+        self.tag = tag
+        self.warnings: list[str] | None = None
+        self.summary: dict[str, Any] = {"records": None, f"with_{self.kind}": None, "unreadable": None,
+                                        "fields": [], "unreadable_media": [],
+                                        "streamed": "counted as the stream is read"}
+        self.counted = False
+        self.table = MediaTable(mset.label, self, path=source.path)
+
+    def batches(self, batch_size: int | None = None, *, check: bool | None = None) -> Iterator["pd.DataFrame"]:
+        """The audit rows, batch by batch; ``check=False`` reads the records without opening their media (a report
+        figure that decodes a few of them)."""
+        check = self.check if check is None else check
+        count = check and not self.counted
+        rows = readable = unreadable = 0
+        listed: list[dict] = []
+        present: set[str] = set()
+        for part in self.source.batches(batch_size):
+            frame, sources = self.layout.records(part, self.base, rows)
+            bad = check_media(self.kind, frame["id"].tolist(), sources, self.layout.media or "", rows) if check \
+                else []
+            if count:
+                readable += sum(s is not None for s in sources)
+                unreadable += len(bad)
+                listed.extend(bad[:UNREADABLE_LISTED - len(listed)])
+                present.update(c for c in frame.columns if c not in present and frame[c].map(_present).any())
+            yield audit_rows(frame, sources, bad, rows)
+            rows += len(part)
+        if count and not self.counted:
+            self.counted = True
+            order = ["id", *(c for c, _ in self.layout.fields)]
+            self.summary.pop("streamed", None)
+            self.summary.update({"records": rows, f"with_{self.kind}": readable, "unreadable": unreadable,
+                                 "fields": [c for c in order if c in present], "unreadable_media": listed})
+            if unreadable and self.warnings is not None:
+                self.warnings.append(f"{self.tag}: {unreadable_note(unreadable, rows, self.kind)}")
+
+
+class MediaTable(Table):
+    """The audit table of a :class:`MediaStream`: never loaded whole unless ``frame()`` is asked for; its
+    fingerprint is the source's (a file's sha256; None for a one-shot stream not yet read through)."""
+
+    def __init__(self, label: str, stream: MediaStream, path: str | None) -> None:
+        super().__init__(label, batch_factory=stream.batches, path=path, fmt=stream.source.format,
+                         n_rows=stream.source.n_rows)
+        self._stream = stream
+
+    def batches(self, batch_size: int | None = None) -> Iterator["pd.DataFrame"]:
+        if self._frame is not None:
+            yield from super().batches(batch_size)
+            return
+        count = 0
+        for part in self._iter_raw(batch_size):
+            count += len(part)
+            yield part
+        self._n_rows = count
+
+    def fingerprint(self) -> str | None:
+        try:
+            return self._stream.source.fingerprint()
+        except TypeError:  # a DataFrame whose cells pandas cannot hash (images, arrays)
+            return None

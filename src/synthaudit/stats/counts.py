@@ -45,6 +45,17 @@ def count_pairs(a: pd.Series, b: pd.Series) -> Counter:
     return Counter({(la[k // kb], lb[k % kb]): int(v) for k, v in zip(keys.tolist(), vals.tolist())})
 
 
+def add_counters(a: dict, b: dict, keys: str, roles: Iterable[str]) -> dict:
+    """Merge two states holding one Counter per role and per item of ``a[keys]`` (column pairs, triples): ``b``'s
+    counts are added into ``a``'s Counters in place (``a`` is the running state a shard is merged into once;
+    ``Counter.__add__`` would copy every Counter at each merge) and ``a`` is returned."""
+    for role in roles:
+        ours, theirs = a[role], b[role]
+        for item in a[keys]:
+            ours[item].update(theirs[item])
+    return a
+
+
 def frequencies(counts: Counter, keys: Iterable[Hashable]) -> np.ndarray:
     total = sum(counts.values())
     arr = np.array([counts.get(k, 0) for k in keys], dtype=float)

@@ -93,6 +93,35 @@ def bytes_hash(src, s, e):  # pragma: no cover - compiled
     return mix64(h ^ head_word(src, i, e))
 
 
+_P1, _P2, _P3 = np.uint64(0x9E3779B185EBCA87), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
+_P4 = np.uint64(0x85EBCA77C2B2AE63)
+
+
+@njit(cache=True, inline="always")
+def _rotl64(x, r):  # pragma: no cover - compiled
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@njit(cache=True, inline="always")
+def bytes_hash_b(src, s, e):  # pragma: no cover - compiled
+    """A second 64-bit content hash of ``src[s:e]``, computed unlike :func:`bytes_hash` (xxHash64's round and
+    avalanche on 8-byte words, the zero-padded tail as one more word): the two together fingerprint a string
+    in 128 bits (``stats.dedup``)."""
+    h = np.uint64(e - s) * _P3 + _P4
+    i = s
+    while i < e:
+        k = (word8(src, i) if e - i >= 8 else head_word(src, i, e)) * _P2
+        h ^= _rotl64(k, 31) * _P1
+        h = _rotl64(h, 27) * _P1 + _P4
+        i += 8
+    h ^= h >> np.uint64(33)
+    h *= _P2
+    h ^= h >> np.uint64(29)
+    h *= _P3
+    h ^= h >> np.uint64(32)
+    return h
+
+
 @njit(cache=True, inline="always")
 def bt_find_or_add(h, word, src, s, e, slots, hashes, words, starts, lens, data, n, nbytes):  # pragma: no cover
     """Id of ``src[s:e]`` (hash ``h``, head word ``word``) in a ByteTable, added when new; returns

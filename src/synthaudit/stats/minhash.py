@@ -122,19 +122,34 @@ def _run_pairs(members: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray
     return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per record and LSH band ([records x bands]): records share a band's key when they agree on
+    its ``rows`` signature values (or, rarely, by a 64-bit collision: candidates are verified exactly)."""
+    out = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        out[:, band] = _band_keys(sig[:, band * rows:(band + 1) * rows])
+    return out
+
+
 def candidate_pairs(sig: np.ndarray, eligible: np.ndarray, bands: int, rows: int,
                     max_bucket: int = MAX_BUCKET) -> tuple[np.ndarray, int]:
     """Sorted unique (i, j), i < j, of eligible records sharing at least one LSH band; and the number of
     buckets larger than ``max_bucket`` (verified star-wise against their first member)."""
+    return candidate_pairs_of_keys(band_keys(sig, bands, rows), eligible, max_bucket)
+
+
+def candidate_pairs_of_keys(keys: np.ndarray, eligible: np.ndarray,
+                            max_bucket: int = MAX_BUCKET) -> tuple[np.ndarray, int]:
+    """:func:`candidate_pairs` from the records' :func:`band_keys`."""
     idx = np.flatnonzero(eligible)
-    rows_of = sig if idx.size == sig.shape[0] else sig[idx]
+    keys_of = keys if idx.size == keys.shape[0] else keys[idx]
     parts: list[np.ndarray] = [np.zeros((0, 2), dtype=np.int64)]
     oversized = 0
-    for band in range(bands):
-        keys = _band_keys(rows_of[:, band * rows:(band + 1) * rows])
-        order = np.argsort(keys)  # runs of equal keys; members are ordered within each pair below
+    for band in range(keys.shape[1]):
+        band_of = keys_of[:, band]
+        order = np.argsort(band_of)  # runs of equal keys; members are ordered within each pair below
         members = idx[order]
-        sk = keys[order]
+        sk = band_of[order]
         starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
         sizes = np.diff(np.r_[starts, sk.size])
         for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]).tolist():

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from synthaudit.data.agent import Episode, episodes_of
-from synthaudit.metrics.agent.common import AGENT, REAL, SECTION_QUALITY, SYN, episodes, needs, params, undefined
+from synthaudit.data.agent import Episode, episode_batches
+from synthaudit.metrics.agent.common import (AGENT, REAL, SECTION_QUALITY, SYN, applies_episodes, episodes, needs,
+                                             params, undefined)
 from synthaudit.metrics.image_text.common import decode_one as decode
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
@@ -17,13 +18,26 @@ from synthaudit.metrics.result import MetricResult
 PSNR_CAP = 100.0
 
 
+def real_frames(inputs) -> dict[str, list]:
+    """The frames of every real episode that has some, by episode id (read once, batch by batch: a streamed real
+    file is not held, only its frame lists)."""
+    def read() -> dict[str, list]:
+        if REAL not in inputs.tables:
+            return {}
+        out: dict[str, list] = {}
+        for eps in episode_batches(inputs, REAL):
+            for r in eps:
+                if r.episode_id not in out and r.frames:
+                    out[r.episode_id] = r.frames
+        return out
+
+    return inputs.features.get("agent:real_frames", read)
+
+
 def frame_pairs(inputs, e: Episode) -> list[tuple[Any, Any]]:
     """(synthetic frame, reference frame) sources of an episode: its reference_frames, else the frames of the real
     episode with the same id; aligned by position, the shorter list decides."""
-    refs = e.reference_frames
-    if not refs and REAL in inputs.extra.get("episodes", {}):
-        twin = next((r for r in episodes_of(inputs, REAL).episodes if r.episode_id == e.episode_id), None)
-        refs = twin.frames if twin is not None else None
+    refs = e.reference_frames or (real_frames(inputs).get(e.episode_id) if e.frames else None)
     if not e.frames or not refs:
         return []
     return list(zip(e.frames, refs))
@@ -34,7 +48,7 @@ def _has_pairs(e: Episode) -> bool:
 
 
 def needs_pairs(inputs) -> str | None:
-    for e in episodes_of(inputs, SYN).episodes:
+    for e in applies_episodes(inputs):
         if frame_pairs(inputs, e):
             return None
     return "no episode has frames paired with reference frames (reference_frames, or --real episodes with frames " \
@@ -279,10 +293,10 @@ class MatchRateMetric(RecordMetric):
         tau = params(inputs, self)["tau"]
         source = "given"
         if tau is None:
-            if REAL not in inputs.extra.get("episodes", {}):
+            if REAL not in inputs.tables:
                 return undefined("tau has no default: give params tau, or --real episodes with prompts and frames "
                                  "to calibrate it (their 5th percentile)")
-            real = semalign(inputs, models, episodes_of(inputs, REAL).episodes)
+            real = np.concatenate([semalign(inputs, models, eps) for eps in episode_batches(inputs, REAL)])
             real = real[~np.isnan(real)]
             if not real.size:
                 return undefined("no real episode has a prompt and a readable frame to calibrate tau")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, SourcedRecordMetric, episodes,
+from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, EpisodeMetric, SourcedRecordMetric, episodes,
                                              goal_statuses, indices, needs, needs_telemetry, params, replay_of,
                                              sources_note, states_of, telemetry_of)
 from synthaudit.metrics.agent.safety import TelemetryMetric
@@ -21,7 +21,7 @@ def episode_success(inputs, index: int, e) -> tuple[bool | None, str]:
     statuses, source = goal_statuses(inputs, index, e)
     if statuses is not None:
         return success(statuses), f"goal ({source})"
-    rep = replay_of(inputs, index)
+    rep = replay_of(inputs, index, e)
     if rep is not None and rep.states and rep.crashed is not None and rep.error is None:
         return (not rep.crashed) and rep.first_failure is None, "replay (no crash)"
     return e.success, "recorded"
@@ -79,12 +79,22 @@ class SimStepsMetric(EpisodeMetric, RecordMetric):
     def episode_score(self, inputs, models, index, e) -> float:
         return float(len(e.steps))
 
-    def finalize(self, state, inputs, models) -> MetricResult:
-        from synthaudit.data.agent import episodes_of
+    def init(self, inputs, models):
+        return {**super().init(inputs, models), "successful": []}
 
+    def update(self, state, role, batch):
+        state = super().update(state, role, batch)
+        inputs = state["inputs"]
+        state["successful"] += [len(e.steps) for i, e in zip(indices(batch), episodes(inputs, batch))
+                                if episode_success(inputs, i, e)[0]]
+        return state
+
+    def merge(self, a, b):
+        return {**super().merge(a, b), "successful": a["successful"] + b["successful"]}
+
+    def finalize(self, state, inputs, models) -> MetricResult:
         res = super().finalize(state, inputs, models)
-        eps = episodes_of(inputs, SYN).episodes
-        ok = [len(e.steps) for i, e in enumerate(eps) if episode_success(inputs, i, e)[0]]
+        ok = state["successful"]
         res.secondary["mean_successful"] = float(np.mean(ok)) if ok else None
         res.notes["successful_episodes"] = len(ok)
         return res

@@ -6,8 +6,8 @@ from collections import Counter
 import numpy as np
 
 from synthaudit.envs.base import FAILURE_KINDS
-from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, SYN, EpisodeMetric, SourcedRecordMetric, episodes,
-                                             goal_statuses, indices, needs, needs_environment, params, replays,
+from synthaudit.metrics.agent.common import (AGENT, SECTION_QUALITY, EpisodeMetric, SourcedRecordMetric, episodes,
+                                             goal_statuses, indices, needs, needs_environment, params, replay_of,
                                              undefined)
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
@@ -27,14 +27,16 @@ class ExecRateMetric(MergeableMetric):
     first failure; the actions never run count as failures (catalog default) or are excluded."""
 
     def init(self, inputs, models):
-        return {"inputs": inputs, "ok": 0, "n": 0, "per_episode": [], "kinds": Counter(), "failed": []}
+        return {"inputs": inputs, "ok": 0, "n": 0, "per_episode": [], "kinds": Counter(), "failed": [],
+                "sim_s": 0.0, "total_s": 0.0}
 
     def update(self, state, role, batch):
         inputs = state["inputs"]
         mode = params(inputs, self)["after_first_failure"]
-        reps = replays(inputs, SYN)
-        for i in indices(batch):
-            rep = reps[i]
+        for i, e in zip(indices(batch), episodes(inputs, batch)):
+            rep = replay_of(inputs, i, e)
+            state["sim_s"] += rep.sim_seconds
+            state["total_s"] += rep.total_seconds
             outs = rep.outcomes if mode == "count_as_failed" else [o for o in rep.outcomes
                                                                    if o.kind != "not_executed"]
             state["ok"] += sum(o.ok for o in outs)
@@ -47,7 +49,8 @@ class ExecRateMetric(MergeableMetric):
 
     def merge(self, a, b):
         return {**a, "ok": a["ok"] + b["ok"], "n": a["n"] + b["n"], "per_episode": a["per_episode"] + b["per_episode"],
-                "kinds": a["kinds"] + b["kinds"], "failed": a["failed"] + b["failed"]}
+                "kinds": a["kinds"] + b["kinds"], "failed": a["failed"] + b["failed"],
+                "sim_s": a["sim_s"] + b["sim_s"], "total_s": a["total_s"] + b["total_s"]}
 
     def finalize(self, state, inputs, models) -> MetricResult:
         if state["n"] == 0:
@@ -55,9 +58,7 @@ class ExecRateMetric(MergeableMetric):
         per = [v for v in state["per_episode"] if v is not None]
         breakdown = [{"outcome": k, "actions": int(v), "meaning": FAILURE_KINDS.get(k, "")}
                      for k, v in state["kinds"].most_common()]
-        reps = replays(inputs, SYN) or []
-        sim = sum(r.sim_seconds for r in reps)
-        total = sum(r.total_seconds for r in reps)
+        sim, total = state["sim_s"], state["total_s"]
         return MetricResult(
             value=state["ok"] / state["n"], breakdown=breakdown,
             record_scores=np.array([np.nan if v is None else v for v in state["per_episode"]], dtype=float),

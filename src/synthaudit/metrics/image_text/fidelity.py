@@ -361,12 +361,11 @@ def chair_metric(inputs, models) -> MetricResult:
     """CHAIR (Rohrbach et al. 2018): object mentions of each caption mapped to the 80 COCO categories with the
     original synonym lists; CHAIR_i = hallucinated mentions / mentions, CHAIR_s = captions with a hallucinated
     object / captions. Value: CHAIR_i (CHAIR_s as a secondary value). Ground truth: the record's objects."""
-    from synthaudit.data.vision import media_of
     from synthaudit.stats.chair import chair
 
-    frame = media_of(inputs, SYN).frame
+    frame = inputs.frame(SYN)  # the audit table (a seeded sample of it when the audit streams)
     caps, gts, ids = [], [], []
-    for i, (t, objs) in enumerate(zip(frame.get("text", [None] * len(frame)), frame["objects"])):
+    for i, (t, objs) in enumerate(zip(batch_field(frame, "text"), batch_field(frame, "objects"))):
         if t is None or not isinstance(objs, list):
             continue
         caps.append(str(t))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from synthaudit.data.vision import ROW_COL, MediaError, batch_field, check_image, media_of
+from synthaudit.data.vision import ERROR_COL, ROW_COL, MediaError, batch_field, check_image, media_of
 from synthaudit.metrics.image_text.common import SECTION_QUALITY, SYN
 from synthaudit.metrics.registry import RecordMetric, register
 from synthaudit.metrics.result import MetricResult
@@ -61,15 +61,15 @@ def well_formed(batch, inputs, builtin: dict[str, Any], fields: tuple[str, ...],
     doc, source = schema_of(inputs, builtin)
     compiled = validator_for(doc, source=source)
     mset = media_of(inputs, SYN)
-    unreadable = {u["row"]: u["reason"] for u in mset.unreadable}
+    unreadable = batch[ERROR_COL].tolist()
     names = tuple(c for c in batch.columns if not c.startswith("__")) if doc is not builtin else fields
     scores, problems = [], []
     for i in range(len(batch)):
         row = int(batch[ROW_COL].iat[i])
         inst = record_instance(batch, i, names)
         bad = [f"{v.path or '/'}: {v.message}" for v in violations(compiled, inst)]
-        if row in unreadable:
-            bad.append(f"{kind}: {unreadable[row]}")
+        if isinstance(unreadable[i], str):  # found when the record was read (batch by batch when streamed)
+            bad.append(f"{kind}: {unreadable[i]}")
         if check_sequence and isinstance(inst.get("sequence"), list):
             for j, step in enumerate(inst["sequence"]):
                 if isinstance(step, dict) and isinstance(step.get("image"), str):

@@ -7,7 +7,9 @@ arrays (:class:`LogColumns`). The predicted template of a record comes from :fun
 (the data's ``--template-field`` or the audit's parser, one pass over the whole input); the ground truth is the
 record's ``--reference-field`` template, corrected with loghub-2.0's oracle template correction
 (:func:`synthaudit.data.log_templates.normalise_template`) unless the metric's ``oracle_template_correction`` is
-false. :func:`comparison` pairs the two for every record once per audit; PA, GA, FGA and FTA all read it.
+false. A :class:`Comparer` pairs the two batch by batch (PA, a record metric that streams); :func:`comparison`
+pairs them for every record once per audit and table (GA, FGA and FTA, global metrics: on a streamed audit's
+sample).
 """
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthaudit.data.log_templates import normalise_template
-from synthaudit.data.logs import RECORD, LogItem, log_items, parsed, spec_of
+from synthaudit.data.log_templates import LogParse, normalise_template
+from synthaudit.data.logs import (BATCH, RECORD, LogItem, LogSpec, log_items, messages_at, parsed, per_table,
+                                  spec_of)
+from synthaudit.errors import InputError
 from synthaudit.metrics.items import MAX_FAILURES, ItemMetric, snippet
 
 #: code params shared by PA, GA, FGA (FTA has oracle_template_correction in the catalog)
@@ -37,6 +41,19 @@ class LogMetric(ItemMetric):
 
     def items(self, inputs, batch, role: str) -> list[LogItem]:
         return log_items(inputs, batch, role)
+
+    def init(self, inputs, models) -> dict[str, Any]:
+        try:
+            return super().init(inputs, models)
+        except InputError as exc:
+            # a streamed file's bad record met by this metric's own pass (the parse): the engine's pass over the
+            # same batches raises it for the whole audit, while this metric fails with it at its first batch
+            return {"input_error": exc}
+
+    def update(self, state: dict, role: str, batch) -> dict:
+        if "input_error" in state:
+            raise state["input_error"]
+        return super().update(state, role, batch)
 
 
 # -- a batch's text fields as arrays ---------------------------------------------------------------------------
@@ -108,52 +125,56 @@ def f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
-# -- predicted vs ground truth, whole input ---------------------------------------------------------------
+# -- predicted vs ground truth ----------------------------------------------------------------------------------
 class _Texts:
     """Distinct template texts and their integer codes (predicted and ground truth share one table)."""
 
     def __init__(self) -> None:
         self.code: dict[str, int] = {}
+        self.names: list[str] = []
 
     def codes(self, texts: Any) -> np.ndarray:
         out = np.empty(len(texts), dtype=np.int64)
+        code, names = self.code, self.names
         for i, t in enumerate(texts):
-            out[i] = self.code.setdefault(t, len(self.code))
+            c = code.get(t)
+            if c is None:
+                c = code[t] = len(names)
+                names.append(t)
+            out[i] = c
         return out
 
     def table(self) -> np.ndarray:
-        out = np.empty(len(self.code), dtype=object)
-        out[:] = list(self.code)
+        out = np.empty(len(self.names), dtype=object)
+        out[:] = self.names
         return out
 
 
 @dataclass
 class Comparison:
-    """The predicted and ground-truth template of every record of a role, in input order, as codes into one table
-    of texts (-1: none), and which records are scored: those with a message and a ground truth (loghub-2.0 drops
-    rows whose ground-truth EventTemplate is null; a record without a message has no prediction)."""
+    """The predicted and ground-truth template of records of a role (a batch, or the whole input in order), as
+    codes into one table of texts (-1: none), and which records are scored: those with a message and a ground
+    truth (loghub-2.0 drops rows whose ground-truth EventTemplate is null; a record without a message has no
+    prediction)."""
 
     records: np.ndarray
     pred: np.ndarray  # code of the predicted template
     truth: np.ndarray  # code of the ground-truth template (after the correction, when asked)
-    texts: np.ndarray  # code -> template text
-    content: pd.Series  # the messages (positional)
     no_truth: np.ndarray  # bool per record
     no_message: np.ndarray  # bool per record (with a ground truth)
-    position: np.ndarray  # record number -> index in these arrays
+    names: _Texts  # code -> template text
     method: str
 
     @property
     def scored(self) -> np.ndarray:
         return ~(self.no_truth | self.no_message)
 
-    def text(self, code: int) -> str | None:
-        return None if code < 0 else self.texts[code]
+    @property
+    def texts(self) -> np.ndarray:
+        return self.names.table()
 
-    def message(self, at: int) -> str | None:
-        value = self.content.iat[at]
-        return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) \
-            else str(value)
+    def text(self, code: int) -> str | None:
+        return None if code < 0 else self.names.names[code]
 
     def exact(self) -> np.ndarray:
         """Per record: 1.0 when the predicted template equals the ground truth, 0.0 when not, NaN when unscored."""
@@ -177,42 +198,46 @@ def _coded(values: pd.Series, texts: _Texts, correct: bool) -> np.ndarray:
     return lookup[codes]
 
 
+class Comparer:
+    """Compares a role's batches with its parse (:func:`synthaudit.data.logs.parsed`): predicted templates come
+    from the parse's groups (same group = same text), ground truths from the ``--reference-field`` column, each
+    distinct text handled once. Kept across batches: the parse and the table of distinct texts, so a record metric
+    compares batch by batch what :func:`comparison` compares whole."""
+
+    def __init__(self, parse: LogParse, spec: LogSpec, correct_truth: bool, correct_predicted: bool) -> None:
+        self.parse, self.spec, self.correct_truth = parse, spec, correct_truth
+        self.names = _Texts()
+        group_texts = [normalise_template(t) for t in parse.texts] if correct_predicted else parse.texts
+        self.of_group = np.append(self.names.codes(group_texts), -1)  # index -1 (no message): -1
+
+    def compare(self, batch: pd.DataFrame) -> Comparison:
+        spec = self.spec
+        records = batch[RECORD].to_numpy(dtype=np.int64)
+        truth = _coded(batch[spec.reference], self.names, self.correct_truth) if spec.reference \
+            else np.full(len(batch), -1, dtype=np.int64)
+        pred = self.of_group[self.parse.groups_at(records)]
+        no_truth = truth < 0
+        no_message = ~no_truth & (batch[spec.content].isna().to_numpy() | (pred < 0))
+        return Comparison(records, pred, truth, no_truth, no_message, self.names, self.parse.method)
+
+
+def comparer(inputs, correct_truth: bool = True, correct_predicted: bool = False,
+             role: str = "synthetic") -> Comparer:
+    return Comparer(parsed(inputs, role), spec_of(inputs, role), correct_truth, correct_predicted)
+
+
 def comparison(inputs, correct_truth: bool = True, correct_predicted: bool = False,
                role: str = "synthetic") -> Comparison:
-    """The :class:`Comparison` of a role, memoised per audit and settings. Predicted templates come from the
-    parse's groups (same group = same text), ground truths from the ``--reference-field`` column, each distinct
-    text handled once."""
+    """The :class:`Comparison` of every record of a role, in input order, memoised per audit, table and settings
+    (:func:`synthaudit.data.logs.per_table`)."""
 
     def compute() -> Comparison:
-        parse = parsed(inputs, role)
-        spec = spec_of(inputs, role)
-        texts = _Texts()
-        groups = np.asarray(parse.groups, dtype=np.int64)
-        ids, first = np.unique(groups, return_index=True)
-        ids, first = ids[ids >= 0], first[ids >= 0]
-        group_texts = [parse.templates[i] for i in first.tolist()]
-        of_group = np.full(int(ids.max()) + 2 if ids.size else 1, -1, dtype=np.int64)  # index: group id + 1
-        of_group[ids + 1] = texts.codes([normalise_template(t) for t in group_texts] if correct_predicted
-                                        else group_texts)
-        records, truth, contents = [], [], []
-        for batch in inputs.batches(role):
-            records.append(batch[RECORD].to_numpy(dtype=np.int64))
-            truth.append(_coded(batch[spec.reference], texts, correct_truth) if spec.reference
-                         else np.full(len(batch), -1, dtype=np.int64))
-            contents.append(batch[spec.content].reset_index(drop=True))
-        rec = np.concatenate(records) if records else np.zeros(0, dtype=np.int64)
-        truth_code = np.concatenate(truth) if truth else np.zeros(0, dtype=np.int64)
-        content = contents[0] if len(contents) == 1 else pd.concat(contents, ignore_index=True) if contents \
-            else pd.Series([], dtype=object)
-        pred_code = of_group[groups[rec] + 1]
-        no_truth = truth_code < 0
-        no_message = ~no_truth & (content.isna().to_numpy() | (pred_code < 0))
-        position = np.zeros(int(rec.max()) + 1 if rec.size else 0, dtype=np.int64)
-        position[rec] = np.arange(rec.size)
-        return Comparison(rec, pred_code, truth_code, texts.table(), content, no_truth, no_message, position,
-                          parse.method)
+        cmp = comparer(inputs, correct_truth, correct_predicted, role)
+        parts = [cmp.compare(batch) for batch in inputs.batches(role, BATCH)]  # a log table has records
+        return Comparison(*(np.concatenate([getattr(p, k) for p in parts]) for k in
+                            ("records", "pred", "truth", "no_truth", "no_message")), cmp.names, cmp.parse.method)
 
-    return inputs.features.get(f"logs.comparison:{role}:{correct_truth}:{correct_predicted}", compute)
+    return per_table(inputs, f"logs.comparison:{correct_truth}:{correct_predicted}", role, compute)
 
 
 # -- template-level confusion --------------------------------------------------------------------------------
@@ -285,7 +310,7 @@ def _row(kind: str, template: str, size: int, parts: list[tuple[int, int, int]],
 
 
 def confusion(inputs, comp: Comparison, key: str) -> Confusion:
-    """The confusion of the scored records of ``comp`` (memoised per audit under ``key``)."""
+    """The confusion of the scored records of ``comp`` (memoised per audit, ``key`` and comparison)."""
 
     def compute() -> Confusion:
         index = np.flatnonzero(comp.scored)
@@ -302,16 +327,19 @@ def confusion(inputs, comp: Comparison, key: str) -> Confusion:
                          np.bincount(truth_of, minlength=n_truth), pair_pred, pair_truth, count, first,
                          np.bincount(pair_pred, minlength=n_pred), np.bincount(pair_truth, minlength=n_truth))
 
-    return inputs.features.get(f"logs.confusion:{key}", compute)
+    memo = inputs.features.get("logs.confusion", dict)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not comp:
+        memo[key] = (comp, compute())
+    return memo[key][1]
 
 
-def with_examples(rows: list[dict[str, Any]], comp: Comparison, conf: Confusion) -> list[dict[str, Any]]:
+def with_examples(inputs, rows: list[dict[str, Any]], comp: Comparison, conf: Confusion,
+                  role: str = "synthetic") -> list[dict[str, Any]]:
     """Fill each row's example message and its record number (0-based position in the input)."""
-    out = []
-    for r in rows:
-        r = dict(r)
-        at = int(conf.index[r.pop("example_position")])
-        r["example_record"] = int(comp.records[at])
-        r["example"] = snippet(comp.message(at))
-        out.append(r)
+    out = [dict(r, example_record=int(comp.records[conf.index[r["example_position"]]])) for r in rows]
+    found = messages_at(inputs, [r["example_record"] for r in out], role)
+    for r in out:
+        del r["example_position"]
+        r["example"] = snippet(found.get(r["example_record"]))
     return out

@@ -39,12 +39,13 @@ def compared(inputs) -> str:
             "(no template normalisation)")
 
 
-def text_pairs(inputs, items: Sequence[LogItem]) -> list[tuple[str | None, str | None]]:
-    """(generated text, reference text) per item; None where absent."""
+def text_pairs(inputs, items: Sequence[LogItem], parse: Any = None) -> list[tuple[str | None, str | None]]:
+    """(generated text, reference text) per item; None where absent. ``parse``: the role's parse
+    (:func:`~synthaudit.data.logs.parsed`, read when needed and not given)."""
     if text_mode(inputs) == "messages":
         return [(it.content, it.reference_text) for it in items]
-    templates = parsed(inputs).templates
-    return [(templates[it.record], it.reference) for it in items]
+    templates = (parse or parsed(inputs)).templates_at([it.record for it in items])
+    return [(t, it.reference) for t, it in zip(templates, items)]
 
 
 def needs_reference(inputs) -> str | None:
@@ -182,8 +183,12 @@ class LogTextMetric(LogMetric):
 
     breakdown_title = "Records below a perfect score, with both texts"
 
+    def setup(self, state: dict) -> None:
+        inputs = state["inputs"]  # the parse is read once, before the batches (a shard reads no table)
+        state["parse"] = parsed(inputs) if text_mode(inputs) == "templates" else None
+
     def pairs(self, items: list[LogItem], state: dict) -> list[tuple[str | None, str | None]]:
-        pairs = text_pairs(state["inputs"], items)
+        pairs = text_pairs(state["inputs"], items, state["parse"])
         for pred, ref in pairs:
             if blank(ref):
                 state["counts"]["no_reference"] += 1
@@ -222,6 +227,7 @@ class Rouge(LogTextMetric):
     def setup(self, state: dict) -> None:
         from rouge_score.rouge_scorer import RougeScorer
 
+        super().setup(state)
         p = state["params"]
         state["scorer"] = RougeScorer([p["variant"]], tokenizer=CodeTokenizer() if p["tokenize"] == "code" else None)
 

@@ -24,13 +24,14 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthaudit.data.log_templates import template_variables
-from synthaudit.data.logs import RECORD, LogItem, log_items, parsed, spec_of
+from synthaudit.data.logs import LogItem, log_items, parsed, spec_of
 from synthaudit.metrics.items import MAX_FAILURES, snippet
 from synthaudit.metrics.logs.common import (CORRECT_PREDICTED_NOTE, OTC_NOTE, LogColumns, LogMetric, check_bool,
-                                            check_outputs, comparison, confusion, f1, log_columns, needs_ground_truth,
-                                            with_examples)
+                                            check_outputs, comparer, comparison, confusion, f1, log_columns,
+                                            needs_ground_truth, text_array, with_examples)
 from synthaudit.metrics.registry import register
 from synthaudit.metrics.result import MetricResult
 
@@ -74,28 +75,28 @@ class ParsingAccuracy(LogMetric):
 
     def setup(self, state: dict) -> None:
         p = state["params"]
-        comp = comparison(state["inputs"], p["oracle_template_correction"], p["correct_predicted_templates"])
-        state["comparison"], state["exact"] = comp, comp.exact()
+        state["comparer"] = comparer(state["inputs"], p["oracle_template_correction"],
+                                     p["correct_predicted_templates"])
 
-    def items(self, inputs, batch, role: str) -> np.ndarray:  # type: ignore[override]
-        return batch[RECORD].to_numpy(dtype=np.int64)  # the comparison holds the rest, for the whole input
+    def items(self, inputs, batch, role: str) -> pd.DataFrame:  # type: ignore[override]
+        return batch  # compared as a whole (Comparer.compare), messages read only for the rows shown
 
-    def evaluate(self, items: np.ndarray, state: dict) -> np.ndarray:
-        comp = state["comparison"]
-        at = comp.position[items]
-        scores = state["exact"][at]
-        state["counts"]["records_without_ground_truth"] += int(comp.no_truth[at].sum())
-        state["counts"]["records_without_message"] += int(comp.no_message[at].sum())
-        for i in np.flatnonzero(scores == 0.0)[:max(0, MAX_FAILURES - len(state["rows"]))].tolist():
-            j = at[i]
-            self.add_row(state, {"record": i, "predicted": comp.text(comp.pred[j]),
-                                 "expected": comp.text(comp.truth[j]), "message": snippet(comp.message(j))})
+    def evaluate(self, items: pd.DataFrame, state: dict) -> np.ndarray:
+        comp = state["comparer"].compare(items)
+        scores = comp.exact()
+        state["counts"]["records_without_ground_truth"] += int(comp.no_truth.sum())
+        state["counts"]["records_without_message"] += int(comp.no_message.sum())
+        wrong = np.flatnonzero(scores == 0.0)[:max(0, MAX_FAILURES - len(state["rows"]))]
+        messages = text_array(items.iloc[wrong], state["comparer"].spec.content)
+        for i, message in zip(wrong.tolist(), messages):
+            self.add_row(state, {"record": i, "predicted": comp.text(comp.pred[i]),
+                                 "expected": comp.text(comp.truth[i]), "message": snippet(message)})
         return scores
 
     def finalize(self, state, inputs, models) -> MetricResult:
         result = super().finalize(state, inputs, models)
         p = state["params"]
-        result.notes.update(parser=state["comparison"].method,
+        result.notes.update(parser=state["comparer"].parse.method,
                             oracle_template_correction=p["oracle_template_correction"],
                             correct_predicted_templates=p["correct_predicted_templates"],
                             definition="loghub-2.0 PA: share of messages whose predicted template equals the "
@@ -124,7 +125,7 @@ def grouping_accuracy(inputs, models) -> MetricResult:
     secondary = dict(zip(names, (float(correct), float(len(c.pred_texts)), float(len(c.truth_texts)),
                                  float((c.truths_per_pred > 1).sum()), float((c.preds_per_truth > 1).sum()))))
     return MetricResult(value=correct / c.n, secondary=secondary, notes=notes,
-                        breakdown=with_examples(c.rows(), comp, c))
+                        breakdown=with_examples(inputs, c.rows(), comp, c))
 
 
 @register(id="logs.fga", name="F1-score of Group Accuracy (FGA)", computation="global",
@@ -148,7 +149,7 @@ def fga(inputs, models) -> MetricResult:
                                  float(len(c.truth_texts)))))
     notes["precision_recall"] = "secondary precision = PGA, recall = RGA"
     return MetricResult(value=f1(pga, rga), secondary=secondary, notes=notes,
-                        breakdown=with_examples(c.rows(), comp, c))
+                        breakdown=with_examples(inputs, c.rows(), comp, c))
 
 
 @register(id="logs.fta", name="Template-level accuracy (P_TA, R_TA, FTA)", computation="global",
@@ -192,7 +193,7 @@ def fta(inputs, models) -> MetricResult:
                    "example_position": int(first[g])}
                   for g, t in enumerate(pure.tolist()) if t >= 0 and not right_text[g]]
     return MetricResult(value=f1(pta, rta), secondary=secondary, notes=notes,
-                        breakdown=with_examples(c.rows(wrong_text), comp, c))
+                        breakdown=with_examples(inputs, c.rows(wrong_text), comp, c))
 
 
 # -- variables -------------------------------------------------------------------------------------------
@@ -270,12 +271,11 @@ class VariablePRF(LogMetric):
     def evaluate(self, items: tuple[LogColumns, list[LogItem] | None], state: dict) -> np.ndarray:
         cols, full = items
         spec, counts = state["spec"], state["counts"]
-        templates = None if state["parse"] is None else state["parse"].templates
+        templates = None if state["parse"] is None else state["parse"].templates_at(cols.records)
         scores = np.full(len(cols), np.nan)
         p_sum = r_sum = 0.0
         tp_sum = n_pred = n_true = 0
-        for i, (record, content, reference) in enumerate(zip(cols.records.tolist(), cols.content.tolist(),
-                                                             cols.reference.tolist())):
+        for i, (content, reference) in enumerate(zip(cols.content.tolist(), cols.reference.tolist())):
             # values read off a whitespace-normalised message are whitespace-normalised already
             text = None if content is None else " ".join(content.split())
             if spec.reference_variables:
@@ -296,7 +296,7 @@ class VariablePRF(LogMetric):
             if spec.variables:
                 pred = _values(full[i].variables or [])
             else:
-                template = templates[record]
+                template = templates[i]
                 if template is not None and template == reference and not spec.reference_variables:
                     pred = true  # the same template reads the same values off the message
                 else:

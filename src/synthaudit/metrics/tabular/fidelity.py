@@ -21,7 +21,7 @@ from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCou
                                                   pair_columns, pool_suppressed, real_bin_edges,
                                                   with_statistics_notes)
 from synthaudit.metrics.tabular.ks_sketch import KLL_K, KLL_K_NOTE, KS_SKETCH_ABOVE, KS_SKETCH_NOTE, ks_sketching
-from synthaudit.stats.counts import count_pairs, tvd
+from synthaudit.stats.counts import add_counters, count_pairs, tvd
 from synthaudit.stats.ks import ks_statistic
 from synthaudit.stats.moments import PairwiseMoments
 
@@ -215,8 +215,7 @@ class ContingencyScore(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, REAL: {p: a[REAL][p] + b[REAL][p] for p in a["pairs"]},
-                SYN: {p: a[SYN][p] + b[SYN][p] for p in a["pairs"]}}
+        return add_counters(a, b, "pairs", (REAL, SYN))
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         rows = []

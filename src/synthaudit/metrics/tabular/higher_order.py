@@ -19,7 +19,7 @@ import pandas as pd
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import MISSING, REAL, SYN, discretize, needs_columns, real_bin_edges
-from synthaudit.stats.counts import category_codes, tvd
+from synthaudit.stats.counts import add_counters, category_codes, tvd
 
 HOLD = "real_holdout"
 #: up to this many triples are enumerated and ranked by a seeded hash; wider tables draw triples at random
@@ -128,8 +128,7 @@ class TrivariateTVD(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, REAL: {t: a[REAL][t] + b[REAL][t] for t in a["triples"]},
-                SYN: {t: a[SYN][t] + b[SYN][t] for t in a["triples"]}}
+        return add_counters(a, b, "triples", (REAL, SYN))
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         if HOLD in inputs.tables and HOLD not in state:  # the baseline: real holdout vs real, on the same triples

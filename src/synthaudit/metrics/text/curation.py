@@ -20,9 +20,10 @@ from synthaudit.data.text import TOKENIZER
 from synthaudit.metrics.registry import MergeableMetric, RecordMetric, register
 from synthaudit.metrics.result import MetricResult
 from synthaudit.stats import minhash
-from synthaudit.stats.dedup import normalised_groups
+from synthaudit.stats.dedup import normal_form, normalised_groups
 from synthaudit.stats.intern import ByteTable
 from synthaudit.stats.ngrams import batch_texts, batch_tokens, batch_utf8, shared_vocabulary, tokenize_batch
+from synthaudit.stats.textstore import TextStore
 from synthaudit.stats.textchecks import TRUNCATION_HEURISTIC, noise_kinds, truncation_reason
 
 SNIPPET = 80
@@ -40,6 +41,13 @@ def _params(metric, inputs) -> dict[str, Any]:
 def _snippet(text: str | None) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= SNIPPET else text[:SNIPPET - 1] + "…"
+
+
+def _normal_snippet(text: str) -> str:
+    """The snippet of a text's normal form (``stats.dedup.normal_form``), normalising only as much of the text as
+    the snippet needs."""
+    head = normal_form(text[:4 * SNIPPET])
+    return _snippet(head if len(head) > SNIPPET or len(text) <= 4 * SNIPPET else normal_form(text))
 
 
 def _records_text(members: np.ndarray) -> str:
@@ -77,17 +85,60 @@ class ExactDuplicateRate(MergeableMetric):
     if the record duplicates an earlier one; the breakdown lists the duplicate clusters (largest first)."""
 
     def init(self, inputs, models) -> dict:
-        return {"field": _field(inputs), "table": ByteTable(1 << 12), "groups": []}
+        # the table holds each distinct text's fingerprint (stats.dedup), never the text; a snippet of a text is
+        # kept once it has a duplicate, and for the texts first seen in the latest batch (a one-batch shard's
+        # state carries them, so that a duplicate across shards still has its text when the shards merge)
+        return {"field": _field(inputs), "table": ByteTable(1 << 12), "groups": [],
+                "counts": np.zeros(0, dtype=np.int64), "snippets": {}, "fresh": []}
+
+    @staticmethod
+    def _prune(state: dict) -> None:
+        """Forget the snippets kept only because their text was new in the latest batch and still has no
+        duplicate: a later batch or shard that duplicates it brings the text itself."""
+        counts, snippets = state["counts"], state["snippets"]
+        for label in state["fresh"]:
+            if counts[label] < 2:
+                snippets.pop(label, None)
+        state["fresh"] = []
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
+        self._prune(state)
         utf8, offsets, missing, ascii_only = batch_utf8(batch, state["field"], True)
-        state["groups"].append(normalised_groups(utf8, offsets, missing, state["table"], ascii_only))
+        before = len(state["table"])
+        labels = normalised_groups(utf8, offsets, missing, state["table"], ascii_only)
+        state["groups"].append(labels)
+        found = labels[labels >= 0]
+        counts = np.zeros(len(state["table"]), dtype=np.int64)
+        counts[:before] = state["counts"]
+        np.add.at(counts, found, 1)
+        state["counts"] = counts
+        seen, first = np.unique(found, return_index=True)
+        texts = batch_texts(batch, state["field"])
+        rows = np.flatnonzero(labels >= 0)[first]
+        for label, row in zip(seen.tolist(), rows.tolist()):
+            if label >= before or (counts[label] >= 2 and label not in state["snippets"]):
+                state["snippets"][label] = _normal_snippet(texts[row])
+                if counts[label] < 2:
+                    state["fresh"].append(label)
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
+        """``b``'s records follow ``a``'s (the engine merges shards in order). Values and record scores are exact in
+        any order; a cluster's text comes from its later state, so a merge out of order may leave it blank."""
+        self._prune(a)
         mapping = a["table"].intern(*b["table"].entries())
         moved = [np.where(g >= 0, mapping[np.maximum(g, 0)], -1) for g in b["groups"]]
-        return {**a, "groups": a["groups"] + moved}
+        counts = np.zeros(len(a["table"]), dtype=np.int64)
+        counts[:a["counts"].size] = a["counts"]
+        np.add.at(counts, mapping, b["counts"])
+        snippets, fresh = dict(a["snippets"]), []
+        for label, text in b["snippets"].items():
+            target = int(mapping[label])
+            if target not in snippets:
+                snippets[target] = text
+                if counts[target] < 2:
+                    fresh.append(target)
+        return {**a, "groups": a["groups"] + moved, "counts": counts, "snippets": snippets, "fresh": fresh}
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         labels = np.concatenate(state["groups"]) if state["groups"] else np.zeros(0, dtype=np.int64)
@@ -97,7 +148,7 @@ class ExactDuplicateRate(MergeableMetric):
         n_eligible = int(eligible.sum())
         keep = int(_params(self, inputs)["max_clusters"])
         rows = [{"cluster": k, "size": int(g.size), "first_record": int(g[0]), "records": _records_text(g),
-                 "text": _snippet(state["table"].get(int(labels[g[0]])).decode("utf-8", "surrogatepass"))}
+                 "text": state["snippets"].get(int(labels[g[0]]), "")}
                 for k, g in enumerate(clusters[:keep])]
         notes = {"records": int(labels.size), "compared": n_eligible,
                  "normalisation": "casefold, whitespace runs collapsed to one space, stripped",
@@ -129,30 +180,35 @@ class NearDuplicateRate(MergeableMetric):
             raise ValueError(f"need 0 < threshold <= 1, num_perm >= 1, shingle >= 1; got {threshold}, {num_perm}, "
                              f"{shingle}")
         seed = int(inputs.seed if params["seed"] is None else params["seed"])
+        bands, rows = minhash.lsh_params(threshold, num_perm)
+        # per record: its LSH band keys (not the signature) and its text in a TextStore that spills to disk, so
+        # that memory grows by 8 x bands + 9 bytes per record, not by the corpus (issue #13)
         return {"field": _field(inputs), "vocab": shared_vocabulary(inputs, True), "threshold": threshold,
-                "num_perm": num_perm, "shingle": shingle, "seed": seed, "sigs": [], "eligible": [], "texts": []}
+                "num_perm": num_perm, "shingle": shingle, "seed": seed, "bands": bands, "rows": rows, "keys": [],
+                "eligible": [], "texts": TextStore()}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
         tb = batch_tokens(batch, state["field"], state["vocab"])
         sig, eligible = minhash.signatures(tb, state["num_perm"], state["seed"], state["shingle"])
-        state["sigs"].append(sig)
+        state["keys"].append(minhash.band_keys(sig, state["bands"], state["rows"]))
         state["eligible"].append(eligible)
         state["texts"].extend(batch_texts(batch, state["field"]))
         return state
 
     def merge(self, a: dict, b: dict) -> dict:  # signatures hash token content: comparable across processes
-        return {**a, "sigs": a["sigs"] + b["sigs"], "eligible": a["eligible"] + b["eligible"],
-                "texts": a["texts"] + b["texts"]}
+        return {**a, "keys": a["keys"] + b["keys"], "eligible": a["eligible"] + b["eligible"],
+                "texts": a["texts"].merge(b["texts"])}
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         t, k = state["threshold"], state["shingle"]
-        n = len(state["texts"])
-        sig = np.concatenate(state["sigs"]) if state["sigs"] else np.zeros((0, state["num_perm"]), np.uint32)
+        store: TextStore = state["texts"]
+        n = len(store)
+        bands, rows = state["bands"], state["rows"]
+        keys = np.concatenate(state["keys"]) if state["keys"] else np.zeros((0, bands), np.uint64)
         eligible = np.concatenate(state["eligible"]) if state["eligible"] else np.zeros(0, dtype=bool)
-        bands, rows = minhash.lsh_params(t, state["num_perm"])
-        pairs, oversized = minhash.candidate_pairs(sig, eligible, bands, rows)
+        pairs, oversized = minhash.candidate_pairs_of_keys(keys, eligible)
         involved = minhash.sorted_unique(pairs.ravel())
-        sets = dict(zip(involved.tolist(), minhash.shingle_sets([state["texts"][i] for i in involved], k)))
+        sets = dict(zip(involved.tolist(), minhash.shingle_sets(store.get(involved.tolist()), k)))
         sims = np.array([minhash.jaccard(sets[i], sets[j]) for i, j in pairs.tolist()])
         linked = pairs[sims >= t] if sims.size else pairs
         labels = minhash.components(n, linked)
@@ -163,9 +219,10 @@ class NearDuplicateRate(MergeableMetric):
         for (i, _), s in zip(linked.tolist(), sims[sims >= t].tolist() if sims.size else []):
             low[labels[i]] = min(low.get(labels[i], 1.0), s)
         keep = int(_params(self, inputs)["max_clusters"])
+        shown = clusters[:keep]
         out_rows = [{"cluster": c, "size": int(g.size), "first_record": int(g[0]), "records": _records_text(g),
-                     "min_linked_jaccard": round(low.get(labels[g[0]], 1.0), 6),
-                     "text": _snippet(state["texts"][int(g[0])])} for c, g in enumerate(clusters[:keep])]
+                     "min_linked_jaccard": round(low.get(labels[g[0]], 1.0), 6), "text": _snippet(text)}
+                    for c, (g, text) in enumerate(zip(shown, store.get([int(g[0]) for g in shown])))]
         notes = {"records": n, "compared": n_eligible, "left_out": f"{n - n_eligible} record(s) without a word",
                  "shingles": f"{k} consecutive case-folded \\w+ tokens ({TOKENIZER}); fewer words: one shingle",
                  "threshold": t, "num_perm": state["num_perm"], "seed": state["seed"],

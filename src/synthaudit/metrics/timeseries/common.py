@@ -13,7 +13,7 @@ FLAGS = {"synthetic": "--synthetic", "real_reference": "--real", "train": "--tra
 
 
 def _missing(inputs, roles: tuple[str, ...]) -> str | None:
-    missing = [FLAGS[r] for r in roles if r not in inputs.extra.get("series", {})]
+    missing = [FLAGS[r] for r in roles if not inputs.has(r)]
     return f"no {' / '.join(missing)} series given" if missing else None
 
 

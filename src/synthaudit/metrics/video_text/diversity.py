@@ -11,6 +11,8 @@ from synthaudit.metrics.video_text.common import VIDEO, batch_clips, n_frames, v
 
 #: consecutive frame pairs read per video for the motion score (spread uniformly over the video)
 MAX_PAIRS = 8
+#: real videos read per batch when the motion score reads them in finalize
+REAL_BATCH = 16
 
 
 def flow_backend(models):
@@ -62,7 +64,7 @@ class MotionScoreMetric(MergeableMetric):
         sec = {"std": float(ok.std()), "p10": float(np.percentile(ok, 10)), "p90": float(np.percentile(ok, 90)),
                "static_share": float(np.mean(ok < 0.05))}
         if REAL in inputs.tables and not state[REAL]:
-            for batch in inputs.batches(REAL):
+            for batch in inputs.batches(REAL, REAL_BATCH):  # a few videos decoded at a time
                 state = self.update(state, REAL, batch)
         real = np.concatenate(state[REAL]) if state[REAL] else np.array([])
         real = real[~np.isnan(real)]

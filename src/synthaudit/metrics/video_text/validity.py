@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from synthaudit.data.vision import batch_field
+from synthaudit.data.vision import ROW_COL, batch_field
 from synthaudit.metrics.image_text.common import (SECTION_QUALITY, all_of, backend_name, needs_field, params, unit)
 from synthaudit.metrics.image_text.validity import WellFormedMetric
 from synthaudit.metrics.registry import RecordMetric, register
@@ -61,7 +61,7 @@ class SchemaAdherenceMetric(WellFormedMetric):
                 spans.append(tuple(itv))
             if any(isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b for a, b in spans):
                 if last[i] == 1.0:
-                    state["problems"].append({"row": int(batch["__row__"].iat[i]), "problems": ["start > end"]})
+                    state["problems"].append({"row": int(batch[ROW_COL].iat[i]), "problems": ["start > end"]})
                 last[i] = 0.0
         return state
 

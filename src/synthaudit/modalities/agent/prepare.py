@@ -1,27 +1,31 @@
-"""Load and check the episodes of an agent audit (survey section 7)."""
+"""Load and check the episodes of an agent audit (survey section 7; ``--stream``: JSON Lines and Parquet files in
+batches of whole episodes, see :mod:`synthaudit.modalities.agent.stream`)."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from synthaudit.data.agent import EpisodeSet, as_table, load_episodes
+from synthaudit.data.agent import EpisodeSummary, as_table, load_episodes
 from synthaudit.data.inputs import AuditInputs
 from synthaudit.errors import UsageError
 from synthaudit.modalities.agent import AgentInputs
 from synthaudit.modalities.base import LoadOptions
+
+if TYPE_CHECKING:
+    from synthaudit.data.tabular import Table
 
 ROLE_LABELS = {"synthetic": "synthetic", "real_reference": "real"}
 #: replay in one process below this many steps (a worker process costs about a second to start)
 PARALLEL_STEPS = 2000
 
 
-def _resolve_frames(eset: EpisodeSet, source: Any) -> None:
+def _resolve_frames(episodes: list, source: Any) -> None:
     """Relative frame paths are relative to the folder of the file they were read from."""
     if not isinstance(source, (str, os.PathLike)):
         return
     base = Path(source).parent
-    for e in eset.episodes:
+    for e in episodes:
         for name in ("frames", "reference_frames"):
             frames = getattr(e, name)
             if frames:
@@ -55,16 +59,47 @@ def _workers(opts: AgentInputs, steps: int) -> int:
     return 1 if steps < PARALLEL_STEPS else max(1, min(os.cpu_count() or 1, 4))
 
 
+def _load(opts: AgentInputs, load: LoadOptions, warnings: list[str], summaries: dict[str, Any]
+          ) -> tuple[dict[str, Table], dict[str, tuple[list, bool]]]:
+    """The audit table of each role and its episodes as prepare sees them: all of them, or for a streamed file the
+    first ones (:data:`~synthaudit.modalities.agent.stream.HEAD_EPISODES`) and whether it holds more."""
+    from synthaudit.modalities.agent.stream import EpisodeStream
+
+    tables, seen = {}, {}
+    for role, obj in (("synthetic", opts.synthetic), ("real_reference", opts.real)):
+        if obj is None:
+            continue
+        label = ROLE_LABELS[role]
+
+        def resolve(eps: list, source: Any = obj) -> None:
+            _resolve_frames(eps, source)
+
+        stream = EpisodeStream.open(obj, label, fmt=load.fmt, encoding=load.encoding, resolve=resolve,
+                                    warnings=warnings, summaries=summaries) if load.stream else None
+        if stream is not None:
+            eps, more = stream.head()
+            tables[role], seen[role] = stream.table(), (eps, more)
+            summaries[label] = {**EpisodeSummary(stream.layout).add(eps).describe(),
+                                "streamed": "the first episodes only: the audit has not read the whole file"}
+            continue
+        eset = load_episodes(obj, label, fmt=load.fmt, encoding=load.encoding)
+        _resolve_frames(eset.episodes, obj)
+        tables[role], seen[role] = as_table(eset), (eset.episodes, False)
+        summaries[label] = eset.describe()
+        warnings.extend(f"{label}: {n}" for n in eset.notes)
+    return tables, seen
+
+
 def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, Any]) -> AuditInputs:
     if opts.synthetic is None:
         raise UsageError("no synthetic trajectories given", field="--synthetic")
-    given = {"synthetic": opts.synthetic, "real_reference": opts.real}
-    sets = {r: load_episodes(obj, ROLE_LABELS[r], fmt=load.fmt, encoding=load.encoding)
-            for r, obj in given.items() if obj is not None}
-    for role, s in sets.items():
-        _resolve_frames(s, given[role])
-    syn = sets["synthetic"].episodes
-    warnings = [f"{ROLE_LABELS[r]}: {n}" for r, s in sets.items() for n in s.notes]
+    warnings: list[str] = []
+    summaries: dict[str, Any] = {}
+    tables, seen = _load(opts, load, warnings, summaries)
+    syn, more = seen["synthetic"]
+    if more:
+        warnings.append(f"synthetic: streamed: which metrics apply, the replay set-up and the figures' episodes are "
+                        f"decided from the first {len(syn)} episodes; every episode is validated as it is read")
     if opts.environment is not None:
         from synthaudit.envs.resolve import check_environment
 
@@ -86,10 +121,9 @@ def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, A
                         "re-executed")
     telemetry = any(e.has_telemetry for e in syn) or bool(environment and any(
         _is_driving(opts.environment or e.env) for e in syn))
-    real = sets.get("real_reference")
+    real = seen.get("real_reference", ([], False))[0]
     extra: dict[str, Any] = {
-        "episodes": sets, "data_summary": {ROLE_LABELS[r]: s.describe() for r, s in sets.items()},
-        "trajectories": True if steps else None, "temporal_spec": specs,
+        "data_summary": summaries, "trajectories": True if steps else None, "temporal_spec": specs,
         # the catalog's environment role: a replay, else the outcomes the episodes recorded from theirs (states,
         # rewards, info, results, a claimed success); "replay" is what agent.exec_rate and the replay need
         "environment": environment or (True if any(_recorded_outcomes(e) for e in syn) else None),
@@ -98,12 +132,12 @@ def prepare(opts: AgentInputs, load: LoadOptions, seed: int, params: dict[str, A
         "prompts": True if any(e.prompt for e in syn) else None,
         "images": True if any(e.frames for e in syn) else None,
         "videos": True if any(e.frames and len(e.frames) > 1 for e in syn) else None,
-        "references": True if (any(e.reference_frames for e in syn) or (real and any(e.frames for e in real.episodes)))
-        else None,
+        "references": True if (any(e.reference_frames for e in syn) or any(e.frames for e in real)) else None,
         "labels": True if any(e.violations is not None for e in syn) else None,
         "robot_agent": opts.robot_agent,
+        # the synthetic episodes that decide which metrics apply when the file streams (all of them otherwise)
+        "head_episodes": {r: eps for r, (eps, _) in seen.items() if not tables[r].materialized},
     }
-    tables = {role: as_table(s) for role, s in sets.items()}
     return AuditInputs(modality="agent", tables=tables, seed=seed, params=dict(params or {}), extra=extra,
                        warnings=warnings)
 

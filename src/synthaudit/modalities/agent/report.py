@@ -6,6 +6,9 @@
 * the time-to-collision distribution over all steps with a closing in-path agent;
 * the episodes that failed replay: the first failed action and the first step whose replayed state diverges
   from the recorded one, and claims the replay contradicts.
+
+A streamed role is drawn from the first episodes of the seeded sample its global metrics saw (none when no global
+metric read it).
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ if TYPE_CHECKING:
     from synthaudit.data.inputs import AuditInputs
 
 PATHS = 6  # trajectories drawn per side
+#: episodes of a streamed role's sample drawn (their telemetry is replayed again for the figures)
+STREAMED_EPISODES = 200
 TTC_CAP = 10.0  # seconds: the histogram's last bin
 FAILED_ROWS = 12
 
@@ -42,11 +47,13 @@ DRAW = {"table": table_html}
 
 
 def _episode_telemetry(inputs: "AuditInputs", role: str) -> list[tuple[Any, Any]]:
-    from synthaudit.data.agent import episodes_of
+    from synthaudit.data.agent import indexed_episodes
     from synthaudit.metrics.agent.common import telemetry_of
 
+    if not inputs.tables[role].materialized:  # streamed and sampled by no global metric: nothing in memory to draw
+        return []
     out = []
-    for i, e in enumerate(episodes_of(inputs, role).episodes):
+    for i, e in indexed_episodes(inputs, role)[:STREAMED_EPISODES if role in _streamed(inputs) else None]:
         try:
             tel, _ = telemetry_of(inputs, i, e, role)
         except Exception:  # a malformed episode: its metrics report it; the figure leaves it out
@@ -54,6 +61,10 @@ def _episode_telemetry(inputs: "AuditInputs", role: str) -> list[tuple[Any, Any]
         if tel is not None:
             out.append((e, tel))
     return out
+
+
+def _streamed(inputs: "AuditInputs") -> list[str]:
+    return list(inputs.extra.get("head_episodes") or {})
 
 
 def _violation_table(sides: dict[str, list]) -> dict | None:
@@ -140,10 +151,10 @@ def _failed(metrics: list[Any]) -> dict | None:
 def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dict]:
     """Plot specs (plain JSON, stored in report.json)."""
     out = [f for f in (_failed(metrics),) if f]
-    if inputs is None or "episodes" not in inputs.extra:
+    if inputs is None or "synthetic" not in inputs.tables:
         return out
     sides = {"synthetic": _episode_telemetry(inputs, "synthetic")}
-    if "real_reference" in inputs.extra["episodes"]:
+    if "real_reference" in inputs.tables:
         sides["real"] = _episode_telemetry(inputs, "real_reference")
     out += [f for f in (_violation_table(sides), _paths(sides), _ttc(sides)) if f]
     return out

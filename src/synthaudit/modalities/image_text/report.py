@@ -88,14 +88,14 @@ def _metric(metrics: list[Any], mid: str) -> Any:
                 None)
 
 
-def _row_items(inputs: "AuditInputs", rows: list[int], texts: list[str], labels: list[str],
+def _row_items(records: list[Any], texts: list[str], labels: list[str],
                highlights: list[list[str]] | None = None) -> list[dict]:
-    from synthaudit.data.vision import MediaError, decode_image, media_of
+    """Thumbnail items of audit rows (records whose image cannot be decoded are left out)."""
+    from synthaudit.data.vision import MEDIA_COL, MediaError, decode_image
 
-    mset = media_of(inputs, "synthetic")
     out = []
-    for n, i in enumerate(rows):
-        src = mset.sources[i]
+    for n, row in enumerate(records):
+        src = row[MEDIA_COL]
         if src is None:
             continue
         try:
@@ -103,20 +103,25 @@ def _row_items(inputs: "AuditInputs", rows: list[int], texts: list[str], labels:
         except MediaError:
             continue
         out.append({"src": thumbnail(img), "text": texts[n], "label": labels[n],
-                    "highlight": (highlights or [[]] * len(rows))[n]})
+                    "highlight": (highlights or [[]] * len(records))[n]})
     return out
 
 
 def _hallucinated(metrics: list[Any], inputs: "AuditInputs") -> dict | None:
+    from synthaudit.data.vision import find_records
+
     m = _metric(metrics, "vl_image.chair")
     if m is None or not getattr(m, "breakdown", None):
         return None
-    ids = inputs.extra["media"]["synthetic"].frame["id"].tolist()
-    where = {str(v): i for i, v in enumerate(ids)}
+    wanted = list(dict.fromkeys(str(b.get("id")) for b in m.breakdown))
+    found = find_records(inputs, lambda b, o: b["id"].astype(str).isin(wanted).to_numpy(), len(wanted))
+    where = {}
+    for _, row in found:
+        where.setdefault(str(row["id"]), row)
     worst = [b for b in m.breakdown if str(b.get("id")) in where][:GRID]
     if not worst:
         return None
-    items = _row_items(inputs, [where[str(b["id"])] for b in worst], [b["caption"] for b in worst],
+    items = _row_items([where[str(b["id"])] for b in worst], [b["caption"] for b in worst],
                        [f"id {b['id']}" for b in worst], [list(b.get("hallucinated") or []) for b in worst])
     return {"kind": "image_grid", "dimension": "fidelity", "title": "Most-hallucinated captions (CHAIR)",
             "items": items, "caption": "Captions with the most objects absent from the image's ground truth; the "
@@ -131,53 +136,69 @@ def _worst_rows(metrics: list[Any], mid: str) -> list[dict]:
 
 def _worst_scored(metrics: list[Any], inputs: "AuditInputs", mid: str, title: str, dimension: str, field: str,
                   caption: str) -> dict | None:
+    from synthaudit.data.vision import records_at
+
     worst = _worst_rows(metrics, mid)[:GRID]
-    frame = inputs.extra["media"]["synthetic"].frame
-    rows = [int(w["record"]) for w in worst if 0 <= int(w["record"]) < len(frame)]
-    if not rows:
+    found = records_at(inputs, [int(w["record"]) for w in worst])
+    worst = [w for w in worst if int(w["record"]) in found]
+    if not worst:
         return None
-    col = frame[field] if field in frame.columns else frame["id"]
-    items = _row_items(inputs, rows, [str(col.iat[i]) for i in rows],
-                       [f"{w['score']:.3f}" for w in worst if 0 <= int(w["record"]) < len(frame)])
+    rows = [found[int(w["record"])] for w in worst]
+    items = _row_items(rows, [str(r[field] if field in r.index else r["id"]) for r in rows],
+                       [f"{w['score']:.3f}" for w in worst])
     if not items:
         return None
     return {"kind": "image_grid", "dimension": dimension, "title": title, "items": items, "caption": caption}
 
 
 def _wrong_answers(metrics: list[Any], inputs: "AuditInputs") -> dict | None:
-    frame = inputs.extra["media"]["synthetic"].frame
-    rows = [int(w["record"]) for w in _worst_rows(metrics, "vl_image.acc_qa")
-            if w.get("score") == 0.0 and 0 <= int(w["record"]) < len(frame)][:GRID]
-    if not rows or not {"question", "answer", "prediction"} <= set(frame.columns):
+    from synthaudit.data.vision import parse_structured, records_at
+
+    wrong = [int(w["record"]) for w in _worst_rows(metrics, "vl_image.acc_qa") if w.get("score") == 0.0]
+    found = records_at(inputs, wrong)
+    rows = [found[i] for i in wrong if i in found][:GRID]
+    if not rows or not {"question", "answer", "prediction"} <= set(rows[0].index):
         return None
-    texts = [f"Q: {frame['question'].iat[i]} gold: {frame['answer'].iat[i]} said: {frame['prediction'].iat[i]}"
-             for i in rows]
-    items = _row_items(inputs, rows, texts, [f"id {frame['id'].iat[i]}" for i in rows])
+    texts = [f"Q: {r['question']} gold: {parse_structured(r['answer'])} said: {r['prediction']}" for r in rows]
+    items = _row_items(rows, texts, [f"id {r['id']}" for r in rows])
     if not items:
         return None
     return {"kind": "image_grid", "dimension": "utility", "title": "Wrongly answered questions", "items": items,
             "caption": "Records whose prediction differs from the gold answer (after normalisation)."}
 
 
+def _features_of(inputs: "AuditInputs", role: str, index: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The stored feature rows of a role's media, in record order (each medium once), at most MAP_POINTS."""
+    from synthaudit.data.vision import KEY_COL, record_batches
+
+    rows, seen = [], set()
+    for batch in record_batches(inputs, role):
+        for key in batch[KEY_COL].tolist():
+            if key in index and key not in seen:
+                seen.add(key)
+                rows.append(index[key])
+                if len(rows) == MAP_POINTS:
+                    return rows
+    return rows
+
+
 def feature_map(inputs: "AuditInputs", kind: str = "image") -> dict | None:
-    """Real vs synthetic features on their first two principal components (from the features the audit computed)."""
+    """Real vs synthetic features on their first two principal components (from the features the audit computed;
+    the records are read back batch by batch)."""
     store = inputs.features._store.get("vision:feature_store") if kind == "image" else \
         inputs.features._store.get("video:rows")
     if not store or "real_reference" not in inputs.tables:
         return None
-    from synthaudit.data.vision import KEY_COL
-
+    if kind == "image":
+        index = {k: v for (b, out, k), v in store.items() if out == "f" and v is not None}
+    else:
+        index = {k: v for (b, what, n, k), v in store.items() if what == "video_features" and v is not None}
     sides = {}
     for role, label in (("real_reference", "real"), ("synthetic", "synthetic")):
-        keys = set(inputs.tables[role].frame()[KEY_COL].tolist())
-        if kind == "image":
-            rows = [v for (b, out, k), v in store.items() if out == "f" and k in keys and v is not None]
-        else:
-            rows = [v for (b, what, n, k), v in store.items() if what == "video_features" and k in keys
-                    and v is not None]
+        rows = _features_of(inputs, role, index)
         if len(rows) < 3:
             return None
-        sides[label] = np.stack(rows)[:MAP_POINTS].astype(float)
+        sides[label] = np.stack(rows).astype(float)
     both = np.concatenate(list(sides.values()))
     mu = both.mean(axis=0)
     _, _, vt = np.linalg.svd(both - mu, full_matrices=False)

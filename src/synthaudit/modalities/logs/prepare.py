@@ -14,4 +14,5 @@ def prepare(opts: LogsInputs, load: LoadOptions, seed: int, params: dict[str, An
     return prepare_logs(synthetic=opts.synthetic, real=opts.real, train=opts.train, holdout=opts.holdout,
                         log_format=opts.log_format, content_field=opts.content_field, fields=fields,
                         parser=opts.parser, templates=opts.templates, parser_config=opts.parser_config,
-                        detector=opts.detector, seed=seed, params=params, fmt=load.fmt, encoding=load.encoding)
+                        detector=opts.detector, seed=seed, params=params, fmt=load.fmt, encoding=load.encoding,
+                        stream=load.stream)

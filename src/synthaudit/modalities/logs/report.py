@@ -97,6 +97,8 @@ def _exposure(metrics: list[Any], inputs: "AuditInputs | None") -> dict | None:
                 if item.content is not None:
                     n += 1
                     counts.update(s.type for s in detect(item.content, types, inputs.extra.get("detector", "builtin")))
+            if n >= MAX_REAL:  # the first ones only: a streamed real file is not read further
+                break
         if n:
             series["real"] = [counts[t] / n for t in types]
             caption += f" Real: the same detector on {n} real messages."

@@ -1,4 +1,5 @@
-"""Load and check the series of a time-series audit (one record per series)."""
+"""Load and check the series of a time-series audit (one record per series; ``--stream``: files in batches of
+whole series, see :mod:`synthaudit.data.timeseries_prepare`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -22,4 +23,4 @@ def prepare(opts: TimeseriesInputs, load: LoadOptions, seed: int, params: dict[s
     return prepare_timeseries(
         synthetic=opts.synthetic, real=opts.real, train=opts.train, holdout=opts.holdout,
         holdout_share=opts.holdout_share, options=series_options(opts), window=opts.window, stride=opts.stride,
-        seed=seed, params=params, fmt=load.fmt, encoding=load.encoding)
+        seed=seed, params=params, fmt=load.fmt, encoding=load.encoding, stream=load.stream)

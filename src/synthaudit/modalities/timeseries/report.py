@@ -5,6 +5,8 @@
 * length histograms: real vs synthetic series lengths (when they differ);
 * the discriminator's most confidently "fake" synthetic series (from ``timeseries.discriminative_score``);
 * event sequences: the most frequent transitions (a -> b), real vs synthetic.
+
+A streamed role is drawn from the seeded sample its global metrics saw (none when no global metric read it).
 """
 from __future__ import annotations
 
@@ -25,10 +27,12 @@ TOP = 12  # transitions in the event figure
 
 def figures(metrics: list[Any], inputs: "AuditInputs | None" = None) -> list[dict]:
     """Plot specs (plain JSON, stored in report.json)."""
-    if inputs is None or "synthetic" not in inputs.extra.get("series", {}):
+    from synthaudit.data.timeseries import loaded_series
+
+    syn = loaded_series(inputs, "synthetic") if inputs is not None else None
+    if syn is None:  # a synthetic file streamed by the metrics and sampled by none: nothing in memory to draw
         return []
-    sets = inputs.extra["series"]
-    syn, real = sets["synthetic"], sets.get("real_reference")
+    real = loaded_series(inputs, "real_reference")
     if syn.is_events:
         return [f for f in (_transitions(real, syn),) if f]
     out = _samples(real, syn) + _acf_curves(metrics, real, syn) + [f for f in (_lengths(real, syn),) if f]

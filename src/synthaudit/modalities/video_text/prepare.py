@@ -21,6 +21,6 @@ def prepare(opts: VideoTextInputs, load: LoadOptions, seed: int, params: dict[st
     bits = read_bits(opts.watermark_key)
     return prepare_vision(modality="video_text", kind="video", synthetic=opts.synthetic, real=opts.real,
                           media_field=opts.video_field, text_field=opts.text_field, schema=opts.schema, seed=seed,
-                          params=params, fmt=load.fmt, encoding=load.encoding,
+                          params=params, fmt=load.fmt, encoding=load.encoding, stream=load.stream,
                           extra={"frames": opts.frames, "watermark_key": bits,
                                  "watermark_method": opts.watermark_method})

@@ -7,7 +7,8 @@
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
@@ -23,28 +24,27 @@ VIDEOS = 2  # videos per side
 DRAW = dict(IMAGE_DRAW)
 
 
-def _strips(inputs: "AuditInputs") -> dict | None:
-    from synthaudit.data.vision import KEY_COL, media_of
+def _clips(inputs: "AuditInputs", role: str) -> Iterator[tuple[str, Any]]:
+    """(id, decoded video) of a role's readable videos, in record order, read back batch by batch."""
+    from synthaudit.data.vision import KEY_COL, MEDIA_COL, record_batches
     from synthaudit.metrics.video_text.common import clip_of
 
+    for batch in record_batches(inputs, role):
+        for rid, src, key in zip(batch["id"].tolist(), batch[MEDIA_COL].tolist(), batch[KEY_COL].tolist()):
+            clip = clip_of(inputs, src, key) if src is not None else None
+            if clip is not None:
+                yield rid, clip
+
+
+def _strips(inputs: "AuditInputs") -> dict | None:
     items = []
     for role, label in (("real_reference", "real"), ("synthetic", "synthetic")):
         if role not in inputs.tables:
             continue
-        mset = media_of(inputs, role)
-        keys = inputs.tables[role].frame()[KEY_COL].tolist()
-        shown = 0
-        for i, src in enumerate(mset.sources):
-            if shown == VIDEOS:
-                break
-            clip = clip_of(inputs, src, keys[i]) if src is not None else None
-            if clip is None:
-                continue
-            shown += 1
+        for rid, clip in islice(_clips(inputs, role), VIDEOS):
             for t, frame in zip(np.linspace(0, len(clip.frames) - 1, STRIP).round().astype(int),
                                 clip.sampled(STRIP)):
-                items.append({"src": thumbnail(frame, 96), "label": f"{label} {mset.frame['id'].iat[i]} t={t}",
-                              "text": ""})
+                items.append({"src": thumbnail(frame, 96), "label": f"{label} {rid} t={t}", "text": ""})
     if not items:
         return None
     return {"kind": "group", "dimension": "fidelity", "per_row": 1,
