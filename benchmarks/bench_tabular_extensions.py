@@ -7,7 +7,8 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np, pandas as pd
+import numpy as np
+import pandas as pd
 import synthaudit
 from synthaudit.generate.tabular import GaussianCopula
 
@@ -26,7 +27,8 @@ out = {}
 for name, syn in [("copula", cop), ("copy", real.copy()), ("shuffled", shuf)]:
     t = time.process_time()
     r = synthaudit.audit("tabular", synthetic=syn, real=real, holdout=hold, metrics=M)
-    out[name] = {m: (r.value(m), r.result(m).reference, r.result(m).secondary.get("auc"), r.result(m).cpu_time_s) for m in M}
+    out[name] = {m: (r.value(m), r.result(m).reference, r.result(m).secondary.get("auc"), r.result(m).cpu_time_s)
+                 for m in M}
     out[name]["cpu"] = time.process_time() - t
     print(name, out[name], flush=True)
 json.dump(out, open(OUT, "w"), indent=1)

@@ -423,6 +423,15 @@ def test_demo_writes_report_and_data(demo_run):
     # the tour: a text and a dialogue report from SmolLM2-generated records, an LLM-rows attempt, an index
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "text/report.html" in index and "dialogue/report.html" in index and "LLM rows" in index
+    # the deep generators (issue #20): trained, audited, their loss curves written, all four families on one front
+    for method in ("diffusion", "gan"):
+        sub = read_report(out / f"tabular_{method}")
+        assert all(m["status"] == "ok" for m in sub["metrics"]), [(m["id"], m["error"]) for m in sub["metrics"]]
+        assert f"tabular_{method}/report.html" in index
+        assert len(pd.read_csv(out / f"tabular_{method}" / "training" / "losses.csv")) > 10
+    front = (out / "tabular_generators" / "index.html").read_text(encoding="utf-8")
+    assert "tabular_generators/index.html" in index and "on the front:" in index
+    assert all(name in front for name in ("Gaussian copula", "GAN (CTGAN-style)", "Diffusion model", "LLM rows"))
     for part in ("text", "dialogue"):
         sub = read_report(out / part)
         assert sub["modality"] == part and sub["metrics"]

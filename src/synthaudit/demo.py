@@ -29,6 +29,7 @@ class DemoEntry:
     generated: str = ""  # what was generated, how
     catch: str | None = None  # the one thing to look at in this report
     error: str | None = None
+    summary: str | None = None  # shown instead of the verdict for a page that is not one report (a comparison)
 
 
 @dataclass
@@ -158,11 +159,13 @@ def index_html(entries: list[DemoEntry], steps: list[dict[str, Any]]) -> str:
     for modality, items in sections.items():
         body.append(f"<section><h2>{escape(modality)}</h2>")
         for e in items:
-            title = (f"<a href='{escape(e.href)}'>{escape(e.title)}</a>" if e.href and e.report is not None
-                     else escape(e.title))
+            title = (f"<a href='{escape(e.href)}'>{escape(e.title)}</a>"
+                     if e.href and (e.report is not None or e.summary) else escape(e.title))
             rows = [f"<dt>generated</dt><dd>{escape(e.generated)}</dd>"]
             if e.error:
                 rows.append(f"<dt>result</dt><dd class='bad'>{escape(e.error)}</dd>")
+            elif e.summary:
+                rows.append(f"<dt>result</dt><dd>{escape(e.summary)}</dd>")
             else:
                 rows.append(f"<dt>verdict</dt><dd>{escape(verdict(e.report))}</dd>")
             if e.catch:

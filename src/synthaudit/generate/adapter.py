@@ -17,7 +17,9 @@ import pandas as pd
 from synthaudit.errors import InputError, UsageError
 from synthaudit.generate.tabular import GaussianCopula, class_quotas
 
-METHODS = ("gaussian_copula", "llm")
+METHODS = ("gaussian_copula", "diffusion", "gan", "llm")
+#: the built-in deep generators (issue #20): method name -> "module:Class"
+DEEP_METHODS = {"diffusion": "synthaudit.generate.deep.diffusion:TabDDPM", "gan": "synthaudit.generate.deep.gan:CTGAN"}
 
 
 class FitSampleAdapter:
@@ -69,6 +71,58 @@ class ClassConditional:
         return out.iloc[order].reset_index(drop=True)[self._columns]
 
 
+class DeepGenerator:
+    """A built-in deep generator (``diffusion``: TabDDPM, ``gan``: CTGAN) conditioned natively on ``target``: each
+    class gets its quota of rows, ``class_quotas(labels, n, rare_boost)`` (survey section 4.1), the copula's rule."""
+
+    def __init__(self, model: Any, method: str, target: str | None, rare_boost: float = 0.0) -> None:
+        self.model, self.method, self.target, self.rare_boost = model, method, target, float(rare_boost)
+        self._labels: pd.Series | None = None
+
+    def fit(self, frame: pd.DataFrame) -> "DeepGenerator":
+        if self.target is not None and self.target not in frame.columns:
+            raise InputError(f"no column {self.target!r} in the real table", field="--target")
+        self._labels = frame[self.target] if self.target is not None else None
+        self.model.fit(frame)
+        return self
+
+    def sample(self, n: int, seed: int | None = None) -> pd.DataFrame:
+        quotas = class_quotas(self._labels, n, self.rare_boost) if self._labels is not None else None
+        return self.model.sample(n, seed=seed, quotas=quotas)
+
+    def metadata(self) -> dict[str, Any]:
+        """The generator metadata ``tabular.dp_epsilon_delta`` reads (``--generator-meta``, survey section 4.3):
+        the DP budget spent in training (``dp.PrivateTraining.metadata``) or epsilon ``none``, with the method,
+        epochs, batch size and training seed."""
+        model = self.model
+        budget = model.dp_metadata() or {"epsilon": "none", "why": "trained without DP-SGD"}
+        return {**budget, "method": self.method, "generator": type(model).__name__, "epochs": model.epochs,
+                "batch_size": model.batch_size, "seed": model.seed}
+
+
+def training_folder(out: Any) -> Any:
+    """Where a deep generator's loss log goes: ``<out without suffix>.training/`` beside the generated table."""
+    from pathlib import Path
+
+    out = Path(out)
+    return out.with_name(out.name.split(".")[0] + ".training")
+
+
+def sample_saved(generator: "DeepGenerator", folder: Any, real: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows from a deep model saved with ``save`` (no training); ``real`` must have the model's columns."""
+    model = type(generator.model).load(folder)
+    columns = [str(c) for c in real.columns]
+    if list(model._columns) != columns:  # noqa: SLF001 - the model's own record of its training columns
+        raise InputError(f"the saved model was trained on columns {', '.join(model._columns)}; --real has "  # noqa: SLF001
+                         f"{', '.join(columns)}", file=str(folder))
+    if generator.rare_boost > 0:
+        raise UsageError("--rare-boost needs the real labels: it applies when training, not to a saved model",
+                         field="--rare-boost")
+    generator.model = model  # its metadata (the DP budget spent in training) describes the rows
+    seed_everything(seed)
+    return model.sample(n, seed=seed + 1)  # seed + 1: what the training run sampled with the same --seed
+
+
 def _as_frame(raw: Any, columns: list[str], name: str) -> pd.DataFrame:
     if isinstance(raw, pd.DataFrame):
         return raw.reset_index(drop=True)
@@ -107,6 +161,14 @@ def make_generator(method: str, *, seed: int = 0, target: str | None = None, rar
 
             client = LLMClient()
         return LLMTabularGenerator(client, seed=seed, target=target, rare_boost=rare_boost, **params)
+    if method in DEEP_METHODS:
+        module, _, attr = DEEP_METHODS[method].partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+        try:
+            model = cls(seed=seed, target=target, **params)
+        except TypeError as exc:
+            raise UsageError(f"{method}: {exc}", field="--param") from None
+        return DeepGenerator(model, method, target, rare_boost)
     if method == "gaussian_copula":
         if params:
             raise UsageError(f"gaussian_copula takes no parameters, got {', '.join(sorted(params))}")
@@ -141,7 +203,7 @@ def generate_tabular(generator: Any, real: pd.DataFrame, n: int, seed: int = 0,
         raise UsageError(f"--n must be at least 1, got {n}", field="--n")
     if len(real) == 0:
         raise InputError("the real table has no rows to learn from", field="--real")
-    if not isinstance(generator, (FitSampleAdapter, GaussianCopula, ClassConditional)) and \
+    if not isinstance(generator, (FitSampleAdapter, GaussianCopula, ClassConditional, DeepGenerator)) and \
             type(generator).__name__ != "LLMTabularGenerator":
         generator = FitSampleAdapter(generator)
     seed_everything(seed)

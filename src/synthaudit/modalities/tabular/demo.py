@@ -7,7 +7,10 @@ attribute, split into train and holdout (seeded). Three synthetic variants, each
 * the Gaussian copula fitted on train (the main report, ``OUT/report.html``: every metric, with policy gates);
 * a **leaky copy** (``OUT/tabular_leaky/``): half the rows copied verbatim from train, the flaw to catch;
 * LLM rows (``OUT/tabular_llm/``) from the offline SmolLM2 with schema-constrained decoding, so every answer is
-  a row of the table's schema.
+  a row of the table's schema;
+* the deep generators (issue #20; tutorial sections 3.2 and 3.5): a TabDDPM-style diffusion model and a CTGAN-style
+  GAN trained briefly on the same rows (``OUT/tabular_diffusion/``, ``OUT/tabular_gan/``), and the four families
+  side by side on the fidelity / privacy Pareto front (``OUT/tabular_generators/index.html``).
 """
 from __future__ import annotations
 
@@ -23,6 +26,11 @@ tabular.pearson_score: {max: 0.1}
 tabular.contingency_score: {max: 0.2}
 """
 LLM_ROWS = 8
+#: the generator comparison's front: fidelity (pair correlations, lower is better) against privacy (the membership
+#: attack's AUC, best at 0.5)
+FRONT = ["tabular.pearson_score", "tabular.auc_mia"]
+#: a brief training on the 309 diabetes rows: about 3 and 7 CPU s (``epochs`` of a few mini-batches each)
+DEEP = {"diffusion": {"epochs": 300, "batch_size": 64}, "gan": {"epochs": 100, "batch_size": 60}}
 PRIVACY_AND_FIDELITY = ["tabular.kst", "tabular.tvd", "tabular.pearson_score", "tabular.dcr",
                         "tabular.dcr_real_to_syn", "tabular.auc_mia", "tabular.adv_mia"]
 
@@ -81,6 +89,7 @@ def section(ctx) -> list:
                   catch),
     ]
     entries.append(_llm_rows(ctx, train, paths, common))
+    entries.extend(_deep_generators(ctx, train, common, good, entries[-1].report))
     return entries
 
 
@@ -120,9 +129,84 @@ def _llm_rows(ctx, train: pd.DataFrame, paths: dict, common: dict):
     with ctx.step("tabular: audit of the LLM rows"):
         rep = audit("tabular", synthetic=ctx.out / "data" / "synthetic_llm.csv", out=ctx.out / "tabular_llm",
                     infer_constraints=True, metrics=["tabular.kst", "tabular.tvd", "tabular.violation_rate",
-                                                     "tabular.dcr", "tabular.beta_recall"], **common)
+                                                     "tabular.dcr", "tabular.beta_recall", *FRONT], **common)
     kst = rep.value("tabular.kst")
     return DemoEntry("tabular", title, "tabular_llm/report.html", rep,
                      f"{len(rows)} rows in {s.calls} calls ({s.rows_kept} of {s.rows_returned} parsed rows kept)",
                      f"tabular.kst = {kst:.3g}: a 135M model's rows follow the schema but not the real "
                      "distributions" if kst is not None else None)
+
+
+def _deep_generators(ctx, train: pd.DataFrame, common: dict, copula, llm) -> list:
+    """The diffusion model and the GAN trained on the same rows, audited, and every family on one Pareto front."""
+    from synthaudit.audit.api import audit
+    from synthaudit.demo import DemoEntry
+    from synthaudit.generate.adapter import make_generator
+
+    titles = {"diffusion": "Diffusion model (TabDDPM-style)", "gan": "GAN (CTGAN-style)"}
+    entries, reports = [], {"Gaussian copula": copula}
+    for method, params in DEEP.items():
+        with ctx.step(f"tabular: {method} trained on the {len(train)} train rows ({params['epochs']} epochs)"):
+            gen = make_generator(method, seed=ctx.seed, target="progression", **params)
+            gen.model.progress = False
+            rows = gen.fit(train).sample(len(train), seed=ctx.seed)
+            path = ctx.out / "data" / f"synthetic_{method}.csv"
+            rows.to_csv(path, index=False)
+            gen.model.write_log(ctx.out / f"tabular_{method}" / "training")
+        with ctx.step(f"tabular: audit of the {method} rows"):
+            rep = audit("tabular", synthetic=path, metrics=PRIVACY_AND_FIDELITY, out=ctx.out / f"tabular_{method}",
+                        **common)
+        reports[titles[method]] = rep
+        entries.append(DemoEntry("tabular", titles[method], f"tabular_{method}/report.html", rep,
+                                 f"{len(rows)} rows, {params['epochs']} epochs on the {len(train)} train rows; loss "
+                                 f"curve in tabular_{method}/training/loss_curve.svg"))
+    if llm is not None:
+        reports["LLM rows (SmolLM2)"] = llm
+    with ctx.step("tabular: the four generator families on the fidelity / privacy Pareto front"):
+        entries.append(_front_page(ctx, reports))
+    return entries
+
+
+def _front_page(ctx, reports: dict):
+    """``OUT/tabular_generators/index.html``: the Pareto front of the generators over :data:`FRONT`."""
+    from html import escape
+
+    from synthaudit.analysis.pareto import front_svg, pareto
+    from synthaudit.demo import DemoEntry
+    from synthaudit.report.html import report_css
+
+    labels = list(reports)
+    result = pareto(list(reports.values()), labels, FRONT)
+    folder = ctx.out / "tabular_generators"
+    folder.mkdir(parents=True, exist_ok=True)
+    def row(run: dict) -> str:
+        cells = "".join("<td class='num'>—</td>" if run["values"][m] is None else
+                        f"<td class='num'>{run['values'][m]:.4f}</td>" for m in FRONT)
+        status = run["status"] + (": " + ", ".join(run["dominated_by"]) if run["dominated_by"] else "")
+        if run.get("reason"):
+            status += f" ({run['reason']})"
+        return f"<tr><td>{escape(run['label'])}</td>{cells}<td>{escape(status)}</td></tr>"
+
+    rows = "".join(row(r) for r in result["runs"])
+    heads = "".join(f"<th scope='col'>{escape(m['id'])} ({escape(m['better'])})</th>" for m in result["metrics"])
+    html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>generator comparison</title>"
+            f"<style>{report_css()}</style></head><body><main class='sa'><h1>Tabular generators on one front</h1>"
+            "<p>The Gaussian copula, a CTGAN-style GAN and a TabDDPM-style diffusion model trained briefly on the "
+            "same 309 diabetes rows, and SmolLM2's schema-constrained rows, audited against the same real train and "
+            "holdout rows. Fidelity: the error of the pairwise correlations; privacy: the membership attack's AUC "
+            "(0.5: it cannot tell training rows from unseen ones). A run is on the front when no other run is at "
+            "least as good on both and better on one (survey section 8.3).</p>"
+            f"{front_svg(result)}<table><thead><tr><th scope='col'>generator</th>{heads}"
+            f"<th scope='col'>status</th></tr></thead><tbody>{rows}</tbody></table>"
+            "<p>Reports: <a href='../report.html'>Gaussian copula</a> · <a href='../tabular_gan/report.html'>GAN</a> "
+            "(<a href='../tabular_gan/training/loss_curve.svg'>loss curve</a>) · "
+            "<a href='../tabular_diffusion/report.html'>diffusion</a> (<a href='../tabular_diffusion/training/"
+            "loss_curve.svg'>loss curve</a>) · <a href='../tabular_llm/report.html'>LLM rows</a>. The same "
+            "comparison from the command line: <code>synthaudit pareto REPORT.json ... --metrics "
+            f"{','.join(FRONT)}</code>.</p></main></body></html>\n")
+    (folder / "index.html").write_text(html, encoding="utf-8")
+    front = ", ".join(result["front"])
+    return DemoEntry("tabular", "Generator comparison: copula, GAN, diffusion, LLM", "tabular_generators/index.html",
+                     None, f"{len(labels)} generators on {FRONT[0]} (fidelity) and {FRONT[1]} (privacy)",
+                     "a brief training on 309 rows: which family buys fidelity with privacy",
+                     summary=f"on the front: {front}")
