@@ -332,9 +332,7 @@ def as_table(obj: Any, label: str, *, log_format: str | None = None, fmt: str | 
     table = Table.from_any(obj, label, fmt=fmt, encoding=encoding, stream=stream)
     if stream and not table.materialized:
         # the same source, each batch numbered as it is read (a one-shot stream stays one-shot)
-        numbered = Table(table.label, batch_factory=lambda n: _numbered(table._iter_raw(n)),  # noqa: SLF001
-                         one_shot=table._one_shot, path=table.path, fmt=table.format,  # noqa: SLF001
-                         fingerprint=table._fingerprint, n_rows=table.n_rows)  # noqa: SLF001
+        numbered = table.mapped(_numbered)
         if len(numbered.head(1)) == 0:
             raise InputError("has no log records", file=table.label)
         return numbered, 0

@@ -523,6 +523,12 @@ class Table:
         if hasher:
             self._fingerprint = hasher.hexdigest()
 
+    def mapped(self, fn: Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]) -> "Table":
+        """A streamed table over the same source whose batches pass through ``fn`` (a one-shot stream stays
+        one-shot; path, format, fingerprint and size are kept)."""
+        return Table(self.label, batch_factory=lambda n: fn(self._iter_raw(n)), one_shot=self._one_shot,
+                     path=self.path, fmt=self.format, fingerprint=self._fingerprint, n_rows=self._n_rows)
+
     def spans(self, batch_size: int) -> list | None:
         """The batches of a streamed Parquet or plain CSV file as :class:`~synthaudit.data.spans.Span` objects that a
         worker reads itself (the batches ``batches(batch_size)`` yields); None for other tables."""

@@ -112,8 +112,8 @@ def sample_saved(generator: "DeepGenerator", folder: Any, real: pd.DataFrame, n:
     """``n`` rows from a deep model saved with ``save`` (no training); ``real`` must have the model's columns."""
     model = type(generator.model).load(folder)
     columns = [str(c) for c in real.columns]
-    if list(model._columns) != columns:  # noqa: SLF001 - the model's own record of its training columns
-        raise InputError(f"the saved model was trained on columns {', '.join(model._columns)}; --real has "  # noqa: SLF001
+    if model.columns != columns:
+        raise InputError(f"the saved model was trained on columns {', '.join(model.columns)}; --real has "
                          f"{', '.join(columns)}", file=str(folder))
     if generator.rare_boost > 0:
         raise UsageError("--rare-boost needs the real labels: it applies when training, not to a saved model",

@@ -512,6 +512,11 @@ class TabDDPM:
         return x.double().numpy(), codes.numpy()
 
     # -- persistence -----------------------------------------------------------------------------------------
+    @property
+    def columns(self) -> list[str]:
+        """The training table's columns in order (``adapter.sample_saved`` checks a table against them)."""
+        return list(self._columns)
+
     def save(self, folder: str | Path) -> Path:
         """``model.safetensors`` (denoiser weights, quantile tables) and ``config.json`` (knobs, layout, classes)."""
         import torch

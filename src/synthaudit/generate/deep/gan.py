@@ -334,8 +334,8 @@ class CTGAN:
         return out
 
     @property
-    def _columns(self) -> list[str]:
-        """The training table's columns in order (TabDDPM's record of them; ``adapter.sample_saved`` checks it)."""
+    def columns(self) -> list[str]:
+        """The training table's columns in order (``adapter.sample_saved`` checks a table against them)."""
         return list(self.layout.order)
 
     @property
