@@ -58,6 +58,28 @@ def wine() -> pd.DataFrame:
     return frame
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module (its small networks; the suite shares 2 cores, where two spinning threads per
+    process run several times slower); the caller's setting comes back afterwards."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture()
+def wine_labelled_csv(tmp_path) -> pd.DataFrame:
+    """The wine table with its cultivar as 'target' ("a", "b", "c"), written to ``tmp_path/real.csv`` (CLI tests)."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    frame["target"] = frame["target"].map({0: "a", 1: "b", 2: "c"})
+    frame.to_csv(tmp_path / "real.csv", index=False)
+    return frame
+
+
 def copula_synthetic(real: pd.DataFrame, seed: int = 0, n: int | None = None) -> pd.DataFrame:
     """A synthetic table from the built-in Gaussian-copula baseline."""
     from synthaudit.generate.tabular import GaussianCopula

@@ -6,16 +6,12 @@ import json
 
 import pandas as pd
 import pytest
-from sklearn.datasets import load_wine
 from test_cli import assert_ok, run_cli, sha256
 
 
 @pytest.fixture()
-def wine(tmp_path):
-    real = load_wine(as_frame=True).frame
-    real["target"] = real["target"].map({0: "a", 1: "b", 2: "c"})
-    real.to_csv(tmp_path / "real.csv", index=False)
-    return real
+def wine(wine_labelled_csv):
+    return wine_labelled_csv
 
 
 @pytest.mark.parametrize("method", ["diffusion", "gan"])

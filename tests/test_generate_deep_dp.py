@@ -19,7 +19,6 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("opacus")
 dp_accounting = pytest.importorskip("dp_accounting")
 
-from sklearn.datasets import load_wine  # noqa: E402
 from test_cli import assert_ok, assert_user_error, read_report, run_cli  # noqa: E402
 
 from synthaudit.errors import UsageError  # noqa: E402
@@ -36,13 +35,7 @@ SMALL = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: the suite shares 2 cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -207,11 +200,8 @@ def test_gan_pac_under_dp():
 
 # -- the CLI -------------------------------------------------------------------------------------------------
 @pytest.fixture()
-def wine(tmp_path):
-    frame = load_wine(as_frame=True).frame
-    frame["target"] = frame["target"].map({0: "a", 1: "b", 2: "c"})
-    frame.to_csv(tmp_path / "real.csv", index=False)
-    return frame
+def wine(wine_labelled_csv):
+    return wine_labelled_csv
 
 
 def test_cli_writes_the_budget_and_the_audit_reads_it(tmp_path, wine):

@@ -21,13 +21,7 @@ SHORT = dict(epochs=150, batch_size=100, embedding_dim=64, generator_dim=(64, 64
 TINY = dict(epochs=2, batch_size=50, pac=5, embedding_dim=16, generator_dim=(32,), discriminator_dim=(32,))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: the suite shares 2 cores, where two spinning threads per process run 5x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

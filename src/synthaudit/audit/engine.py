@@ -225,7 +225,7 @@ class _Shards:
         self.remote, self.local = set(metrics), local
         self._waiting: list[Any] = []  # resumed or computed results, merged in shard order
         #: whether the runner's workers read files from this machine's disk (``data.spans``)
-        self.reads_files = bool(getattr(runner, "reads_files", False))
+        self.reads_files: bool = runner.reads_files
 
     @classmethod
     def open(cls, streaming: list, states: dict, errors: dict, inputs: "AuditInputs", models: "Models",

@@ -129,6 +129,7 @@ class LocalShards:
         self.computer = computer
         self._done: list[Any] = []
         self.workers = 1
+        self.reads_files = False  # batches are read here already: spans would only add a second read
 
     def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:
         self._done.append(self.computer.run(role, index, batch, ids))

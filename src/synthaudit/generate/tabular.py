@@ -120,12 +120,7 @@ class GaussianCopula:
             ctype = spec.columns[name].type if name in spec.columns else ColumnType.CATEGORICAL
             if ctype in (ColumnType.NUMERICAL, ColumnType.DATETIME):
                 is_dt = ctype == ColumnType.DATETIME or pd.api.types.is_datetime64_any_dtype(col)
-                if is_dt:
-                    ts = pd.to_datetime(col, errors="coerce")
-                    x = ts.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
-                    x[ts.isna().to_numpy()] = np.nan
-                else:
-                    x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+                x = column_floats(col, is_dt)
                 ok = ~np.isnan(x)
                 if ok.any():
                     xs = np.sort(x[ok])
@@ -482,6 +477,16 @@ def _nearest_correlation(corr: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     fixed = (v * np.maximum(w, eps)) @ v.T
     d = np.sqrt(np.diag(fixed))
     return fixed / np.outer(d, d)
+
+
+def column_floats(col: pd.Series, is_datetime: bool) -> np.ndarray:
+    """A numeric or datetime column as floats (datetimes as int64 nanoseconds), NaN where missing or unparsable."""
+    if is_datetime:
+        ts = pd.to_datetime(col, errors="coerce")
+        x = ts.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
+        x[ts.isna().to_numpy()] = np.nan
+        return x
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
 
 
 def class_quotas(labels: pd.Series, n: int, rare_boost: float = 0.0) -> dict[Any, int]:

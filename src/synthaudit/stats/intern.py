@@ -98,7 +98,8 @@ _P4 = np.uint64(0x85EBCA77C2B2AE63)
 
 
 @njit(cache=True, inline="always")
-def _rotl64(x, r):  # pragma: no cover - compiled
+def rotl64(x, r):  # pragma: no cover - compiled
+    """``x`` rotated left by ``r`` bits (0 < r < 64)."""
     return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
 
 
@@ -111,8 +112,8 @@ def bytes_hash_b(src, s, e):  # pragma: no cover - compiled
     i = s
     while i < e:
         k = (word8(src, i) if e - i >= 8 else head_word(src, i, e)) * _P2
-        h ^= _rotl64(k, 31) * _P1
-        h = _rotl64(h, 27) * _P1 + _P4
+        h ^= rotl64(k, 31) * _P1
+        h = rotl64(h, 27) * _P1 + _P4
         i += 8
     h ^= h >> np.uint64(33)
     h *= _P2

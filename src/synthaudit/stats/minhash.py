@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from synthaudit.stats.intern import GOLDEN, mix64, njit
+from synthaudit.stats.intern import GOLDEN, mix64, njit, rotl64
 from synthaudit.stats.ngrams import TokenBatch, Vocabulary, tokenize_batch
 
 MAX_BUCKET = 64  # larger LSH buckets are verified against their first member only (star), not all pairs
@@ -31,11 +31,6 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     a = rng.integers(0, np.iinfo(np.uint64).max, size=num_perm, dtype=np.uint64, endpoint=True) | np.uint64(1)
     b = rng.integers(0, np.iinfo(np.uint64).max, size=num_perm, dtype=np.uint64, endpoint=True)
     return a, b
-
-
-@njit(cache=True, inline="always")
-def _rotl(x, r):  # pragma: no cover - compiled
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
 
 
 @njit(cache=True)
@@ -60,7 +55,7 @@ def _signatures(ids, offsets, is_word, thash, k, a, b, sig, eligible):  # pragma
         for j in range(ns):  # shingle hash: position-rotated token hashes, finalised
             h = np.uint64(kk) * GOLDEN
             for q in range(kk):
-                h ^= _rotl(words[j + q], 1 + (13 * q) % 63)
+                h ^= rotl64(words[j + q], 1 + (13 * q) % 63)
             shingles[j] = mix64(h)
         for p in range(a.size):
             ap = a[p]

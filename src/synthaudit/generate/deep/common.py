@@ -18,13 +18,14 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from synthaudit.data.tabular import ColumnType, TableSpec, infer_spec
 from synthaudit.errors import InputError, UsageError
+from synthaudit.generate.tabular import class_quotas, column_floats
 
 if TYPE_CHECKING:
     import torch
@@ -88,7 +89,7 @@ class TableLayout:
             ctype = spec.columns[name].type if name in spec.columns else ColumnType.CATEGORICAL
             if ctype in (ColumnType.NUMERICAL, ColumnType.DATETIME):
                 is_dt = ctype == ColumnType.DATETIME or pd.api.types.is_datetime64_any_dtype(col)
-                x = _as_float(col, is_dt)
+                x = column_floats(col, is_dt)
                 ok = ~np.isnan(x)
                 if ok.any():
                     seen = x[ok]
@@ -114,12 +115,12 @@ class TableLayout:
         n = len(frame)
         num = np.empty((n, len(self.numeric)))
         for j, c in enumerate(self.numeric):
-            x = _as_float(frame[c.name], c.kind == "datetime")
+            x = column_floats(frame[c.name], c.kind == "datetime")
             num[:, j] = np.where(np.isnan(x), c.fill, x)
         codes = np.empty((n, len(self.categorical)), dtype=np.int64)
         for j, c in enumerate(self.categorical):
             if c.indicator_of is not None:
-                codes[:, j] = np.isnan(_as_float(frame[c.indicator_of], self._numeric(c.indicator_of).kind
+                codes[:, j] = np.isnan(column_floats(frame[c.indicator_of], self._numeric(c.indicator_of).kind
                                                  == "datetime")).astype(np.int64)
                 continue
             lookup = {v: i for i, v in enumerate(c.categories)}
@@ -183,13 +184,28 @@ def restore_dtype(values: pd.Series, dtype: str | None) -> pd.Series:
         return values
 
 
-def _as_float(col: pd.Series, is_datetime: bool) -> np.ndarray:
-    if is_datetime:
-        ts = pd.to_datetime(col, errors="coerce")
-        x = ts.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float)
-        x[ts.isna().to_numpy()] = np.nan
-        return x
-    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+def class_rows(classes: Sequence[Any], counts: Sequence[int], n: int, quotas: Mapping[Any, int] | None,
+               ) -> dict[int, int]:
+    """{class code: rows} for ``n`` conditionally sampled rows: ``quotas`` (class value -> rows, adding up to ``n``)
+    or, without them, the training shares by largest remainder (``class_quotas``). ``classes`` are the classes' JSON
+    values (None: missing, never a default class) and ``counts`` their training rows."""
+    if quotas is None:
+        codes = np.repeat(np.arange(len(classes)), counts)
+        codes = codes[~np.isin(codes, [i for i, c in enumerate(classes) if c is None])]
+        return {int(k): v for k, v in class_quotas(pd.Series(codes), n).items()}
+    index = {c: i for i, c in enumerate(classes)}
+    out: dict[int, int] = {}
+    for label, rows in quotas.items():
+        key = _jsonable(label)
+        if key not in index:
+            raise UsageError(f"class {label!r} was not seen in training; classes: "
+                             f"{', '.join(map(repr, list(classes)[:12]))}", field="quotas")
+        if int(rows) < 0:
+            raise UsageError(f"class {label!r} asks for {rows} rows", field="quotas")
+        out[index[key]] = out.get(index[key], 0) + int(rows)
+    if sum(out.values()) != n:
+        raise UsageError(f"the quotas add up to {sum(out.values())} rows, not n = {n}", field="quotas")
+    return out
 
 
 @dataclass

@@ -39,7 +39,7 @@ import pandas as pd
 
 from synthaudit.data.tabular import ColumnType, TableSpec, infer_spec
 from synthaudit.errors import InputError, UsageError
-from synthaudit.generate.deep.common import (TableLayout, TrainLog, _jsonable, deterministic, load_model,
+from synthaudit.generate.deep.common import (TableLayout, TrainLog, _jsonable, class_rows, deterministic, load_model,
                                              restore_dtype, save_model)
 from synthaudit.generate.deep.dp import DPConfig
 
@@ -467,27 +467,11 @@ class TabDDPM:
     def _quota_labels(self, n: int, quotas: dict[Any, int] | None) -> "torch.Tensor | None":
         import torch
 
-        from synthaudit.generate.tabular import class_quotas
-
         if self.target is None:
             if quotas is not None:
                 raise UsageError("quotas need a model fitted with target=<label column>", field="quotas")
             return None
-        if quotas is None:
-            counts = pd.Series(np.repeat(np.arange(len(self._classes)), self._class_counts))
-            per_class = {int(k): v for k, v in class_quotas(counts, n).items()}
-        else:
-            index = {c: i for i, c in enumerate(self._classes)}
-            per_class = {}
-            for key, rows in quotas.items():
-                if _jsonable(key) not in index:
-                    raise UsageError(f"class {key!r} was not seen in training; classes: "
-                                     f"{', '.join(map(repr, self._classes[:12]))}", field=self.target)
-                if int(rows) < 0:
-                    raise UsageError(f"class {key!r} asks for {rows} rows", field="quotas")
-                per_class[index[_jsonable(key)]] = per_class.get(index[_jsonable(key)], 0) + int(rows)
-            if sum(per_class.values()) != n:
-                raise UsageError(f"the quotas add up to {sum(per_class.values())} rows, not n = {n}", field="quotas")
+        per_class = class_rows(self._classes, self._class_counts, n, quotas)
         return torch.tensor(np.repeat(list(per_class), list(per_class.values())), dtype=torch.long)
 
     def _denoise(self, n: int, y: "torch.Tensor | None", g: "torch.Generator") -> tuple[np.ndarray, np.ndarray]:

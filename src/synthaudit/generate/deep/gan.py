@@ -50,10 +50,9 @@ import pandas as pd
 
 from synthaudit.data.tabular import ColumnSpec, ColumnType, TableSpec, infer_spec
 from synthaudit.errors import InputError, UsageError
-from synthaudit.generate.deep.common import (TableLayout, TrainLog, _jsonable, deterministic, load_model,
+from synthaudit.generate.deep.common import (TableLayout, TrainLog, class_rows, deterministic, load_model,
                                              save_model)
 from synthaudit.generate.deep.dp import DPConfig, input_gradient
-from synthaudit.generate.tabular import class_quotas
 
 if TYPE_CHECKING:
     import torch
@@ -594,23 +593,7 @@ class CTGAN:
     def _target_codes(self, n: int, quotas: dict[Any, int] | None) -> tuple[int, dict[int, int]]:
         """(the target's category column, {class code: rows})."""
         j = next(i for i, c in enumerate(self.layout.categorical) if c.name == self.target)
-        cats = self.layout.categorical[j].categories
-        if quotas is None:
-            labels = pd.Series(np.repeat(np.array(cats, dtype=object), self.conditions.counts[j]), dtype=object)
-            quotas = class_quotas(labels, n)
-        lookup = {v: i for i, v in enumerate(cats)}
-        out: dict[int, int] = {}
-        for label, rows in quotas.items():
-            key = _jsonable(label)
-            if key not in lookup:
-                raise UsageError(f"class {label!r} was not seen in training; classes: "
-                                 f"{', '.join(map(str, cats[:12]))}", field="quotas")
-            if int(rows) < 0:
-                raise UsageError(f"a quota is a row count, got {rows} for {label!r}", field="quotas")
-            out[lookup[key]] = out.get(lookup[key], 0) + int(rows)
-        if sum(out.values()) != n:
-            raise UsageError(f"the quotas add up to {sum(out.values())} rows, not n = {n}", field="quotas")
-        return j, out
+        return j, class_rows(self.layout.categorical[j].categories, self.conditions.counts[j], n, quotas)
 
     def _decode(self, rows: np.ndarray, forced: np.ndarray | None) -> pd.DataFrame:
         spans, k = self._spans(), len(self.modes.sizes)
