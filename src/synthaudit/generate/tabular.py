@@ -117,18 +117,15 @@ class GaussianCopula:
         self._cols, base = [], []  # base: numeric -> its latent; category -> (codes, counts)
         for name in self._order:
             col = frame[name]
-            ctype = spec.columns[name].type if name in spec.columns else ColumnType.CATEGORICAL
-            if ctype in (ColumnType.NUMERICAL, ColumnType.DATETIME):
-                is_dt = ctype == ColumnType.DATETIME or pd.api.types.is_datetime64_any_dtype(col)
-                x = column_floats(col, is_dt)
+            numbers = numeric_values(col, spec.columns[name].type if name in spec.columns else None)
+            if numbers is not None:
+                x, kind = numbers
                 ok = ~np.isnan(x)
-                if ok.any():
-                    xs = np.sort(x[ok])
-                    self._cols.append(_Column(name, "datetime" if is_dt else "numeric", values=xs,
-                                              integer=bool(np.all(xs % 1 == 0)), missing_rate=float(1 - ok.mean()),
-                                              dtype=col.dtype))
-                    base.append(_numeric_slot(len(self._cols) - 1, x, ok, xs))
-                    continue
+                xs = np.sort(x[ok])
+                self._cols.append(_Column(name, kind, values=xs, integer=bool(np.all(xs % 1 == 0)),
+                                          missing_rate=float(1 - ok.mean()), dtype=col.dtype))
+                base.append(_numeric_slot(len(self._cols) - 1, x, ok, xs))
+                continue
             codes, uniques = pd.factorize(col, use_na_sentinel=True, sort=False)
             cats = list(uniques) + ([np.nan] if (codes < 0).any() else [])  # missing stays NaN, as in pandas
             codes = np.where(codes < 0, len(uniques), codes)
@@ -477,6 +474,16 @@ def _nearest_correlation(corr: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     fixed = (v * np.maximum(w, eps)) @ v.T
     d = np.sqrt(np.diag(fixed))
     return fixed / np.outer(d, d)
+
+
+def numeric_values(col: pd.Series, ctype: ColumnType | None) -> tuple[np.ndarray, str] | None:
+    """(the column as floats, "numeric" or "datetime") for a numerical or datetime column with at least one value;
+    None for a column that generators model as categories (any other type, or no value at all)."""
+    if ctype not in (ColumnType.NUMERICAL, ColumnType.DATETIME):
+        return None
+    is_dt = ctype == ColumnType.DATETIME or pd.api.types.is_datetime64_any_dtype(col)
+    x = column_floats(col, is_dt)
+    return (x, "datetime" if is_dt else "numeric") if (~np.isnan(x)).any() else None
 
 
 def column_floats(col: pd.Series, is_datetime: bool) -> np.ndarray:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from synthaudit.data.tabular import ColumnType, TableSpec, infer_spec
+from synthaudit.data.tabular import TableSpec, infer_spec
 from synthaudit.errors import InputError, UsageError
-from synthaudit.generate.tabular import class_quotas, column_floats
+from synthaudit.generate.tabular import class_quotas, column_floats, numeric_values
 
 if TYPE_CHECKING:
     import torch
@@ -86,21 +86,17 @@ class TableLayout:
         out = cls(order=[str(c) for c in frame.columns])
         for name in frame.columns:
             col = frame[name]
-            ctype = spec.columns[name].type if name in spec.columns else ColumnType.CATEGORICAL
-            if ctype in (ColumnType.NUMERICAL, ColumnType.DATETIME):
-                is_dt = ctype == ColumnType.DATETIME or pd.api.types.is_datetime64_any_dtype(col)
-                x = column_floats(col, is_dt)
+            numbers = numeric_values(col, spec.columns[name].type if name in spec.columns else None)
+            if numbers is not None:
+                x, kind = numbers
                 ok = ~np.isnan(x)
-                if ok.any():
-                    seen = x[ok]
-                    missing = bool((~ok).any())
-                    out.numeric.append(NumericColumn(str(name), "datetime" if is_dt else "numeric",
-                                                     bool(np.all(seen % 1 == 0)), float(seen.min()),
-                                                     float(seen.max()), float(np.median(seen)), missing,
-                                                     str(col.dtype)))
-                    if missing:
-                        out.categorical.append(CategoryColumn(f"{name}{MISSING}", [False, True], str(name)))
-                    continue
+                seen = x[ok]
+                missing = bool((~ok).any())
+                out.numeric.append(NumericColumn(str(name), kind, bool(np.all(seen % 1 == 0)), float(seen.min()),
+                                                 float(seen.max()), float(np.median(seen)), missing, str(col.dtype)))
+                if missing:
+                    out.categorical.append(CategoryColumn(f"{name}{MISSING}", [False, True], str(name)))
+                continue
             codes, uniques = pd.factorize(col, use_na_sentinel=True, sort=False)
             cats = [_jsonable(u) for u in uniques] + ([None] if (codes < 0).any() else [])
             if len(cats) > MAX_CATEGORIES:
