@@ -190,7 +190,7 @@ def test_private_step_on_ctgan_critic_rows(real):
 
 
 def test_gan_pac_under_dp():
-    assert CTGAN().pac == 10 and CTGAN(dp=dp.DPConfig(noise_multiplier=1.0)).pac == 1
+    assert CTGAN().pac == 1 and CTGAN(dp=dp.DPConfig(noise_multiplier=1.0)).pac == 1
     assert CTGAN(pac=1, batch_size=50, dp={"epsilon": 1.0}).dp == dp.DPConfig(epsilon=1.0)
     with pytest.raises(UsageError, match="DP training needs pac = 1, got pac = 10"):
         CTGAN(pac=10, dp=dp.DPConfig(epsilon=1.0))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import synthaudit
+from deep_helpers import categories_a_sample_keeps, lost_categories
 from synthaudit.errors import InputError, UsageError
 from synthaudit.generate.deep.gan import CTGAN, Conditions, ModeNormalizer
 from synthaudit.generate.tabular import class_quotas
@@ -16,8 +17,8 @@ from synthaudit.generate.tabular import class_quotas
 torch = pytest.importorskip("torch")
 
 TRAIN_ROWS, SYNTH_ROWS = 3000, 5000
-# a short training: 3,000 rows in batches of 100 for 150 epochs = 4,500 steps of (64, 64) networks (~35 CPU s)
-SHORT = dict(epochs=150, batch_size=100, embedding_dim=64, generator_dim=(64, 64), discriminator_dim=(64, 64))
+# a short training: 3,000 rows in batches of 500 for 300 epochs = 1,800 steps of (64, 64) networks (~35 CPU s)
+SHORT = dict(epochs=300, batch_size=500, embedding_dim=64, generator_dim=(64, 64), discriminator_dim=(64, 64))
 TINY = dict(epochs=2, batch_size=50, pac=5, embedding_dim=16, generator_dim=(32,), discriminator_dim=(32,))
 
 
@@ -156,22 +157,54 @@ def test_fidelity_after_a_short_training(fidelity, tables):
     ours, theirs = fidelity
     # numeric pair trends: better than sampling every column on its own
     assert ours["tabular.pearson_score"] < theirs["tabular.pearson_score"], (ours, theirs)
-    # marginals within a few %, categorical pair trends within 2.5x the independent baseline's error
-    assert ours["tabular.kst"] < 0.15 and ours["tabular.tvd"] < 0.12, ours
-    assert ours["tabular.contingency_score"] < 2.5 * theirs["tabular.contingency_score"], (ours, theirs)
+    # marginals within a few % (seed 0 gives KS 0.021, TVD 0.021)
+    assert ours["tabular.kst"] < 0.05 and ours["tabular.tvd"] < 0.05, ours
     # the bounds have power: the same networks after one epoch fail them
     early = CTGAN(seed=0, **{**SHORT, "epochs": 1}).fit(real)
     first = _metrics(early.sample(SYNTH_ROWS), real, FIDELITY)
-    assert first["tabular.tvd"] >= 0.12 and first["tabular.contingency_score"] >= 2.5 * \
-        theirs["tabular.contingency_score"], first
+    assert first["tabular.tvd"] >= 0.05 and first["tabular.contingency_score"] >= theirs["tabular.contingency_score"], \
+        first
 
 
-@pytest.mark.xfail(strict=True, reason="a short CTGAN training does not beat independent-column sampling on "
-                   "categorical pair trends in Adult: marginals are still off by a few % (the ctgan package at the "
-                   "same budget scores the same; TabSyn's benchmark reports CTGAN's Adult trend error ~20 %)")
 def test_contingency_beats_independent_columns(fidelity):
+    """Categorical pair trends (with numbers binned) beat sampling each column on its own from the training rows,
+    whose marginals are exact: 0.073 against 0.093 with seed 0 (seeds 1, 2: 0.088, 0.075). With ctgan's settings
+    (pac 10, log-frequency conditions, no weight average) the same budget gave 0.18 (module docstring)."""
     ours, theirs = fidelity
     assert ours["tabular.contingency_score"] < theirs["tabular.contingency_score"], (ours, theirs)
+
+
+def test_which_categories_a_sample_must_keep():
+    """By hand: 1,000 draws miss a category of 7 rows in 1,000 with probability 0.993^1000 = 0.00088 (< 0.001: it
+    must come back) and one of 6 rows with 0.994^1000 = 0.0024 (it may be absent); missing values do not count."""
+    assert categories_a_sample_keeps(pd.Series(["a"] * 993 + ["b"] * 7), 1000) == {"a", "b"}
+    assert categories_a_sample_keeps(pd.Series(["a"] * 994 + ["b"] * 6 + [None] * 50), 1000) == {"a"}
+    assert lost_categories(pd.DataFrame({"c": ["a", "b"], "n": [1, 2]}), pd.DataFrame({"c": ["a", "a"], "n": [1, 1]})) \
+        == {"c": ["b"]}
+
+
+def test_weight_average_warms_up_then_decays():
+    """common.WeightAverage on one scalar weight, worked by hand: decay min(0.5, (1 + t) / (10 + t)) at step t
+    (2/11, 3/12, 4/13, ... capped at 0.5); a buffer is copied as is."""
+    from torch import nn
+
+    from synthaudit.generate.deep.common import WeightAverage
+
+    net = nn.BatchNorm1d(1)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+    average, expected = WeightAverage(net, 0.5), 0.0
+    for t, value in enumerate([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0], start=1):
+        with torch.no_grad():
+            net.weight.fill_(value)
+            net.running_mean.fill_(-value)
+        average.update()
+        keep = min(0.5, (1 + t) / (10 + t))
+        expected = keep * expected + (1 - keep) * value
+        assert float(average.net.weight) == pytest.approx(expected, rel=1e-6)
+        assert float(average.net.running_mean) == -value
+    assert (1 + 12) / (10 + 12) > 0.5  # the cap was reached: the last steps used 0.5
+    assert float(net.weight) == 12.0  # the source network is untouched
 
 
 def test_categories_ranges_and_copies(trained, tables, adult_train):
@@ -185,9 +218,11 @@ def test_categories_ranges_and_copies(trained, tables, adult_train):
             continue
         seen, made = set(real[c].dropna()), set(syn[c].dropna())
         assert made <= seen, (c, made - seen)  # no unseen category
-        common = set(real[c].value_counts(normalize=True).loc[lambda s: s >= 0.01].index)
-        assert common <= made, (c, common - made)  # every category of >= 1 % of the rows comes back
+        # every category seen in training, but for those a faithful sample may miss by chance (p >= 0.001)
+        keep = categories_a_sample_keeps(real[c], len(syn))
+        assert keep <= made, (c, keep - made)
         assert syn[c].isna().any() == real[c].isna().any(), c  # missing values are a category too
+    print("\ncategories seen in training but not generated:", lost_categories(real, syn))
     copies, holdout_copies = exact_copy_rate(syn, real), exact_copy_rate(holdout, real)
     dcr = synthaudit.audit("tabular", synthetic=syn, real=real, holdout=holdout, metrics=["tabular.dcr"]).metrics[0]
     print(f"\nexact copies of training rows {copies:.4f} (real holdout rows: {holdout_copies:.4f}); "

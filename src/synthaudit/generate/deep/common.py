@@ -302,3 +302,28 @@ def deterministic(seed: int) -> Iterator["torch.Generator"]:
     finally:
         torch.use_deterministic_algorithms(before)
         torch.set_rng_state(state)
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights (Polyak averaging; Yazici et al. 2019, "The Unusual
+    Effectiveness of Averaging in GAN Training"), updated after each optimiser step with the decay
+    ``min(decay, (1 + t) / (10 + t))`` at step ``t`` (TensorFlow's ExponentialMovingAverage warm-up), so that a
+    short training's average is not its initial weights. Buffers (BatchNorm's running statistics) are copied.
+    ``net`` is the averaged copy, which is what samples."""
+
+    def __init__(self, source: "torch.nn.Module", decay: float) -> None:
+        import copy
+
+        self.source, self.decay, self.steps = source, float(decay), 0
+        self.net = copy.deepcopy(source)
+
+    def update(self) -> None:
+        import torch
+
+        self.steps += 1
+        keep = min(self.decay, (1 + self.steps) / (10 + self.steps))
+        with torch.no_grad():
+            for mine, theirs in zip(self.net.parameters(), self.source.parameters()):
+                mine.lerp_(theirs, 1.0 - keep)
+            for mine, theirs in zip(self.net.buffers(), self.source.buffers()):
+                mine.copy_(theirs)

@@ -11,14 +11,25 @@ Conditional GAN", built as the ``ctgan`` package builds it).
   capital_gain's zeros, a KS error of 0.62 on that column after a short training, 0.05 with the refinement); its
   parameters are saved as JSON.
 * Conditional vector and training-by-sampling (section 4.3): every step picks a discrete column uniformly and
-  a category by log-frequency, feeds it to the generator as a one-hot condition, pairs the critic's real rows
-  with real rows of that category, and adds the cross-entropy of the generator's logits for the conditioned
-  column to its loss. Unconditional sampling draws the column uniformly and the category by its real frequency,
+  a category (by its real frequency by default; by log-frequency, the paper's choice, with ``log_frequency``),
+  feeds it to the generator as a one-hot condition, gives the critic real rows of that category, and adds the
+  cross-entropy of the generator's logits for the conditioned column to its loss. Unconditional sampling draws the column uniformly and the category by its real frequency,
   which reproduces the real marginals (``ctgan`` samples with the log-frequencies; its issue #16).
 * Generator: residual blocks (Linear + BatchNorm + ReLU, concatenated with the block's input), tanh for the
   scalars, Gumbel-softmax (tau 0.2) for modes and categories; sampled in eval mode (``ctgan`` PR #236).
 * Critic: PacGAN (``pac`` rows per critic input), Linear + LeakyReLU(0.2) + Dropout(0.5); WGAN-GP loss
   (gradient penalty lambda 10); Adam(2e-4, betas (0.5, 0.9), weight decay 1e-6) for both networks.
+* Sampling uses an exponential moving average of the generator's weights (``ema``, :class:`~synthaudit.generate.
+  deep.common.WeightAverage`), which damps the GAN's oscillation of the marginals from step to step.
+
+Three defaults differ from ``ctgan``'s, measured on 3,000 UCI Adult rows after 1,800 steps of 500 rows (seed 0;
+``tests/test_generate_gan.py``; contingency = ``tabular.contingency_score``, independent-column sampling 0.093):
+``pac`` 1, not 10 (the critic's weights are per pack position, so with 10 it must learn each dependence ten times:
+education and education_num agreed in 19 % of the rows with pac 10, 72 % with pac 1); conditions by real
+frequency, not log-frequency (a critic that only weakly reads the condition lets the generator match the
+log-frequency mixture it trains on: per-column TVD 0.09 against 0.02); and the weight average (decay 0.995:
+KS 0.05 against 0.02). All three together: contingency 0.073 (seeds 1 and 2: 0.088, 0.075), against 0.14–0.18 for
+``ctgan``'s settings and for each change alone. ``pac=10, log_frequency=True, ema=0`` is the paper's model.
 
 The critic is the only network that sees real rows: :meth:`CTGAN._make_critic` creates it with its optimizer,
 and :meth:`CTGAN._critic_losses` returns one loss per pac group (the critic's unit of input), whose mean is the
@@ -50,8 +61,8 @@ import pandas as pd
 
 from synthaudit.data.tabular import ColumnSpec, ColumnType, TableSpec, infer_spec
 from synthaudit.errors import InputError, UsageError
-from synthaudit.generate.deep.common import (TableLayout, TrainLog, class_rows, deterministic, load_model,
-                                             save_model)
+from synthaudit.generate.deep.common import (TableLayout, TrainLog, WeightAverage, class_rows, deterministic,
+                                             load_model, save_model)
 from synthaudit.generate.deep.dp import DPConfig, input_gradient
 
 if TYPE_CHECKING:
@@ -68,6 +79,7 @@ TAU = 0.2             # Gumbel-softmax temperature
 GP_LAMBDA = 10.0      # gradient-penalty weight (WGAN-GP)
 LEARNING_RATE, BETAS, WEIGHT_DECAY = 2e-4, (0.5, 0.9), 1e-6
 SAMPLE_CHUNK = 4096   # rows generated per forward pass when sampling
+EMA = 0.995           # decay of the generator's weight average (common.WeightAverage)
 
 
 # -- mode-specific normalisation ---------------------------------------------------------------------------
@@ -276,22 +288,24 @@ def _networks():
 class CTGAN:
     """``fit(frame)`` then ``sample(n)``; deterministic for a given seed on CPU (same torch, same threads).
 
-    ``batch_size``: a multiple of ``pac``; ``pac``: rows per critic input (default 10, 1 under DP);
+    ``batch_size``: a multiple of ``pac``; ``pac``: rows per critic input (the paper's 10 is PacGAN; 1 here by
+    default and always under DP, see the module docstring);
     ``target``: a label column, ``sample`` then fixes the conditional vector to each class for its quota and the
     rows carry exactly those labels; ``progress``: a rich progress bar on stderr (None: when it is a terminal);
-    ``log_frequency``: training conditions by log-frequency (the paper's; False: by frequency); ``dp``: DP-SGD
+    ``log_frequency``: training conditions by log-frequency (the paper's; default False: by real frequency);
+    ``ema``: decay of the generator's weight average that samples (0: the last weights); ``dp``: DP-SGD
     settings for the critic (:class:`~synthaudit.generate.deep.dp.DPConfig` or its dict; needs ``pac = 1``; each
     epoch is ``round(n / batch_size)`` Poisson samples of expected size ``batch_size``), the spent budget is
     :meth:`dp_metadata`. ``self.log`` holds per epoch the mean generator loss (critic term + conditional
     cross-entropy) and the mean critic loss (WGAN-GP, penalty included); ``self.timing`` prep and training time."""
 
-    def __init__(self, epochs: int = 300, batch_size: int = 500, pac: int | None = None, embedding_dim: int = 128,
+    def __init__(self, epochs: int = 300, batch_size: int = 500, pac: int = 1, embedding_dim: int = 128,
                  generator_dim: tuple[int, ...] = (256, 256), discriminator_dim: tuple[int, ...] = (256, 256),
                  seed: int = 0, target: str | None = None, progress: bool | None = None,
-                 log_frequency: bool = True, dp: DPConfig | dict[str, Any] | None = None) -> None:
+                 log_frequency: bool = False, ema: float = EMA, dp: DPConfig | dict[str, Any] | None = None) -> None:
         self.dp = DPConfig.coerce(dp)
-        if pac is None:
-            pac = 10 if self.dp is None else 1
+        if not 0.0 <= float(ema) < 1.0:
+            raise UsageError(f"ema must be in [0, 1), got {ema}", field="ema", hint="0 samples the last weights")
         if self.dp is not None and pac != 1:
             raise UsageError(f"DP training needs pac = 1, got pac = {pac}: PacGAN packs rows after sampling, so one "
                              "row's removal would regroup the others and its effect would not be bounded by the "
@@ -306,6 +320,7 @@ class CTGAN:
             int(embedding_dim)
         self.generator_dim, self.discriminator_dim = tuple(map(int, generator_dim)), tuple(map(int, discriminator_dim))
         self.seed, self.target, self.progress, self.log_frequency = int(seed), target, progress, bool(log_frequency)
+        self.ema = float(ema)
         self.log = TrainLog()
         self.layout: TableLayout | None = None
         self.modes: ModeNormalizer | None = None
@@ -466,6 +481,7 @@ class CTGAN:
         self.generator.train()
         critic.train()
         self.log = TrainLog()
+        average = WeightAverage(self.generator, self.ema) if self.ema else None
         bar = make_progress(self.progress)
         wall, cpu = time.perf_counter(), time.process_time()
         with bar if bar is not None else nullcontext():
@@ -486,12 +502,16 @@ class CTGAN:
                     opt_g.zero_grad(set_to_none=False)
                     loss_g.backward()
                     opt_g.step()
+                    if average is not None:
+                        average.update()
                     sums += (loss_g.item(), loss_d * rows if rows else 0.0)
                     critic_rows += rows
                 g_loss, d_loss = sums[0] / steps, sums[1] / critic_rows if critic_rows else float("nan")
                 self.log.record(epoch, generator=g_loss, discriminator=d_loss)
                 if bar is not None:
                     bar.update(task, advance=1, description=f"CTGAN  G {g_loss:+.3f}  D {d_loss:+.3f}")
+        if average is not None:  # sample (and save) the averaged weights
+            self.generator = average.net
         self.timing.update(train_wall_s=time.perf_counter() - wall, train_cpu_s=time.process_time() - cpu,
                            epochs=self.epochs, steps_per_epoch=steps)
         if private is not None:
@@ -616,7 +636,8 @@ class CTGAN:
         return {"epochs": self.epochs, "batch_size": self.batch_size, "pac": self.pac,
                 "embedding_dim": self.embedding_dim, "generator_dim": list(self.generator_dim),
                 "discriminator_dim": list(self.discriminator_dim), "seed": self.seed, "target": self.target,
-                "log_frequency": self.log_frequency, "dp": None if self.dp is None else self.dp.to_dict()}
+                "log_frequency": self.log_frequency, "ema": self.ema,
+                "dp": None if self.dp is None else self.dp.to_dict()}
 
     def save(self, folder: str | Path) -> Path:
         """The generator's weights (safetensors) and everything else as JSON: layout, modes, category counts."""
