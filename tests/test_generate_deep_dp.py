@@ -245,6 +245,10 @@ def test_cli_without_dp_writes_epsilon_none(tmp_path, wine):
     (["--method", "gan", "--max-grad-norm", "2"], "--max-grad-norm is a DP-SGD setting: it needs --dp-epsilon"),
     (["--method", "gan", "--dp-noise", "1", "--param", "pac=10"], "DP training needs pac = 1"),
     (["--method", "diffusion", "--dp-epsilon", "0"], "field '--dp-epsilon': must be a finite positive number"),
+    # a flag and --param for the same setting: refused, not silently resolved
+    (["--method", "gan", "--dp-epsilon", "1", "--param", "dp={noise_multiplier: 2}"],
+     "--dp-epsilon and --param dp=... both set dp; give it once"),
+    (["--method", "diffusion", "--epochs", "2", "--param", "epochs=3"], "--epochs and --param epochs=... both set"),
 ])
 def test_cli_dp_flags_fail_clearly(tmp_path, wine, extra, needle):
     proc = run_cli("generate", "tabular", "--real", "real.csv", "--out", "syn.csv", *extra, cwd=tmp_path)

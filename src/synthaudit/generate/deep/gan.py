@@ -13,8 +13,9 @@ Conditional GAN", built as the ``ctgan`` package builds it).
 * Conditional vector and training-by-sampling (section 4.3): every step picks a discrete column uniformly and
   a category (by its real frequency by default; by log-frequency, the paper's choice, with ``log_frequency``),
   feeds it to the generator as a one-hot condition, gives the critic real rows of that category, and adds the
-  cross-entropy of the generator's logits for the conditioned column to its loss. Unconditional sampling draws the column uniformly and the category by its real frequency,
-  which reproduces the real marginals (``ctgan`` samples with the log-frequencies; its issue #16).
+  cross-entropy of the generator's logits for the conditioned column to its loss. Unconditional sampling draws
+  the column uniformly and the category by its real frequency, which reproduces the real marginals (``ctgan``
+  samples with the log-frequencies; its issue #16).
 * Generator: residual blocks (Linear + BatchNorm + ReLU, concatenated with the block's input), tanh for the
   scalars, Gumbel-softmax (tau 0.2) for modes and categories; sampled in eval mode (``ctgan`` PR #236).
 * Critic: PacGAN (``pac`` rows per critic input), Linear + LeakyReLU(0.2) + Dropout(0.5); WGAN-GP loss

@@ -102,8 +102,13 @@ def generate_tabular(
             raise UsageError(f"{flag} applies to --method diffusion or gan", field=flag)
         if diffusion_steps is not None and method != "diffusion":
             raise UsageError("--diffusion-steps applies to --method diffusion", field="--diffusion-steps")
-        params.update({k: v for k, v in (("epochs", epochs), ("batch_size", batch_size),
-                                         ("steps", diffusion_steps)) if v is not None})
+        by_flag = {"epochs": ("--epochs", epochs), "batch_size": ("--batch-size", batch_size),
+                   "steps": ("--diffusion-steps", diffusion_steps),
+                   "dp": (next((k for k, v in dp_flags.items() if v is not None), None), None)}
+        for key, (flag, value) in by_flag.items():  # one setting, one place: a flag never silently wins
+            if key in params and flag is not None and (value is not None or key == "dp"):
+                raise UsageError(f"{flag} and --param {key}=... both set {key}; give it once", field=flag)
+        params.update({k: v for k, (_, v) in by_flag.items() if v is not None})
         dp = _dp_config(dp_flags, load_model)
         if dp is not None:
             params["dp"] = dp
