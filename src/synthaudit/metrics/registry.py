@@ -115,9 +115,15 @@ class MergeableMetric:
 
     def state_from_statistics(self, inputs: "AuditInputs", models: "Models", statistics: Mapping[str, Any]) -> Any:
         """The state ``init`` gives, with the part of every role in ``statistics`` (role -> the modality's
-        statistics object, see :func:`statistics_of`) filled from the statistics: the engine then streams the
-        other roles only and finalizes as usual."""
+        statistics object, see :func:`statistics_of`) filled from the statistics and a non-empty ``"statistics"``
+        entry (the notes): the engine then streams the other roles only and finalizes as usual."""
         raise NotImplementedError
+
+    def fixed_roles(self, state: Any) -> tuple[str, ...]:
+        """The roles whose part of ``state`` came from statistics: ``merge`` keeps the running state's part of
+        these and never adds the other's. Every shard starts from a copy of the initial state, so each shard
+        state carries that part again; adding it would count the statistics once per shard."""
+        return tuple(self.statistics_roles) if isinstance(state, dict) and state.get("statistics") else ()
 
     def compute(self, inputs: "AuditInputs", models: "Models", batch_size: int | None = None) -> MetricResult:
         """One-call convenience: stream every role once (roles taken from statistics excepted) and finalize."""

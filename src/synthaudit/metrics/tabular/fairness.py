@@ -506,7 +506,8 @@ class CondShift(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, REAL: a[REAL] + b[REAL], SYN: a[SYN] + b[SYN]}
+        fixed = self.fixed_roles(a)
+        return {**a, **{role: a[role] + b[role] for role in (REAL, SYN) if role not in fixed}}
 
     def finalize(self, state: dict, inputs: "AuditInputs", models) -> MetricResult:
         params = inputs.params_for(self.spec.id, self.spec.default_params())

@@ -160,8 +160,9 @@ class CategoryCountsMixin:
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {"columns": a["columns"],
-                **{role: {c: a[role][c] + b[role][c] for c in a["columns"]} for role in (REAL, SYN)}}
+        fixed = self.fixed_roles(a)
+        return {**a, **{role: {c: a[role][c] + b[role][c] for c in a["columns"]} for role in (REAL, SYN)
+                        if role not in fixed}}
 
     #: audit from statistics: the real category counts come from the statistics (docs/tabular.md)
     statistics_roles = (REAL,)

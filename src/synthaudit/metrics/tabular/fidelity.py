@@ -6,7 +6,6 @@ report complements (KSComplement = 1 - KST, TVComplement = 1 - TVD, CorrelationS
 """
 from __future__ import annotations
 
-from collections import Counter
 from itertools import combinations
 from typing import Any
 
@@ -21,7 +20,7 @@ from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCou
                                                   pair_columns, pool_suppressed, real_bin_edges,
                                                   with_statistics_notes)
 from synthaudit.metrics.tabular.ks_sketch import KLL_K, KLL_K_NOTE, KS_SKETCH_ABOVE, KS_SKETCH_NOTE, ks_sketching
-from synthaudit.stats.counts import add_counters, count_pairs, tvd
+from synthaudit.stats.counts import CodedCounts, as_counters, category_codes, merge_counts, tvd
 from synthaudit.stats.ks import ks_statistic
 from synthaudit.stats.moments import PairwiseMoments
 
@@ -130,7 +129,8 @@ class PearsonScore(MergeableMetric):
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return {**a, REAL: a[REAL] + b[REAL], SYN: a[SYN] + b[SYN]}
+        fixed = self.fixed_roles(a)
+        return {**a, **{role: a[role] + b[role] for role in (REAL, SYN) if role not in fixed}}
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         cols = state["columns"]
@@ -187,7 +187,7 @@ class ContingencyScore(MergeableMetric):
         expected = len(c_cols) * (len(c_cols) - 1) // 2 + len(c_cols) * len(n_cols)
         return {"pairs": pairs, "edges": edges, "num_bins": int(params["num_bins"]),
                 "sampled": stats.contingency_sampled, REAL: {p: stats.pair_counts(*p) for p in pairs},
-                SYN: {p: Counter() for p in pairs},
+                SYN: CodedCounts(pairs),
                 "statistics": stats.notes(pairs=pairs, missing_pairs=max(expected - len(pairs), 0))}
 
     def init(self, inputs, models) -> dict:
@@ -200,27 +200,23 @@ class ContingencyScore(MergeableMetric):
         pairs = list(combinations(cats, 2)) + [(c, n) for c in cats for n in nums]
         edges = real_bin_edges(inputs, int(params["num_bins"])) if nums else {}
         return {"pairs": pairs, "edges": edges, "num_bins": int(params["num_bins"]), "sampled": sampled,
-                REAL: {p: Counter() for p in pairs}, SYN: {p: Counter() for p in pairs}}
+                REAL: CodedCounts(pairs), SYN: CodedCounts(pairs)}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
-        cache: dict[str, pd.Series] = {}
-
-        def col(name: str) -> pd.Series:
-            if name not in cache:
-                cache[name] = discretize(batch[name], state["edges"][name]) if name in state["edges"] else batch[name]
-            return cache[name]
-
-        for a, b in state["pairs"]:
-            state[role][(a, b)].update(count_pairs(col(a), col(b)))
+        edges, counts = state["edges"], state[role]  # each column binned and coded once per batch
+        counts.update({c: category_codes(discretize(batch[c], edges[c]) if c in edges else batch[c])
+                       for c in counts.columns})
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return add_counters(a, b, "pairs", (REAL, SYN))
+        fixed = self.fixed_roles(a)  # real counts from statistics (a plain Counter per pair)
+        return merge_counts(a, b, "pairs", [role for role in (REAL, SYN) if role not in fixed])
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         rows = []
+        real, syn = as_counters(state[REAL]), as_counters(state[SYN])
         for a, b in state["pairs"]:
-            r, s = state[REAL][(a, b)], pool_suppressed(state[REAL][(a, b)], state[SYN][(a, b)])
+            r, s = real[(a, b)], pool_suppressed(real[(a, b)], syn[(a, b)])
             rows.append({"column_1": a, "column_2": b, "kind": "categorical x numerical" if b in state["edges"]
                          else "categorical x categorical", "value": tvd(r, s), "cells_real": len(r),
                          "cells_synthetic": len(s)})

@@ -19,7 +19,7 @@ import pandas as pd
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import MISSING, REAL, SYN, discretize, needs_columns, real_bin_edges
-from synthaudit.stats.counts import add_counters, category_codes, tvd
+from synthaudit.stats.counts import CodedCounts, category_codes, count_tuples, merge_counts, tvd
 
 HOLD = "real_holdout"
 #: up to this many triples are enumerated and ranked by a seeded hash; wider tables draw triples at random
@@ -59,29 +59,9 @@ def sample_triples(columns: list[str], max_triples: int | None, seed: int) -> tu
     return sorted((ordered(t) for t in chosen), key=lambda t: tuple(position[c] for c in t)), total
 
 
-#: joint code spaces up to this size are counted with bincount (else np.unique on the joint codes): the same keys,
-#: ascending, and counts
-_DENSE_CELLS = 4_000_000
-
-
 def count_triples(a: pd.Series, b: pd.Series, c: pd.Series) -> Counter:
     """Counts of each (a, b, c) value triple, missing values counted under ``MISSING``; vectorised on codes."""
-    return _count_coded(category_codes(a), category_codes(b), category_codes(c))
-
-
-def _count_coded(a: tuple[np.ndarray, list], b: tuple[np.ndarray, list], c: tuple[np.ndarray, list]) -> Counter:
-    """count_triples on the ``category_codes`` of the three columns."""
-    (ca, la), (cb, lb), (cc, lc) = a, b, c
-    kb, kc = len(lb), len(lc)
-    joint = (ca * kb + cb) * kc + cc
-    if len(la) * kb * kc <= _DENSE_CELLS:
-        counts = np.bincount(joint, minlength=len(la) * kb * kc)
-        keys = np.flatnonzero(counts)
-        vals = counts[keys]
-    else:
-        keys, vals = np.unique(joint, return_counts=True)
-    return Counter({(la[k // (kb * kc)], lb[(k // kc) % kb], lc[k % kc]): int(v)
-                    for k, v in zip(keys.tolist(), vals.tolist())})
+    return count_tuples(a, b, c)
 
 
 @register(id="tabular.ext.trivariate_tvd", name="Trivariate TVD (three-way binned contingency discrepancy)",
@@ -111,38 +91,34 @@ class TrivariateTVD(MergeableMetric):
         edges = {c: e for c, e in real_bin_edges(inputs, num_bins).items() if c in used} if spec.numerical else {}
         return {"triples": triples, "total": total, "edges": edges, "num_bins": num_bins,
                 "max_triples": max_triples, "seed": inputs.seed,
-                REAL: {t: Counter() for t in triples}, SYN: {t: Counter() for t in triples}}
+                REAL: CodedCounts(triples), SYN: CodedCounts(triples)}
 
     def update(self, state: dict, role: str, batch: pd.DataFrame) -> dict:
-        state.setdefault(role, {t: Counter() for t in state["triples"]})
-        cache: dict[str, tuple[np.ndarray, list]] = {}
-
-        def col(name: str) -> tuple[np.ndarray, list]:  # each column binned and coded once per batch
-            if name not in cache:
-                cache[name] = category_codes(discretize(batch[name], state["edges"][name])
-                                             if name in state["edges"] else batch[name])
-            return cache[name]
-
-        for t in state["triples"]:
-            state[role][t].update(_count_coded(*(col(c) for c in t)))
+        if role not in state:  # the real holdout, counted at finalize
+            state[role] = CodedCounts(state["triples"])
+        edges, counts = state["edges"], state[role]  # each column binned and coded once per batch
+        counts.update({c: category_codes(discretize(batch[c], edges[c]) if c in edges else batch[c])
+                       for c in counts.columns})
         return state
 
     def merge(self, a: dict, b: dict) -> dict:
-        return add_counters(a, b, "triples", (REAL, SYN))
+        return merge_counts(a, b, "triples", (REAL, SYN))
 
     def finalize(self, state: dict, inputs, models) -> MetricResult:
         if HOLD in inputs.tables and HOLD not in state:  # the baseline: real holdout vs real, on the same triples
             for batch in inputs.batches(HOLD):
                 state = self.update(state, HOLD, batch)
         rows = []
+        real, syn = state[REAL].counters(), state[SYN].counters()
+        hold = state[HOLD].counters() if HOLD in state else None
         for t in state["triples"]:
-            r, s = state[REAL][t], state[SYN][t]
+            r, s = real[t], syn[t]
             row = {"column_1": t[0], "column_2": t[1], "column_3": t[2],
                    "binned": [c for c in t if c in state["edges"]], "value": tvd(r, s),
                    "cells_real": len(r), "cells_synthetic": len(s),
                    "cells_synthetic_unseen_in_real": sum(1 for k in s if k not in r)}
-            if HOLD in state:
-                row["holdout_value"] = tvd(r, state[HOLD][t])
+            if hold is not None:
+                row["holdout_value"] = tvd(r, hold[t])
             rows.append(row)
         rows.sort(key=lambda row: -row["value"])  # worst first (stable: ties keep the table order)
         value = mean_or_none([row["value"] for row in rows])
