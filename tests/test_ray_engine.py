@@ -15,6 +15,7 @@ ray = pytest.importorskip("ray")
 psutil = pytest.importorskip("psutil")
 
 import synthaudit  # noqa: E402
+from synthaudit.errors import InputError  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -219,3 +220,26 @@ def test_workers_read_parquet_and_csv_batches_themselves_and_a_bad_row_names_the
                          checkpoint=False, metrics=["tabular.tvd"], engine="ray", workers=2)
     assert "row 11001" in str(info.value)  # the file's own line number, as reading the whole file gives
     assert not list((tmp_path / "ck").glob("*/*.state"))
+
+
+def test_actors_start_early_and_a_failed_audit_leaves_none(adult_files, tmp_path, monkeypatch):
+    """The actors start before the inputs are read (ray_engine.WarmPool); an audit that fails on its input (a
+    file that does not exist) still kills them: with the pool still referenced here (so that dropping the handles
+    cannot be what stops them), it is closed and no ray::_Worker process is left."""
+    from synthaudit.audit import ray_engine
+
+    pools, original = [], ray_engine.WarmPool.__init__
+
+    def spy(self, execution):
+        original(self, execution)
+        pools.append(self)
+
+    monkeypatch.setattr(ray_engine.WarmPool, "__init__", spy)
+    with pytest.raises(InputError):
+        synthaudit.audit("tabular", synthetic=tmp_path / "missing.csv", real=adult_files / "real.csv", engine="ray",
+                         workers=2, stream=True, metrics=["tabular.tvd"])
+    assert len(pools) == 1 and len(pools[0].actors) == 2 and pools[0].closed
+    deadline = time.monotonic() + 20
+    while _ray_workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _ray_workers()

@@ -7,6 +7,7 @@ the ones every audit shares. The steps are public for the commands that run part
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -74,14 +75,22 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
     validate_selection(opts.modality, metrics, dimensions)
     params = check_params(params)
     gates, policy_source = _gates(policy)
-    inputs = prepare_inputs(opts, seed=seed, params=params, stream=stream, fmt=fmt, encoding=encoding)
     execution = Execution(engine=engine, ray_address=ray_address, workers=workers, sample_size=sample_size,
                           checkpoint=checkpoint)
-    models = resolve_models(models)
-    plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
-    store = open_checkpoint(execution, out, stream, opts, inputs, models, plan, batch_size)
-    runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress, execution=execution,
-                    checkpoint=store)
+    if execution.distributed:  # the actors start while the inputs are prepared (ray_engine.WarmPool)
+        from synthaudit.audit.ray_engine import WarmPool
+
+        execution = replace(execution, pool=WarmPool(execution))
+    try:
+        inputs = prepare_inputs(opts, seed=seed, params=params, stream=stream, fmt=fmt, encoding=encoding)
+        models = resolve_models(models)
+        plan = make_plan(inputs, models, metrics=metrics, dimensions=dimensions)
+        store = open_checkpoint(execution, out, stream, opts, inputs, models, plan, batch_size)
+        runs = run_plan(plan, inputs, models, batch_size=batch_size, progress=progress, execution=execution,
+                        checkpoint=store)
+    finally:  # an audit that fails before its shards (a bad input) leaves no actors behind
+        if execution.pool is not None:
+            execution.pool.close()
     reference = reference_values(opts, plan, models, load=LoadOptions(fmt=fmt, encoding=encoding, stream=stream),
                                  seed=seed, params=params, batch_size=batch_size, progress=progress)
     report = finish(inputs, models, plan, runs, gates=gates, policy_source=policy_source, started=started, t0=t0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -40,6 +40,8 @@ class Execution:
     workers: int | None = None
     sample_size: int = DEFAULT_SAMPLE_SIZE
     checkpoint: Any = None
+    #: Ray actors started before the inputs are prepared (``ray_engine.WarmPool``; set by ``audit``)
+    pool: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

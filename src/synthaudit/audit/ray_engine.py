@@ -1,7 +1,8 @@
 """The Ray engine (issue #13): shard states on a pool of Ray actors, merged on the driver.
 
-Each actor sets itself up once from the audit's options (no rows), the models' description and the metrics'
-initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps
+The actors start when the audit begins (:class:`WarmPool`) and import the metric registry while the driver reads
+the inputs. Each actor sets itself up once from the audit's options (no rows), the models' description and the
+metrics' initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps
 it for every later shard (one load per worker). The driver streams each input, puts a batch in the object store
 and submits it; at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch
 size. On a one-node cluster a plain CSV or Parquet file that only sharded metrics read is not read by the driver
@@ -25,6 +26,14 @@ class _Worker:
     def __init__(self) -> None:
         self.computer: Any = None
 
+    def warm(self) -> None:
+        """Import what every shard needs (the metric registry: about 1.5 CPU s), before the first shard comes."""
+        import synthaudit.audit.shards  # noqa: F401
+        import synthaudit.audit.transport  # noqa: F401
+        from synthaudit.metrics.registry import all_metrics
+
+        all_metrics()
+
     def _setup(self, refs: list) -> None:
         import ray
         from ray import cloudpickle
@@ -47,26 +56,53 @@ class _Worker:
         return dumps(self.computer.run(role, index, batch, ids), self.computer.inputs, self.computer.models)
 
 
+class WarmPool:
+    """The audit's Ray actors, started (and the cluster with them, when none is running) as soon as the audit's
+    options are read: each imports the metric registry while the driver types the inputs and computes the
+    metrics' initial states, which would otherwise wait for the first shard. :class:`RayShards` takes them over;
+    :meth:`close` (idempotent) kills them and stops a cluster this pool started."""
+
+    def __init__(self, execution: "Execution") -> None:
+        import ray
+
+        self.started = not ray.is_initialized()
+        if self.started:
+            ray.init(address=execution.ray_address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
+        self.workers = execution.workers or cpus
+        remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_Worker)
+        self.actors = [remote.remote() for _ in range(self.workers)]
+        for actor in self.actors:
+            actor.warm.remote()
+        self.ray, self.closed = ray, False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for actor in self.actors:
+            self.ray.kill(actor)
+        if self.started:
+            self.ray.shutdown()
+
+
 class RayShards:
     """Shards computed by Ray actors; ``ready`` yields finished shards in order."""
 
     def __init__(self, execution: "Execution", inputs: Any, models: Any, ids: list[str], base: bytes) -> None:
-        import ray
         from ray import cloudpickle
         from ray.util import ActorPool
 
         from synthaudit.audit.shards import detached, worker_models
 
-        self._started = not ray.is_initialized()
-        if self._started:
-            ray.init(address=execution.ray_address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
-        self.workers = execution.workers or cpus
+        self._warm = execution.pool if execution.pool is not None and not execution.pool.closed \
+            else WarmPool(execution)
+        ray = self._warm.ray
+        self.workers = self._warm.workers
         # kept referenced for the whole audit: a restarted actor reads its arguments again
         self._args = (ray.put(cloudpickle.dumps((detached(inputs), worker_models(models), ids))), ray.put(base))
-        remote = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_Worker)
-        self._actors = [remote.remote() for _ in range(self.workers)]
+        self._actors = self._warm.actors
         self._pool = ActorPool(self._actors)
         self._pending = 0
         self._ray = ray
@@ -98,7 +134,4 @@ class RayShards:
             yield loads(payload, self._inputs, self._models)
 
     def close(self) -> None:
-        for actor in self._actors:
-            self._ray.kill(actor)
-        if self._started:
-            self._ray.shutdown()
+        self._warm.close()

@@ -107,10 +107,14 @@ class AuditInputs:
                 if self.table_spec else raw
         return self._coerced[key]
 
-    def batches(self, role: str, batch_size: int | None = None) -> Iterator[pd.DataFrame]:
-        """The table of a role in coerced batches (streams files and iterators without loading them whole)."""
+    def batches(self, role: str, batch_size: int | None = None,
+                columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The table of a role in coerced batches (streams files and iterators without loading them whole);
+        with ``columns``, only those columns, and only they are coerced (a pass over a few columns of a wide or
+        text-heavy table, e.g. the real ranges of the numerical columns, skips typing the others)."""
         if str(id(self.tables[role])) in self._coerced:
             frame = self._coerced[str(id(self.tables[role]))]
+            frame = frame if columns is None else frame[columns]
             n = batch_size or max(len(frame), 1)
             for start in range(0, len(frame), n):
                 yield frame.iloc[start:start + n]
@@ -118,13 +122,22 @@ class AuditInputs:
         table = self.tables[role]
         offset = 0
         for part in table.batches(batch_size):
-            yield self.coerce_batch(part, table.label, offset)
+            yield self.coerce_batch(part, table.label, offset, columns)
             offset += len(part)
 
-    def coerce_batch(self, part: pd.DataFrame, label: str, row_offset: int) -> pd.DataFrame:
-        """One streamed batch coerced to the table spec (rows numbered from ``row_offset`` in messages)."""
-        return self.table_spec.coerce(part, label=label, warnings=self.warnings, row_offset=row_offset) \
-            if self.table_spec else part
+    def coerce_batch(self, part: pd.DataFrame, label: str, row_offset: int,
+                     columns: list[str] | None = None) -> pd.DataFrame:
+        """One streamed batch coerced to the table spec (rows numbered from ``row_offset`` in messages); with
+        ``columns``, to the spec of those columns only."""
+        if not self.table_spec:
+            return part if columns is None else part[[c for c in columns if c in part.columns]]
+        spec = self.table_spec
+        if columns is not None:
+            from dataclasses import replace
+
+            spec = replace(spec, columns={c: spec.columns[c] for c in columns})
+            part = part[[c for c in columns if c in part.columns]]
+        return spec.coerce(part, label=label, warnings=self.warnings, row_offset=row_offset)
 
     def read_span(self, span: Any, label: str) -> pd.DataFrame:
         """A batch a worker reads itself (:class:`~synthaudit.data.spans.Span`), coerced as ``batches`` does."""

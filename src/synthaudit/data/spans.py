@@ -109,9 +109,9 @@ def _line_starts(path: Path, batch_size: int) -> tuple[int, list[int], int, int]
             block = fh.read(SCAN_BLOCK)
             if not block:
                 break
-            arr = np.frombuffer(block, dtype=np.uint8)
-            if (arr == ord('"')).any():
+            if block.find(b'"') >= 0:  # memchr: 10x faster than comparing a numpy view
                 return None
+            arr = np.frombuffer(block, dtype=np.uint8)
             breaks = np.flatnonzero(arr == 10) + offset
             if breaks.size:
                 gaps = np.diff(np.r_[last, breaks])

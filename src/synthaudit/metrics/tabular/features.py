@@ -76,7 +76,7 @@ def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
         cols = inputs.table_spec.numerical
         lo = np.full(len(cols), np.inf)
         hi = np.full(len(cols), -np.inf)
-        for batch in inputs.batches(REAL):
+        for batch in inputs.batches(REAL, columns=list(cols)):  # only these columns are typed
             x = numeric_matrix(batch, cols)
             if x.size:
                 with np.errstate(invalid="ignore"):
