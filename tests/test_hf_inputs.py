@@ -510,3 +510,17 @@ def test_cli_reads_save_to_disk_directories(tab_files, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "train, test" in proc.stderr and "DatasetDict" in proc.stderr
+
+
+def test_a_files_fingerprint_is_its_sha256_hashed_in_the_background(tab_files, tmp_path):
+    """A data file's fingerprint is the sha256 of its bytes (files.file_sha256_later: a background thread, so
+    that hashing overlaps the audit); streaming its batches does not hash the frames instead."""
+    import hashlib
+
+    path = tmp_path / "syn.csv"
+    tab_files["syn"].to_csv(path, index=False)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    for stream in (True, False):
+        table = Table.from_any(path, "synthetic", stream=stream)
+        assert sum(len(b) for b in table.batches(16)) == 150
+        assert table.fingerprint() == expected, stream

@@ -8,6 +8,7 @@ their own category and numerical metrics drop them and report the share.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import Future
 import os
 import re
 from dataclasses import dataclass, field
@@ -384,14 +385,16 @@ class Table:
     def __init__(self, label: str, *, frame: pd.DataFrame | None = None,
                  batch_factory: Callable[[int | None], Iterator[pd.DataFrame]] | None = None,
                  one_shot: bool = False, path: str | None = None, fmt: str | None = None,
-                 fingerprint: str | None = None, n_rows: int | None = None) -> None:
+                 fingerprint: "str | Future[str] | None" = None, n_rows: int | None = None) -> None:
         self.label = label
         self._frame = frame
         self._factory = batch_factory
         self._one_shot = one_shot
         self.path = path
         self.format = fmt
-        self._fingerprint = fingerprint
+        #: a file's sha256 may still be computed in the background (files.file_sha256_later)
+        self._pending_fingerprint = fingerprint if isinstance(fingerprint, Future) else None
+        self._fingerprint = None if self._pending_fingerprint is not None else fingerprint
         #: known up front for a frame and for Arrow-backed sources (their row count is metadata)
         self._n_rows: int | None = n_rows if frame is None else len(frame)
         self._span_options: dict[str, Any] | None = None  # set for a streamed file (see ``spans``)
@@ -419,7 +422,7 @@ class Table:
                     return cls._from_arrow(arrow_inputs.from_disk(path), str(path), stream)
             files.check_readable(path)  # any other directory: "is a directory, expected a data file"
             kind = files.detect_format(path, fmt)
-            sha = files.file_sha256(path)
+            sha = files.file_sha256_later(path)
             if stream:
                 def factory(n: int | None) -> Iterator[pd.DataFrame]:
                     return files.iter_file(path, fmt=kind, delimiter=delimiter, encoding=encoding,
@@ -513,7 +516,7 @@ class Table:
             self._n_rows = len(self._frame)
             return
         count = 0
-        hasher = _FrameHasher() if self._fingerprint is None else None
+        hasher = _FrameHasher() if self._fingerprint is None and self._pending_fingerprint is None else None
         for part in self._iter_raw(batch_size):
             count += len(part)
             if hasher:
@@ -527,7 +530,8 @@ class Table:
         """A streamed table over the same source whose batches pass through ``fn`` (a one-shot stream stays
         one-shot; path, format, fingerprint and size are kept)."""
         return Table(self.label, batch_factory=lambda n: fn(self._iter_raw(n)), one_shot=self._one_shot,
-                     path=self.path, fmt=self.format, fingerprint=self._fingerprint, n_rows=self._n_rows)
+                     path=self.path, fmt=self.format, fingerprint=self._pending_fingerprint or self._fingerprint,
+                     n_rows=self._n_rows)
 
     def spans(self, batch_size: int) -> list | None:
         """The batches of a streamed Parquet or plain CSV file as :class:`~synthaudit.data.spans.Span` objects that a
@@ -572,6 +576,8 @@ class Table:
     def fingerprint(self) -> str | None:
         """sha256 of the file bytes, or of the contents (column names + row hashes); None for a
         stream that has not been read through yet."""
+        if self._pending_fingerprint is not None:
+            self._fingerprint, self._pending_fingerprint = self._pending_fingerprint.result(), None
         if self._fingerprint:
             return self._fingerprint
         if self._frame is None:
