@@ -80,7 +80,7 @@ def audit(modality: str | ModalityInputs = "tabular", *, synthetic: Any = None, 
     if execution.distributed:  # the actors start while the inputs are prepared (ray_engine.WarmPool)
         from synthaudit.audit.ray_engine import WarmPool
 
-        execution = replace(execution, pool=WarmPool(execution))
+        execution = replace(execution, pool=WarmPool(execution, opts.modality))
     try:
         inputs = prepare_inputs(opts, seed=seed, params=params, stream=stream, fmt=fmt, encoding=encoding)
         models = resolve_models(models)

@@ -8,6 +8,7 @@ Three computation kinds (DESIGN.md):
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -275,6 +276,17 @@ def all_metrics() -> dict[str, RegisteredMetric]:
 
     load_all()
     return _REGISTRY
+
+
+def metrics_of(ids: list[str], modules: list[str]) -> dict[str, RegisteredMetric]:
+    """The registered metrics ``ids`` after importing only ``modules``, the modules that register them (a Ray
+    worker needs these: importing every modality's metrics costs 1.5 CPU s, the tabular ones 0.6); every
+    modality's when one is still missing."""
+    for module in modules:
+        importlib.import_module(module)
+    if any(i not in _REGISTRY for i in ids):
+        all_metrics()
+    return {i: _REGISTRY[i] for i in ids}
 
 
 def get(metric_id: str) -> RegisteredMetric:
