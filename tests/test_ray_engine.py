@@ -258,3 +258,47 @@ def test_a_worker_imports_only_the_modules_of_its_metrics():
             "print(m['text.distinct_n'].id, 'synthaudit.metrics.text.diversity' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["tabular.tvd", "False", "text.distinct_n", "True"]
+
+
+def test_the_real_ranges_pre_pass_runs_on_the_workers(adult_files, tmp_path):
+    """The contingency, trivariate and CondShift bins need the real ranges before any shard counts: on Ray the
+    actors map their CSV spans to (min, max) and the driver reduces (metrics.prepass); values and breakdowns equal
+    the local engine's. A bad row in the real file is left to the driver's own pass: the same error as local."""
+    metrics = ["tabular.contingency_score", "tabular.ext.trivariate_tvd", "tabular.cond_shift"]
+    common = dict(synthetic=adult_files / "syn.csv", real=adult_files / "real.csv", seed=0, stream=True,
+                  batch_size=1500, checkpoint=False, metrics=metrics, protected="sex", target="age")
+    local = synthaudit.audit("tabular", **common)
+    remote = synthaudit.audit("tabular", **common, engine="ray", workers=2)
+    assert "features: pre-passes on the workers" in {t["label"] for t in remote.shared_time}
+    assert "features: pre-passes on the workers" not in {t["label"] for t in local.shared_time}
+    _same(local, remote)
+    for mid in metrics:
+        assert remote.result(mid).breakdown == local.result(mid).breakdown, mid
+    text = (adult_files / "real.csv").read_text().splitlines()
+    text[9000] = text[9000] + ",extra,fields"
+    bad = tmp_path / "bad_real.csv"
+    bad.write_text("\n".join(text) + "\n")
+    errors = []
+    for engine in ({}, {"engine": "ray", "workers": 2}):
+        with pytest.raises(synthaudit.errors.InputError, match="bad_real.csv") as info:
+            synthaudit.audit("tabular", **{**common, "real": bad}, **engine)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and "row 9001" in errors[0]
+
+
+def test_real_ranges_reduce_is_exact_in_any_grouping():
+    """features.REAL_RANGES by hand: (min, max) per column over batches with NaN, an all-missing column and an
+    empty batch; regrouping the batches gives the same value."""
+    import numpy as np
+    import pandas as pd
+
+    from synthaudit.metrics.tabular.features import REAL_RANGES
+
+    cols = ["a", "b"]
+    batches = [pd.DataFrame({"a": [3.0, np.nan, -1.5], "b": [np.nan] * 3}), pd.DataFrame({"a": [], "b": []}),
+               pd.DataFrame({"a": [7.25, 0.0], "b": [np.nan, np.nan]})]
+    parts = [REAL_RANGES.map(b, cols) for b in batches]
+    lo, hi = REAL_RANGES.reduce(parts)
+    assert lo.tolist() == [-1.5, np.inf] and hi.tolist() == [7.25, -np.inf]
+    lo2, hi2 = REAL_RANGES.reduce([REAL_RANGES.reduce(parts[:2]), parts[2]])
+    assert lo2.tolist() == lo.tolist() and hi2.tolist() == hi.tolist()

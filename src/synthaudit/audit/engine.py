@@ -113,6 +113,14 @@ def _run(plan: "Plan", inputs: "AuditInputs", models: "Models", batch_size: int,
 
     # audit from statistics: a metric that supports it takes the state of the roles the statistics stand for
     from_stats = {m.id: statistics_for(m.impl, inputs) for m in streaming}
+    if execution.pool is not None and not execution.pool.closed:  # Ray: pre-passes mapped on the workers
+        from synthaudit.metrics.prepass import PREPASSES, run_on_workers
+        from synthaudit.timing import shared
+
+        keys = [k for m in streaming for k in m.impl.prepasses if PREPASSES[k].role not in from_stats[m.id]]
+        if keys:
+            with shared("features: pre-passes on the workers"):
+                run_on_workers(list(dict.fromkeys(keys)), inputs, execution.pool, batch_size)
     for m in streaming:
         states[m.id] = (guarded(m, m.impl.state_from_statistics, inputs, models, from_stats[m.id]) if from_stats[m.id]
                         else guarded(m, m.impl.init, inputs, models))

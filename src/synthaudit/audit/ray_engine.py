@@ -37,6 +37,24 @@ class _Worker:
 
         importlib.import_module(get_modality(modality).metrics)
 
+    def map_span(self, module: str, key: str, span: Any, columns: list[str], inputs_ref: list) -> Any:
+        """A pre-pass's partial value (:mod:`synthaudit.metrics.prepass`; registered by ``module``) over the batch
+        of ``span``, read here and typed on ``columns`` only."""
+        import importlib
+
+        import ray
+        from ray import cloudpickle
+
+        from synthaudit.metrics.prepass import PREPASSES
+
+        importlib.import_module(module)
+        ref = inputs_ref[0].hex()
+        if getattr(self, "_prepass_ref", None) != ref:  # the audit's inputs (no rows), read once per audit
+            self._prepass_inputs, self._prepass_ref = cloudpickle.loads(ray.get(inputs_ref[0])), ref
+        inputs, prepass = self._prepass_inputs, PREPASSES[key]
+        batch = inputs.coerce_batch(span.read(), inputs.tables[prepass.role].label, span.start_row, columns)
+        return prepass.map(batch, columns)
+
     def _setup(self, refs: list) -> None:
         import ray
         from ray import cloudpickle
@@ -78,6 +96,19 @@ class WarmPool:
         for actor in self.actors:
             actor.warm.remote(modality)
         self.ray, self.closed = ray, False
+        #: every worker shares this machine's files (a one-node cluster): they read a file's batches themselves
+        self.reads_files = sum(1 for node in ray.nodes() if node.get("Alive")) == 1
+
+    def map_spans(self, prepass: Any, spans: list, columns: list[str], inputs: Any) -> list:
+        """A pre-pass's partial values over ``spans``, in span order, mapped on the actors."""
+        from ray import cloudpickle
+        from ray.util import ActorPool
+
+        from synthaudit.audit.shards import detached
+
+        ref = [self.ray.put(cloudpickle.dumps(detached(inputs)))]  # in a list: passed on unresolved
+        return list(ActorPool(self.actors).map(
+            lambda actor, span: actor.map_span.remote(prepass.module, prepass.key, span, columns, ref), spans))
 
     def close(self) -> None:
         if self.closed:
@@ -113,8 +144,7 @@ class RayShards:
         self._pending = 0
         self._ray = ray
         self._inputs, self._models = inputs, models
-        #: every worker shares this machine's files (a one-node cluster): they read a file's batches themselves
-        self.reads_files = sum(1 for node in ray.nodes() if node.get("Alive")) == 1
+        self.reads_files = self._warm.reads_files
 
     def submit(self, role: str, index: int, batch: Any, ids: list[str]) -> None:
         from synthaudit.data.spans import Span

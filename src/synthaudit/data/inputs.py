@@ -58,6 +58,13 @@ class FeatureCache:
                 self._store[key] = compute()
         return self._store[key]
 
+    def has(self, key: str) -> bool:
+        return key in self._store
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a feature computed elsewhere (a pre-pass on Ray workers: ``metrics.prepass``)."""
+        self._store[key] = value
+
     def clear(self) -> None:
         self._store.clear()
 

@@ -398,6 +398,7 @@ class Table:
         #: known up front for a frame and for Arrow-backed sources (their row count is metadata)
         self._n_rows: int | None = n_rows if frame is None else len(frame)
         self._span_options: dict[str, Any] | None = None  # set for a streamed file (see ``spans``)
+        self._planned: dict[int, list | None] = {}  # spans by batch size
 
     # -- constructors -------------------------------------------------------------------------
     @classmethod
@@ -538,12 +539,14 @@ class Table:
         worker reads itself (the batches ``batches(batch_size)`` yields); None for other tables."""
         if self._span_options is None or self._frame is not None:
             return None
-        from synthaudit.data.spans import plan_spans
+        if batch_size not in self._planned:  # a pre-pass and the streaming pass cut the file once
+            from synthaudit.data.spans import plan_spans
 
-        found = plan_spans(self.path, self.format, batch_size, **self._span_options)
-        if found is not None:
-            self._n_rows = sum(s.rows for s in found)
-        return found
+            found = plan_spans(self.path, self.format, batch_size, **self._span_options)
+            if found is not None:
+                self._n_rows = sum(s.rows for s in found)
+            self._planned[batch_size] = found
+        return self._planned[batch_size]
 
     def _iter_raw(self, batch_size: int | None) -> Iterator[pd.DataFrame]:
         for i, part in enumerate(self._factory(batch_size)):

@@ -114,6 +114,10 @@ class MergeableMetric:
     #: statistics, e.g. ("real_reference",)); such a metric implements :meth:`state_from_statistics`
     statistics_roles: tuple[str, ...] = ()
 
+    #: keys of the pre-passes (:mod:`synthaudit.metrics.prepass`) that :meth:`init` reads: on Ray the workers
+    #: compute them from their file spans before any initial state is made
+    prepasses: tuple[str, ...] = ()
+
     def state_from_statistics(self, inputs: "AuditInputs", models: "Models", statistics: Mapping[str, Any]) -> Any:
         """The state ``init`` gives, with the part of every role in ``statistics`` (role -> the modality's
         statistics object, see :func:`statistics_of`) filled from the statistics and a non-empty ``"statistics"``

@@ -27,8 +27,8 @@ from synthaudit.data.tabular import ColumnType, canonical_category
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import (MISSING, REAL, SUPPRESSED, SYN, CategoryCountsMixin, discretize,
-                                                  marginal_bars, pool_suppressed, real_bin_edges,
-                                                  with_statistics_notes)
+                                                  marginal_bars, pool_suppressed, REAL_RANGES,
+                                                  real_bin_edges, with_statistics_notes)
 from synthaudit.metrics.tabular.learners import CLASSIFICATION, holdout_predictions, resolve, target_values
 from synthaudit.stats.counts import count_pairs, tvd
 
@@ -483,6 +483,7 @@ class CondShift(MergeableMetric):
     streams = (REAL, SYN)
     N_BINS = 10
     statistics_roles = (REAL,)  # audit from statistics: the real joint counts of (protected, target)
+    prepasses = (REAL_RANGES.key,)  # the bin edges of a numerical target
 
     def state_from_statistics(self, inputs: "AuditInputs", models, statistics: dict) -> dict:
         stats, target, protected = statistics[REAL], inputs.target, inputs.protected

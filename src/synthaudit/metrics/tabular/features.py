@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from synthaudit.metrics.prepass import Prepass, register_prepass
+from synthaudit.metrics.prepass import compute as prepass_value
 from synthaudit.stats.binning import bin_index, equal_width_edges
 from synthaudit.stats.counts import MISSING, count_values
 from synthaudit.stats.hashing import splitmix64 as _mix
@@ -70,22 +72,40 @@ def canonical_order(inputs: "AuditInputs", role: str) -> np.ndarray:
     return inputs.features.get(f"tabular.canonical_order[{id(inputs.tables[role])}|{inputs.seed}]", compute)
 
 
+def _batch_range(batch: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of each numerical column over a batch, missing values ignored (+inf / -inf where none)."""
+    x = numeric_matrix(batch, cols)
+    if not x.size:
+        return np.full(len(cols), np.inf), np.full(len(cols), -np.inf)
+    with np.errstate(invalid="ignore"):
+        return (np.nanmin(np.where(np.isnan(x), np.inf, x), axis=0),
+                np.nanmax(np.where(np.isnan(x), -np.inf, x), axis=0))
+
+
+def _overall_range(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The (min, max) over the batches' (min, max): exact, whatever the batches' order or grouping."""
+    if not parts:
+        return np.array([]), np.array([])
+    lo, hi = zip(*parts)
+    return np.fmin.reduce(np.vstack(lo), axis=0), np.fmax.reduce(np.vstack(hi), axis=0)
+
+
+#: the real range of every numerical column: a pre-pass (metrics.prepass) that Ray workers map over their spans
+REAL_RANGES = register_prepass(Prepass(key="tabular.real_ranges", role=REAL,
+                                       columns=lambda inputs: list(inputs.table_spec.numerical),
+                                       map=_batch_range, reduce=_overall_range))
+
+
 def real_bin_edges(inputs: "AuditInputs", n_bins: int) -> dict[str, np.ndarray]:
-    """Inner equal-width bin edges per numerical column from the real data (computed once per audit)."""
+    """Inner equal-width bin edges per numerical column from the real ranges (:data:`REAL_RANGES`, computed once
+    per audit)."""
     def compute() -> dict[str, np.ndarray]:
-        cols = inputs.table_spec.numerical
-        lo = np.full(len(cols), np.inf)
-        hi = np.full(len(cols), -np.inf)
-        for batch in inputs.batches(REAL, columns=list(cols)):  # only these columns are typed
-            x = numeric_matrix(batch, cols)
-            if x.size:
-                with np.errstate(invalid="ignore"):
-                    lo = np.fmin(lo, np.nanmin(np.where(np.isnan(x), np.inf, x), axis=0))
-                    hi = np.fmax(hi, np.nanmax(np.where(np.isnan(x), -np.inf, x), axis=0))
-        edges = {}
-        for c, a, b in zip(cols, lo, hi):
-            edges[c] = equal_width_edges(a, b, n_bins) if np.isfinite(a) else np.array([])
-        return edges
+        cols = REAL_RANGES.columns(inputs)
+        lo, hi = prepass_value(REAL_RANGES, inputs)
+        if len(lo) != len(cols):  # no real rows at all
+            lo, hi = np.full(len(cols), np.inf), np.full(len(cols), -np.inf)
+        return {c: equal_width_edges(a, b, n_bins) if np.isfinite(a) else np.array([])
+                for c, a, b in zip(cols, lo, hi)}
 
     return inputs.features.get(f"tabular.real_bin_edges[{n_bins}]", compute)
 

@@ -17,8 +17,8 @@ from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
 from synthaudit.metrics.tabular.features import (MISSING, REAL, SYN, CategoryCountsMixin, as_float, discretize,
                                                   marginal_bars, marginal_hist, needs_columns, numeric_matrix,
-                                                  pair_columns, pool_suppressed, real_bin_edges,
-                                                  with_statistics_notes)
+                                                  pair_columns, pool_suppressed, REAL_RANGES,
+                                                  real_bin_edges, with_statistics_notes)
 from synthaudit.metrics.tabular.ks_sketch import KLL_K, KLL_K_NOTE, KS_SKETCH_ABOVE, KS_SKETCH_NOTE, ks_sketching
 from synthaudit.stats.counts import CodedCounts, as_counters, category_codes, merge_counts, tvd
 from synthaudit.stats.ks import ks_statistic
@@ -173,6 +173,7 @@ class ContingencyScore(MergeableMetric):
 
     streams = (REAL, SYN)
     statistics_roles = (REAL,)  # audit from statistics: real joint counts on the real-side bin edges
+    prepasses = (REAL_RANGES.key,)  # the bin edges of mixed pairs
 
     def state_from_statistics(self, inputs, models, statistics: dict) -> dict:
         stats, spec = statistics[REAL], inputs.table_spec

@@ -18,7 +18,8 @@ import pandas as pd
 
 from synthaudit.metrics.registry import MergeableMetric, register
 from synthaudit.metrics.result import MetricResult, mean_or_none
-from synthaudit.metrics.tabular.features import MISSING, REAL, SYN, discretize, needs_columns, real_bin_edges
+from synthaudit.metrics.tabular.features import (MISSING, REAL, REAL_RANGES, SYN, discretize, needs_columns,
+                                                  real_bin_edges)
 from synthaudit.stats.counts import CodedCounts, category_codes, count_tuples, merge_counts, tvd
 
 HOLD = "real_holdout"
@@ -79,6 +80,7 @@ class TrivariateTVD(MergeableMetric):
     with."""
 
     streams = (REAL, SYN)
+    prepasses = (REAL_RANGES.key,)  # the bin edges of numerical columns
 
     def init(self, inputs, models) -> dict:
         spec = inputs.table_spec
