@@ -1,7 +1,7 @@
 """The Ray engine (issue #13): shard states on a pool of Ray actors, merged on the driver.
 
-The actors start when the audit begins (:class:`WarmPool`) and import the metric registry while the driver reads
-the inputs. Each actor sets itself up once from the audit's options (no rows), the models' description and the
+The actors start when the audit begins (:class:`WarmPool`) and import their modality's metrics while the driver
+reads the inputs. Each actor sets itself up once from the audit's options (no rows), the models' description and the
 metrics' initial states (put in the object store once); it loads a model the first time a metric asks for it and keeps
 it for every later shard (one load per worker). The driver streams each input, puts a batch in the object store
 and submits it; at most ``2 x workers`` batches are in flight, so the driver's memory stays bounded by the batch
@@ -78,7 +78,7 @@ class _Worker:
 
 class WarmPool:
     """The audit's Ray actors, started (and the cluster with them, when none is running) as soon as the audit's
-    options are read: each imports the metric registry while the driver types the inputs and computes the
+    options are read: each imports its modality's metrics while the driver types the inputs and computes the
     metrics' initial states, which would otherwise wait for the first shard. :class:`RayShards` takes them over;
     :meth:`close` (idempotent) kills them and stops a cluster this pool started."""
 
